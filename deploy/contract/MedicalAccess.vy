@@ -1,0 +1,553 @@
+# pragma version 0.4.3
+# pragma evm-version paris
+# pragma optimize gas
+"""
+@title MedicalAccess
+@license MIT
+@notice Consortium registry for the MDRS gateway: custodians (hospitals) and their
+        staff, anchored medical records, patient-signed access grants, and the
+        custodians' on-chain access log.
+@dev    Errors are Solidity-compatible custom errors: the revert data is the 4-byte
+        selector of the signature below followed by the ABI-encoded arguments, so
+        any Ethereum toolkit decodes them from the ABI. Vyper has no `error`
+        declarations; each error is declared by a `# @error` line that
+        deploy/contract/compile.py turns into an ABI "error" entry.
+
+        EVM version `paris` (no PUSH0, MCOPY or transient storage) is chosen on
+        purpose: the contract must run on Besu/QBFT consortium genesis files that
+        stop at London/Paris and on FISCO BCOS, as well as on go-ethereum and the
+        project's dev chain (py-evm, Prague), which all execute Paris bytecode.
+
+        Block numbers (not timestamps) are stored for "when" fields that auditors
+        use to find the transaction; expiry is a Unix time because patients and
+        staff reason in wall-clock time.
+"""
+
+# ---------------------------------------------------------------------------
+# Custom errors (selector ++ abi-encoded arguments, exactly like Solidity)
+# ---------------------------------------------------------------------------
+# @error NotAdmin(address caller)
+# @error NotCustodian(address caller)
+# @error CustodianAlreadyRegistered(address custodian)
+# @error StaffAlreadyRegistered(address staff)
+# @error StaffNotRegistered(address staff)
+# @error NotStaffCustodian(address caller, address staff)
+# @error ZeroAddress()
+# @error ZeroRecordId()
+# @error RecordAlreadyAnchored(bytes32 recordId)
+# @error RecordNotFound(bytes32 recordId)
+# @error NotRecordPatient(address caller, bytes32 recordId)
+# @error InvalidExpiry(uint64 expiresAt)
+# @error UnknownGrant(bytes32 token)
+# @error NotGrantPatient(address caller, bytes32 token)
+# @error GrantAlreadyRevoked(bytes32 token)
+# @error GrantRevoked(bytes32 token)
+# @error GrantExpired(bytes32 token, uint64 expiresAt)
+# @error NotGrantee(bytes32 token, address staff)
+# @error EmptyBatch()
+# @error DuplicateRequest(bytes32 requestId)
+# @error GrantMismatch(bytes32 requestId)
+
+# ---------------------------------------------------------------------------
+# Types
+# ---------------------------------------------------------------------------
+struct Custodian:
+    name: String[64]
+    active: bool
+    registeredAt: uint256  # block number; 0 = never registered
+
+struct Record:
+    patient: address
+    custodian: address
+    contentHash: bytes32  # SHA-256 of the plaintext
+    encryptedAddress: Bytes[128]  # opaque to the chain; only the custodian opens it
+    anchoredAt: uint256  # block number
+
+struct RecordAnchor:
+    recordId: bytes32
+    patient: address
+    contentHash: bytes32
+    encryptedAddress: Bytes[128]
+
+struct Grant:
+    patient: address
+    staff: address
+    recordId: bytes32
+    custodian: address  # the record's custodian (records never change custodian)
+    expiresAt: uint64  # Unix time; valid while block.timestamp < expiresAt
+    revoked: bool
+    grantedAt: uint256  # block number
+    updatedAt: uint256  # block number of the last change (grant or revoke)
+
+struct AccessEntry:
+    requestId: bytes32  # the gateway's id for the request; logged at most once ever
+    token: bytes32  # grant token presented (may be anything for denials)
+    recordId: bytes32
+    staff: address
+    purpose: uint8
+    outcome: uint8  # 1 = served; anything else = a denial reason
+    accessedAt: uint64  # Unix time the gateway decided
+    commitment: bytes32  # hash binding the gateway's own audit row
+
+# ---------------------------------------------------------------------------
+# Events (at most three indexed topics each, so auditors can filter by
+# record, staff and patient)
+# ---------------------------------------------------------------------------
+event CustodianRegistered:
+    custodian: indexed(address)
+    name: String[64]
+
+event CustodianDeregistered:
+    custodian: indexed(address)
+
+event StaffRegistered:
+    staff: indexed(address)
+    custodian: indexed(address)
+
+event StaffDeregistered:
+    staff: indexed(address)
+    custodian: indexed(address)
+
+event RecordAnchored:
+    recordId: indexed(bytes32)
+    patient: indexed(address)
+    custodian: indexed(address)
+    contentHash: bytes32
+    encryptedAddress: Bytes[128]
+
+event AccessRequested:
+    recordId: indexed(bytes32)
+    staff: indexed(address)
+    patient: indexed(address)
+    purpose: uint8
+
+event Granted:
+    token: indexed(bytes32)
+    staff: indexed(address)
+    patient: indexed(address)
+    recordId: bytes32
+    expiresAt: uint64
+
+event Revoked:
+    token: indexed(bytes32)
+    staff: indexed(address)
+    patient: indexed(address)
+    recordId: bytes32
+
+event Accessed:
+    recordId: indexed(bytes32)
+    staff: indexed(address)
+    patient: indexed(address)
+    custodian: address
+    token: bytes32
+    requestId: bytes32
+    purpose: uint8
+    outcome: uint8
+    accessedAt: uint64
+    commitment: bytes32
+
+# ---------------------------------------------------------------------------
+# Constants and state
+# ---------------------------------------------------------------------------
+# Batch bounds. Vyper needs a static bound for dynamic arrays; 500 entries of a
+# logAccess cost roughly 19M gas, which still fits a 30M block.
+MAX_ENTRIES: public(constant(uint256)) = 500
+MAX_ANCHORS: public(constant(uint256)) = 100
+
+OUTCOME_SERVED: constant(uint8) = 1
+
+admin: public(address)
+
+_custodians: HashMap[address, Custodian]
+# staff -> the custodian that registered it (zero = not registered)
+_staffCustodian: HashMap[address, address]
+_records: HashMap[bytes32, Record]
+_grants: HashMap[bytes32, Grant]
+# requestId -> block number where it was logged (0 = never)
+_accessLoggedAt: HashMap[bytes32, uint256]
+# Contract-wide number of grants ever made; part of every token's preimage so
+# two grants can never share a token, even for identical arguments.
+_grantCount: uint256
+
+
+@deploy
+def __init__():
+    self.admin = msg.sender
+
+
+# ---------------------------------------------------------------------------
+# Guards
+# ---------------------------------------------------------------------------
+@internal
+@view
+def _require_admin():
+    if msg.sender != self.admin:
+        raw_revert(abi_encode(msg.sender, method_id=method_id("NotAdmin(address)")))
+
+
+@internal
+@view
+def _require_active_custodian():
+    # A deregistered custodian keeps its history (records, staff, log) but can
+    # no longer add to it: its signing key may be retired or compromised.
+    if not self._custodians[msg.sender].active:
+        raw_revert(abi_encode(msg.sender, method_id=method_id("NotCustodian(address)")))
+
+
+# ---------------------------------------------------------------------------
+# Custodians
+# ---------------------------------------------------------------------------
+@external
+def registerCustodian(custodian: address, name: String[64]):
+    """
+    @notice Admit a hospital's signing address to the consortium.
+    @dev An address that was ever registered cannot be registered again, not even
+         after deregistration: a retired signing key stays retired (it may have
+         been compromised), and a hospital that returns does so with a new key.
+    """
+    self._require_admin()
+    if custodian == empty(address):
+        raw_revert(method_id("ZeroAddress()"))
+    if self._custodians[custodian].registeredAt != 0:
+        raw_revert(abi_encode(custodian, method_id=method_id("CustodianAlreadyRegistered(address)")))
+    self._custodians[custodian] = Custodian(name=name, active=True, registeredAt=block.number)
+    log CustodianRegistered(custodian=custodian, name=name)
+
+
+@external
+def deregisterCustodian(custodian: address):
+    """
+    @notice Stop a custodian from anchoring, logging and registering staff.
+    @dev Its records, grants and log stay on-chain and readable (history is
+         evidence). Its staff stay registered: they are people, and another
+         custodian may still serve them; the custodian itself may still
+         deregister them.
+    """
+    self._require_admin()
+    if not self._custodians[custodian].active:
+        raw_revert(abi_encode(custodian, method_id=method_id("NotCustodian(address)")))
+    self._custodians[custodian].active = False
+    log CustodianDeregistered(custodian=custodian)
+
+
+@external
+@view
+def getCustodian(custodian: address) -> Custodian:
+    """
+    @notice The custodian's name, whether it is active, and the block it was
+            registered in; all zero for an unknown address.
+    """
+    return self._custodians[custodian]
+
+
+# ---------------------------------------------------------------------------
+# Staff
+# ---------------------------------------------------------------------------
+@external
+def registerStaff(staff: address):
+    """
+    @notice Register a member of the medical staff under the calling custodian.
+    @dev A staff address belongs to one custodian at a time; to move, the old
+         custodian deregisters it first.
+    """
+    self._require_active_custodian()
+    if staff == empty(address):
+        raw_revert(method_id("ZeroAddress()"))
+    if self._staffCustodian[staff] != empty(address):
+        raw_revert(abi_encode(staff, method_id=method_id("StaffAlreadyRegistered(address)")))
+    self._staffCustodian[staff] = msg.sender
+    log StaffRegistered(staff=staff, custodian=msg.sender)
+
+
+@external
+def deregisterStaff(staff: address):
+    """
+    @notice Remove a staff member; only the custodian that registered it may.
+    @dev Allowed even for a deregistered custodian, so that a hospital leaving
+         the consortium can still off-board its people. Existing grants to the
+         staff stop passing checkGrant (StaffNotRegistered).
+    """
+    registrar: address = self._staffCustodian[staff]
+    if registrar == empty(address):
+        raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
+    if registrar != msg.sender:
+        raw_revert(abi_encode(msg.sender, staff, method_id=method_id("NotStaffCustodian(address,address)")))
+    self._staffCustodian[staff] = empty(address)
+    log StaffDeregistered(staff=staff, custodian=msg.sender)
+
+
+@external
+@view
+def staffCustodian(staff: address) -> address:
+    """
+    @notice The custodian that registered `staff`, or zero if not registered.
+    """
+    return self._staffCustodian[staff]
+
+
+# ---------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------
+@internal
+def _anchor(recordId: bytes32, patient: address, contentHash: bytes32, encryptedAddress: Bytes[128]):
+    # Caller has checked that msg.sender is an active custodian.
+    if recordId == empty(bytes32):
+        raw_revert(method_id("ZeroRecordId()"))
+    if patient == empty(address):
+        raw_revert(method_id("ZeroAddress()"))
+    # `patient` is never zero for an anchored record, so it marks existence.
+    if self._records[recordId].patient != empty(address):
+        raw_revert(abi_encode(recordId, method_id=method_id("RecordAlreadyAnchored(bytes32)")))
+    self._records[recordId] = Record(
+        patient=patient,
+        custodian=msg.sender,
+        contentHash=contentHash,
+        encryptedAddress=encryptedAddress,
+        anchoredAt=block.number,
+    )
+    log RecordAnchored(
+        recordId=recordId,
+        patient=patient,
+        custodian=msg.sender,
+        contentHash=contentHash,
+        encryptedAddress=encryptedAddress,
+    )
+
+
+@external
+def anchorRecord(recordId: bytes32, patient: address, contentHash: bytes32, encryptedAddress: Bytes[128]):
+    """
+    @notice Put a stored record on-chain with its owner, content hash and
+            encrypted address.
+    @dev Anchors are write-once: neither the owner nor the custodian of a record
+         can change, which is what lets logAccess trust a grant's copy of the
+         record's custodian.
+    """
+    self._require_active_custodian()
+    self._anchor(recordId, patient, contentHash, encryptedAddress)
+
+
+@external
+@view
+def getRecord(recordId: bytes32) -> Record:
+    """
+    @notice The anchored record; reverts RecordNotFound if never anchored.
+    """
+    if self._records[recordId].patient == empty(address):
+        raw_revert(abi_encode(recordId, method_id=method_id("RecordNotFound(bytes32)")))
+    return self._records[recordId]
+
+
+# ---------------------------------------------------------------------------
+# Consent
+# ---------------------------------------------------------------------------
+@external
+def requestAccess(recordId: bytes32, purpose: uint8):
+    """
+    @notice A registered staff member asks the record's patient for access.
+    @dev Changes no state: the event is the request, for the patient's wallet
+         to watch (filter by the indexed patient).
+    """
+    if self._staffCustodian[msg.sender] == empty(address):
+        raw_revert(abi_encode(msg.sender, method_id=method_id("StaffNotRegistered(address)")))
+    patient: address = self._records[recordId].patient
+    if patient == empty(address):
+        raw_revert(abi_encode(recordId, method_id=method_id("RecordNotFound(bytes32)")))
+    log AccessRequested(recordId=recordId, staff=msg.sender, patient=patient, purpose=purpose)
+
+
+@external
+def grant(staff: address, recordId: bytes32, expiresAt: uint64) -> bytes32:
+    """
+    @notice The record's patient lets `staff` fetch the record until `expiresAt`.
+    @return token The grant's id. It is public, so it proves nothing alone: the
+            gateway also requires a request signed by the grant's staff key.
+    @dev The token hashes the chain, this contract, the parties, the record, the
+         expiry, a contract-wide counter and the previous block's hash: the
+         counter makes it unique, the block hash makes it unpredictable from
+         earlier tokens.
+    """
+    patient: address = self._records[recordId].patient
+    if patient == empty(address):
+        raw_revert(abi_encode(recordId, method_id=method_id("RecordNotFound(bytes32)")))
+    if msg.sender != patient:
+        raw_revert(abi_encode(msg.sender, recordId, method_id=method_id("NotRecordPatient(address,bytes32)")))
+    if self._staffCustodian[staff] == empty(address):
+        raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
+    if convert(expiresAt, uint256) <= block.timestamp:
+        raw_revert(abi_encode(expiresAt, method_id=method_id("InvalidExpiry(uint64)")))
+
+    count: uint256 = self._grantCount + 1
+    self._grantCount = count
+    token: bytes32 = keccak256(
+        abi_encode(
+            chain.id,
+            self,
+            msg.sender,
+            staff,
+            recordId,
+            expiresAt,
+            count,
+            blockhash(block.number - 1),
+        )
+    )
+    # Fields are written one by one so that the zero `revoked` costs no SSTORE.
+    self._grants[token].patient = msg.sender
+    self._grants[token].staff = staff
+    self._grants[token].recordId = recordId
+    self._grants[token].custodian = self._records[recordId].custodian
+    self._grants[token].expiresAt = expiresAt
+    self._grants[token].grantedAt = block.number
+    self._grants[token].updatedAt = block.number
+    log Granted(token=token, staff=staff, patient=msg.sender, recordId=recordId, expiresAt=expiresAt)
+    return token
+
+
+@external
+def revoke(token: bytes32):
+    """
+    @notice The grant's patient withdraws it. Takes effect from the block that
+            includes this transaction; accesses logged later but served before
+            stay valid log entries.
+    """
+    patient: address = self._grants[token].patient
+    if patient == empty(address):
+        raw_revert(abi_encode(token, method_id=method_id("UnknownGrant(bytes32)")))
+    if msg.sender != patient:
+        raw_revert(abi_encode(msg.sender, token, method_id=method_id("NotGrantPatient(address,bytes32)")))
+    if self._grants[token].revoked:
+        raw_revert(abi_encode(token, method_id=method_id("GrantAlreadyRevoked(bytes32)")))
+    self._grants[token].revoked = True
+    self._grants[token].updatedAt = block.number
+    log Revoked(
+        token=token,
+        staff=self._grants[token].staff,
+        patient=patient,
+        recordId=self._grants[token].recordId,
+    )
+
+
+@external
+@view
+def getGrant(token: bytes32) -> Grant:
+    """
+    @notice The grant as stored, whatever its state; reverts UnknownGrant.
+    """
+    if self._grants[token].patient == empty(address):
+        raw_revert(abi_encode(token, method_id=method_id("UnknownGrant(bytes32)")))
+    return self._grants[token]
+
+
+@external
+@view
+def checkGrant(token: bytes32, staff: address) -> Grant:
+    """
+    @notice The grant if `staff` may use it now (at this block's timestamp),
+            else the reason as a custom error, checked in this order:
+            UnknownGrant, NotGrantee, GrantRevoked, GrantExpired,
+            StaffNotRegistered (the staff was deregistered since the grant).
+    """
+    g: Grant = self._grants[token]
+    if g.patient == empty(address):
+        raw_revert(abi_encode(token, method_id=method_id("UnknownGrant(bytes32)")))
+    if g.staff != staff:
+        raw_revert(abi_encode(token, staff, method_id=method_id("NotGrantee(bytes32,address)")))
+    if g.revoked:
+        raw_revert(abi_encode(token, method_id=method_id("GrantRevoked(bytes32)")))
+    if convert(g.expiresAt, uint256) <= block.timestamp:
+        raw_revert(abi_encode(token, g.expiresAt, method_id=method_id("GrantExpired(bytes32,uint64)")))
+    if self._staffCustodian[staff] == empty(address):
+        raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
+    return g
+
+
+# ---------------------------------------------------------------------------
+# Access log
+# ---------------------------------------------------------------------------
+@internal
+def _log_entry(e: AccessEntry):
+    # Caller has checked that msg.sender is an active custodian.
+    #
+    # Once ever, across all transactions: the gateway's outbox may resend a
+    # batch whose first transaction did land (lost receipt, restart, fee bump
+    # race); the replay must revert whole instead of logging twice.
+    if self._accessLoggedAt[e.requestId] != 0:
+        raw_revert(abi_encode(e.requestId, method_id=method_id("DuplicateRequest(bytes32)")))
+    self._accessLoggedAt[e.requestId] = block.number
+
+    patient: address = empty(address)
+    if e.outcome == OUTCOME_SERVED:
+        # A served access must name a real grant to this staff for this record
+        # held by the logging custodian. The grant's `custodian` field is the
+        # record's custodian (anchors are write-once), which saves reading the
+        # record. Revocation, expiry and staff deregistration are deliberately
+        # NOT checked here: the access happened off-chain while the grant was
+        # valid, and the log transaction may land blocks later.
+        staff: address = self._grants[e.token].staff
+        if (
+            staff == empty(address)
+            or staff != e.staff
+            or self._grants[e.token].recordId != e.recordId
+            or self._grants[e.token].custodian != msg.sender
+        ):
+            raw_revert(abi_encode(e.requestId, method_id=method_id("GrantMismatch(bytes32)")))
+        patient = self._grants[e.token].patient
+    else:
+        # Denials are logged as the gateway saw them (unknown token, bad
+        # signature, ...); the record may not even exist (patient stays zero).
+        patient = self._records[e.recordId].patient
+
+    log Accessed(
+        recordId=e.recordId,
+        staff=e.staff,
+        patient=patient,
+        custodian=msg.sender,
+        token=e.token,
+        requestId=e.requestId,
+        purpose=e.purpose,
+        outcome=e.outcome,
+        accessedAt=e.accessedAt,
+        commitment=e.commitment,
+    )
+
+
+@external
+def logAccess(entries: DynArray[AccessEntry, MAX_ENTRIES]):
+    """
+    @notice Write a batch of the custodian's accesses, one Accessed event each.
+    @dev All or nothing: any bad entry (DuplicateRequest, GrantMismatch) reverts
+         the whole batch, so the gateway never has a half-logged batch to
+         reconcile.
+    """
+    self._require_active_custodian()
+    if len(entries) == 0:
+        raw_revert(method_id("EmptyBatch()"))
+    for e: AccessEntry in entries:
+        self._log_entry(e)
+
+
+@external
+def publish(anchors: DynArray[RecordAnchor, MAX_ANCHORS], entries: DynArray[AccessEntry, MAX_ENTRIES]):
+    """
+    @notice One round of the gateway's outbox in one transaction: first all
+            anchors, then all log entries, atomically.
+    @dev Anchors go first so that entries of the same round can refer to
+         records anchored in it. Either list may be empty, not both
+         (EmptyBatch). Same rules as anchorRecord and logAccess.
+    """
+    self._require_active_custodian()
+    if len(anchors) == 0 and len(entries) == 0:
+        raw_revert(method_id("EmptyBatch()"))
+    for a: RecordAnchor in anchors:
+        self._anchor(a.recordId, a.patient, a.contentHash, a.encryptedAddress)
+    for e: AccessEntry in entries:
+        self._log_entry(e)
+
+
+@external
+@view
+def accessLoggedAt(requestId: bytes32) -> uint256:
+    """
+    @notice The block number where `requestId` was logged, or 0 if never.
+    """
+    return self._accessLoggedAt[requestId]
