@@ -217,6 +217,7 @@ ZERO_ADDRESS = b"\x00" * 20
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
 MAX_BODY = 32 * 1024 * 1024
 POOL_LIMIT = 10_000
+MAX_TIME_JUMP = 100 * 365 * 86400  # bound for evm_increaseTime & co. (timestamps are uint64)
 DEFAULT_TIP = 10**9  # suggested priority fee: 1 gwei
 # The faucet behind dev_fund: funded in genesis, not listed as a dev account.
 FAUCET_KEY = keccak(b"mdrs-devchain-faucet")
@@ -872,7 +873,7 @@ class DevChain:
                     pass
             raise RpcError(3, message, h(data))
         if isinstance(err, OutOfGas):
-            raise RpcError(-32000, f"out of gas: gas required exceeds allowance ({gas})")
+            raise RpcError(-32000, "out of gas")
         raise RpcError(-32000, str(err) or type(err).__name__)
 
     def call(self, params, tag):
@@ -1139,8 +1140,10 @@ class Api:
         else:
             first = self._log_block(f.get("fromBlock"))
             last = self._log_block(f.get("toBlock"))
+            if first > chain.head:
+                return []  # polling "from the next block on" before it exists
             if first > last:
-                raise invalid_params("invalid block range params (fromBlock > toBlock)")
+                raise RpcError(-32000, "invalid block range params")
         addresses = f.get("address")
         if addresses is None:
             address_set = None
@@ -1183,6 +1186,8 @@ class Api:
         if isinstance(ts, dict):  # hardhat-style {timestamp: ...}
             ts = ts.get("timestamp")
         timestamp = parse_quantity(ts, "timestamp") if ts is not None else None
+        if timestamp is not None and not 0 < timestamp <= self.chain.headers[-1].timestamp + MAX_TIME_JUMP:
+            raise invalid_params("timestamp out of range")
         self.chain.mine(timestamp=timestamp)
         return "0x0"
 
@@ -1203,8 +1208,8 @@ class Api:
     def rpc_evm_increaseTime(self, p):
         seconds = _param(p, 0, required=True, name="seconds")
         seconds = seconds if isinstance(seconds, int) and not isinstance(seconds, bool) else parse_quantity(seconds, "seconds")
-        if seconds < 0:
-            raise invalid_params("seconds must not be negative")
+        if not 0 <= seconds <= MAX_TIME_JUMP:
+            raise invalid_params(f"seconds must be in 0..{MAX_TIME_JUMP}")
         chain = self.chain
         # Wall-clock offset for all later blocks, and at least `seconds` after
         # the head for the next one: in one-block-per-transaction mode the
@@ -1217,8 +1222,8 @@ class Api:
     def rpc_evm_setNextBlockTimestamp(self, p):
         ts = _param(p, 0, required=True, name="timestamp")
         ts = ts if isinstance(ts, int) and not isinstance(ts, bool) else parse_quantity(ts, "timestamp")
-        if ts <= self.chain.headers[-1].timestamp:
-            raise invalid_params("timestamp must be after the latest block's")
+        if not self.chain.headers[-1].timestamp < ts <= self.chain.headers[-1].timestamp + MAX_TIME_JUMP:
+            raise invalid_params("timestamp must be after the latest block's (and at most 100 years later)")
         self.chain.next_timestamp = ts
         self.chain.time_offset = max(self.chain.time_offset, ts - int(time.time()))
         return None
