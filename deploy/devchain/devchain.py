@@ -29,6 +29,14 @@ evm_increaseTime(seconds) -> total offset (hex), evm_setNextBlockTimestamp(ts),
 dev_fund(address, weiHex) -> tx hash (sent from a faucet account that is not
 one of the listed dev accounts, so it never disturbs their nonces).
 
+Time: a block's timestamp is max(parent + 1, wall clock + evm_increaseTime
+offset). Timestamps must rise by at least 1 s per block, so in one-block-per-
+transaction mode a burst of N transactions moves the chain's clock up to N
+seconds ahead of the wall clock: compare expiries with the latest block's
+timestamp, not with the local clock. eth_call and eth_estimateGas run in the
+context of the latest block (like geth), so on an idle chain block.timestamp
+stays at the last block's until something (evm_mine) mines a new one.
+
 Chain id: eth-tester's own, 131277322940537 (> 2^32; catches 32-bit chain-id bugs).
 The listed dev accounts are eth-tester's well-known keys 0x...01 to 0x...0a:
 never use them anywhere real.
