@@ -1,0 +1,24 @@
+import Ethereum
+import Foundation
+
+/// A complete record's metadata, as the store keeps it.
+public struct StoredRecord: Equatable, Sendable {
+    public let id: Bytes32
+    public let patient: Address
+    public let contentType: String
+    /// Plaintext size in bytes.
+    public let size: Int64
+    /// SHA-256 of the plaintext: what is anchored on-chain.
+    public let sha256: Bytes32
+    public let chunkSize: Int
+    public let chunkCount: Int
+    /// The id (hex) of the master key that wraps the data key.
+    public let keyId: String
+    let wrappedKey: [UInt8]
+    public let createdAt: Date
+
+    /// The plaintext length of chunk `index`.
+    func plaintextLength(ofChunk index: Int) -> Int {
+        index < chunkCount - 1 ? chunkSize : Int(size - Int64(chunkCount - 1) * Int64(chunkSize))
+    }
+}

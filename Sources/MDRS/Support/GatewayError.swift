@@ -1,0 +1,37 @@
+/// What went wrong inside the gateway, with a code a caller can switch on and a message a person
+/// can act on. HTTP handlers map codes to statuses (see `APIError`).
+public struct GatewayError: Error, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Equatable {
+        // keys and secrets
+        case secretFileUnreadable = "secret_file_unreadable"
+        case secretFileTooOpen = "secret_file_too_open"
+        case invalidMasterKey = "invalid_master_key"
+        case unknownMasterKey = "unknown_master_key"
+        // records
+        case recordNotFound = "record_not_found"
+        case recordErased = "record_erased"
+        case recordTooLarge = "record_too_large"
+        case integrityFailure = "integrity_failure"
+        case invalidRange = "invalid_range"
+        // encrypted addresses
+        case addressMalformed = "address_malformed"
+        case addressUnknownVersion = "address_unknown_version"
+        case addressTampered = "address_tampered"
+        case addressWrongCustodian = "address_wrong_custodian"
+        // schema
+        case schemaNotCurrent = "schema_not_current"
+        case migrationFailed = "migration_failed"
+        // configuration
+        case invalidConfiguration = "invalid_configuration"
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
