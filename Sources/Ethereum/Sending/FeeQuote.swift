@@ -1,0 +1,81 @@
+import BigInt
+
+/// What a transaction will pay per gas, in the form the chain wants: EIP-1559 fees where blocks
+/// carry a base fee, a legacy gas price where they do not (Besu with free gas, FISCO BCOS).
+public enum FeeQuote: Equatable, Sendable {
+    case legacy(gasPrice: BigUInt)
+    case eip1559(maxFeePerGas: BigUInt, maxPriorityFeePerGas: BigUInt)
+
+    /// Asks the chain: the latest block's base fee decides the transaction type. The priority
+    /// fee comes from `eth_maxPriorityFeePerGas`, falling back to `eth_feeHistory` and then to
+    /// 1 gwei; the cap is twice the base fee plus the tip, which survives six full blocks of
+    /// base-fee growth.
+    public static func suggest(using client: EthereumClient) async throws -> FeeQuote {
+        guard let latest = try await client.block(.latest) else {
+            throw JSONRPCError(.invalidResponse, method: "eth_getBlockByNumber", message: "no latest block")
+        }
+        guard let baseFee = latest.baseFeePerGas else {
+            return .legacy(gasPrice: try await client.gasPrice())
+        }
+        let tip: BigUInt
+        if let suggested = try? await client.maxPriorityFeePerGas() {
+            tip = suggested
+        } else if let history = try? await client.feeHistory(blockCount: 5, rewardPercentiles: [50]),
+            let median = history.reward.compactMap(\.first).max()
+        {
+            tip = median
+        } else {
+            tip = 1_000_000_000
+        }
+        return .eip1559(maxFeePerGas: baseFee * 2 + tip, maxPriorityFeePerGas: tip)
+    }
+
+    /// The same quote raised by `percent` (at least +1 wei), as a replacement transaction must
+    /// be to enter a pool that holds the original (geth and Besu require 10%).
+    public func bumped(byPercent percent: Int) -> FeeQuote {
+        func raise(_ value: BigUInt) -> BigUInt {
+            Swift.max(value * BigUInt(100 + percent) / 100, value + 1)
+        }
+        switch self {
+        case .legacy(let price): return .legacy(gasPrice: raise(price))
+        case .eip1559(let cap, let tip): return .eip1559(maxFeePerGas: raise(cap), maxPriorityFeePerGas: raise(tip))
+        }
+    }
+
+    /// The larger of two quotes, field by field (same kind), so a replacement never pays less
+    /// than the market now asks.
+    public func atLeast(_ other: FeeQuote) -> FeeQuote {
+        switch (self, other) {
+        case (.legacy(let a), .legacy(let b)): return .legacy(gasPrice: Swift.max(a, b))
+        case (.eip1559(let capA, let tipA), .eip1559(let capB, let tipB)):
+            return .eip1559(maxFeePerGas: Swift.max(capA, capB), maxPriorityFeePerGas: Swift.max(tipA, tipB))
+        default: return other
+        }
+    }
+
+    /// A transaction with these fees.
+    public func transaction(
+        chainId: BigUInt, nonce: UInt64, gasLimit: UInt64, to: Address?, value: BigUInt = 0, data: [UInt8]
+    ) -> Transaction {
+        switch self {
+        case .legacy(let gasPrice):
+            return .legacy(
+                LegacyTransaction(chainId: chainId, nonce: nonce, gasPrice: gasPrice, gasLimit: gasLimit, to: to, value: value, data: data))
+        case .eip1559(let cap, let tip):
+            return .eip1559(
+                EIP1559Transaction(
+                    chainId: chainId, nonce: nonce, maxPriorityFeePerGas: tip, maxFeePerGas: cap, gasLimit: gasLimit,
+                    to: to, value: value, data: data))
+        }
+    }
+}
+
+extension Transaction {
+    /// The fees this transaction pays.
+    public var feeQuote: FeeQuote {
+        switch self {
+        case .legacy(let tx): .legacy(gasPrice: tx.gasPrice)
+        case .eip1559(let tx): .eip1559(maxFeePerGas: tx.maxFeePerGas, maxPriorityFeePerGas: tx.maxPriorityFeePerGas)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Ethereum
+
+/// A grant as the contract holds it.
+public struct GrantState: Equatable, Sendable {
+    public let token: Bytes32
+    public let patient: Address
+    public let staff: Address
+    public let recordId: Bytes32
+    public let custodian: Address
+    /// Unix time; the grant is valid while now < expiresAt.
+    public let expiresAt: UInt64
+    public let revoked: Bool
+    /// Block numbers.
+    public let grantedAt: UInt64
+    public let updatedAt: UInt64
+
+    init(token: Bytes32, tuple: ABIValue) throws {
+        let f = try tuple.asArray()
+        self.token = token
+        self.patient = try f[0].asAddress()
+        self.staff = try f[1].asAddress()
+        self.recordId = try f[2].asBytes32()
+        self.custodian = try f[3].asAddress()
+        self.expiresAt = try f[4].asUInt64()
+        self.revoked = try f[5].asBool()
+        self.grantedAt = try f[6].asUInt64()
+        self.updatedAt = try f[7].asUInt64()
+    }
+}
+
+/// A record as anchored on-chain.
+public struct AnchoredRecord: Equatable, Sendable {
+    public let recordId: Bytes32
+    public let patient: Address
+    public let custodian: Address
+    /// SHA-256 of the plaintext.
+    public let contentHash: Bytes32
+    public let encryptedAddress: [UInt8]
+    /// Block number.
+    public let anchoredAt: UInt64
+
+    init(recordId: Bytes32, tuple: ABIValue) throws {
+        let f = try tuple.asArray()
+        self.recordId = recordId
+        self.patient = try f[0].asAddress()
+        self.custodian = try f[1].asAddress()
+        self.contentHash = try f[2].asBytes32()
+        self.encryptedAddress = try f[3].asBytes()
+        self.anchoredAt = try f[4].asUInt64()
+    }
+}
+
+/// A custodian as registered on-chain.
+public struct CustodianState: Equatable, Sendable {
+    public let name: String
+    public let active: Bool
+    /// Block number; 0 if never registered.
+    public let registeredAt: UInt64
+}
+
+/// One `anchorRecord` / `publish` anchor.
+public struct RecordAnchorInput: Equatable, Sendable {
+    public let recordId: Bytes32
+    public let patient: Address
+    public let contentHash: Bytes32
+    public let encryptedAddress: [UInt8]
+
+    public init(recordId: Bytes32, patient: Address, contentHash: Bytes32, encryptedAddress: [UInt8]) {
+        self.recordId = recordId
+        self.patient = patient
+        self.contentHash = contentHash
+        self.encryptedAddress = encryptedAddress
+    }
+
+    var abiValue: ABIValue {
+        .tuple([.bytes32(recordId), .address(patient), .bytes32(contentHash), .bytes(encryptedAddress)])
+    }
+}
+
+/// Why an access was logged: HL7 v3 PurposeOfUse, the codes hospitals already use.
+public enum PurposeOfUse: UInt8, Sendable, CaseIterable, Codable {
+    case treatment = 1
+    case emergencyTreatment = 2
+    case operations = 3
+    case payment = 4
+    case research = 5
+    case publicHealth = 6
+    case patientRequest = 7
+    case legal = 8
+
+    /// The HL7 code, e.g. `TREAT`.
+    public var code: String {
+        switch self {
+        case .treatment: "TREAT"
+        case .emergencyTreatment: "ETREAT"
+        case .operations: "HOPERAT"
+        case .payment: "HPAYMT"
+        case .research: "HRESCH"
+        case .publicHealth: "PUBHLTH"
+        case .patientRequest: "PATRQT"
+        case .legal: "HLEGAL"
+        }
+    }
+
+    public init?(code: String) {
+        guard let match = Self.allCases.first(where: { $0.code == code.uppercased() }) else { return nil }
+        self = match
+    }
+}
+
+/// One entry of the on-chain access log.
+public struct AccessEntry: Equatable, Sendable {
+    public let requestId: Bytes32
+    public let token: Bytes32
+    public let recordId: Bytes32
+    public let staff: Address
+    public let purpose: UInt8
+    /// 1 = served; other values are denial reasons (see `AccessOutcome`).
+    public let outcome: UInt8
+    /// Unix time the gateway decided.
+    public let accessedAt: UInt64
+    /// Keccak-256 of the custodian's full off-chain entry.
+    public let commitment: Bytes32
+
+    public init(requestId: Bytes32, token: Bytes32, recordId: Bytes32, staff: Address, purpose: UInt8, outcome: UInt8, accessedAt: UInt64, commitment: Bytes32) {
+        self.requestId = requestId
+        self.token = token
+        self.recordId = recordId
+        self.staff = staff
+        self.purpose = purpose
+        self.outcome = outcome
+        self.accessedAt = accessedAt
+        self.commitment = commitment
+    }
+
+    var abiValue: ABIValue {
+        .tuple([
+            .bytes32(requestId), .bytes32(token), .bytes32(recordId), .address(staff), .uint64(UInt64(purpose)),
+            .uint64(UInt64(outcome)), .uint64(accessedAt), .bytes32(commitment),
+        ])
+    }
+}

@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import BigInt
+import Ethereum
+import Foundation
+import MDRS
+import Testing
+
+/// The dev chain `deploy/dev test` runs: clients, freshly funded accounts (so parallel tests
+/// never share a nonce), and contract deployments.
+enum DevChain {
+    static var rpcURL: String { get throws { try TestEnvironment.require("MDRS_TEST_RPC_URL") } }
+
+    static func client(timeout: Duration = .seconds(10)) throws -> EthereumClient {
+        EthereumClient(rpc: JSONRPCClient(
+            configuration: .init(url: try rpcURL, timeout: .seconds(Int64(timeout.components.seconds))),
+            httpClient: HTTPClient.shared))
+    }
+
+    /// A new key holding 100 ether from the dev chain's faucet.
+    static func fundedKey() async throws -> PrivateKey {
+        let key = PrivateKey.random()
+        _ = try await client().rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+        return key
+    }
+
+    static func submitter(_ key: PrivateKey) async throws -> TransactionSubmitter {
+        try await TransactionSubmitter(client: client(), key: key)
+    }
+
+    static var artifact: ContractArtifact {
+        get throws {
+            try ContractArtifact(contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("deploy/contract/MedicalAccess.json"))
+        }
+    }
+
+    /// Deploys a fresh MedicalAccess contract administered by `admin`.
+    static func deploy(admin: PrivateKey) async throws -> MedicalAccessContract {
+        let address = try await artifact.deploy(using: try await submitter(admin))
+        return MedicalAccessContract(address: address, client: try client())
+    }
+
+    /// Moves the chain's clock forward and mines a block.
+    static func advanceTime(seconds: UInt64) async throws {
+        let client = try client()
+        _ = try await client.rpc.call("evm_increaseTime", [.string(Hex.quantity(seconds))])
+        _ = try await client.rpc.call("evm_mine", [])
+    }
+
+    /// The timestamp of the latest block.
+    static func now() async throws -> UInt64 {
+        try #require(try await client().block(.latest)).timestamp
+    }
+}
