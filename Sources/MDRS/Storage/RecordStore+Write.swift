@@ -12,8 +12,14 @@ extension RecordStore {
     /// so the record becomes visible only when all of it is in. If `body` fails, the task is
     /// cancelled or the limit is exceeded, the partial record is deleted (and if even that
     /// fails, ``removeAbandonedUploads(idleFor:)`` removes it later).
+    ///
+    /// With `expectedSHA256`, a body whose hash differs is refused before anything becomes
+    /// visible. `onComplete` runs inside the transaction that completes the record (the gateway
+    /// queues the on-chain anchor there, so a record is never complete without its anchor).
     public func write<Body: AsyncSequence>(
-        patient: Address, contentType: String, body: Body, recordId: Bytes32 = .random()
+        patient: Address, contentType: String, body: Body, recordId: Bytes32 = .random(),
+        expectedSHA256: Bytes32? = nil,
+        onComplete: (@Sendable (PostgresConnection, Bytes32) async throws -> Void)? = nil
     ) async throws -> StoredRecord where Body.Element == ByteBuffer {
         guard !contentType.isEmpty, contentType.utf8.count <= 255 else {
             throw GatewayError(.invalidConfiguration, "a record needs a content type of 1 to 255 bytes")
@@ -37,7 +43,7 @@ extension RecordStore {
                 try await writer.append(piece)
             }
             try Task.checkCancellation()
-            let (size, sha256, chunkCount) = try await writer.finish()
+            let (size, sha256, chunkCount) = try await writer.finish(expectedSHA256: expectedSHA256, onComplete: onComplete)
             logger.debug("record stored", metadata: ["record": "\(recordId.hex)", "bytes": "\(size)", "chunks": "\(chunkCount)"])
             return StoredRecord(
                 id: recordId, patient: patient, contentType: contentType, size: size, sha256: sha256,
@@ -102,7 +108,9 @@ private struct ChunkWriter {
     }
 
     /// Inserts the final chunk and completes the record in one transaction.
-    mutating func finish() async throws -> (Int64, Bytes32, Int) {
+    mutating func finish(
+        expectedSHA256: Bytes32?, onComplete: (@Sendable (PostgresConnection, Bytes32) async throws -> Void)?
+    ) async throws -> (Int64, Bytes32, Int) {
         var last = filling
         if filling.readableBytes == 0, let previous = held {
             last = previous
@@ -112,6 +120,10 @@ private struct ChunkWriter {
         held = nil
         let sealed = try cipher.seal(last.readableBytesView, index: index, isLast: true)
         let sha256 = try Bytes32(bytes: Array(hasher.finalize()))
+        if let expectedSHA256, expectedSHA256 != sha256 {
+            throw GatewayError(.integrityFailure, "the body's SHA-256 is \(sha256.hex), the request declared \(expectedSHA256.hex)")
+        }
+        let recordId = cipher.recordId
         let chunkCount = index + 1
         let (idBuffer, size, lastIndex, logger) = (idBuffer, total, index, store.logger)
         try await store.client.transaction(logger: logger) { connection in
@@ -128,8 +140,9 @@ private struct ChunkWriter {
                 """, logger: logger
             ).collect().count
             guard completed == 1 else {
-                throw GatewayError(.recordNotFound, "the upload of record \(cipher.recordId.hex) was removed before it completed")
+                throw GatewayError(.recordNotFound, "the upload of record \(recordId.hex) was removed before it completed")
             }
+            try await onComplete?(connection, sha256)
         }
         return (total, sha256, chunkCount)
     }

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+
+/// A refusal as the client sees it: an HTTP status and a JSON body with a stable code.
+///
+/// `{"error": {"code": "grant_revoked", "message": "the grant was revoked by the patient"}}`
+public struct APIError: HTTPResponseError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
+        case badRequest = "bad_request"
+        case signatureMissing = "signature_missing"
+        case signatureInvalid = "signature_invalid"
+        case requestStale = "request_stale"
+        case nonceReused = "nonce_reused"
+        case grantNotFound = "grant_not_found"
+        case notGrantee = "not_grantee"
+        case grantRevoked = "grant_revoked"
+        case grantExpired = "grant_expired"
+        case staffNotRegistered = "staff_not_registered"
+        case notCustodianStaff = "not_custodian_staff"
+        case notAuditor = "not_auditor"
+        case addressInvalid = "address_invalid"
+        case addressMismatch = "address_mismatch"
+        case wrongCustodian = "wrong_custodian"
+        case recordNotFound = "record_not_found"
+        case recordErased = "record_erased"
+        case recordConflict = "record_conflict"
+        case recordTooLarge = "record_too_large"
+        case contentHashMismatch = "content_hash_mismatch"
+        case rangeNotSatisfiable = "range_not_satisfiable"
+        case chainUnavailable = "chain_unavailable"
+        case auditLogStalled = "audit_log_stalled"
+        case auditLogUnconfirmed = "audit_log_unconfirmed"
+        case databaseUnavailable = "database_unavailable"
+        case internalError = "internal_error"
+
+        public var status: HTTPResponse.Status {
+            switch self {
+            case .badRequest: .badRequest
+            case .signatureMissing, .signatureInvalid, .requestStale: .unauthorized
+            case .nonceReused, .recordConflict: .conflict
+            case .grantNotFound, .recordNotFound: .notFound
+            case .notGrantee, .grantRevoked, .grantExpired, .staffNotRegistered, .notCustodianStaff, .notAuditor,
+                .addressMismatch, .wrongCustodian:
+                .forbidden
+            case .recordErased: .gone
+            case .addressInvalid, .contentHashMismatch: .unprocessableContent
+            case .recordTooLarge: .contentTooLarge
+            case .rangeNotSatisfiable: .rangeNotSatisfiable
+            case .chainUnavailable, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable: .serviceUnavailable
+            case .internalError: .internalServerError
+            }
+        }
+    }
+
+    public let code: Code
+    public let message: String
+    public var status: HTTPResponse.Status { code.status }
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONEncoder().encode(["error": ["code": code.rawValue, "message": message]])
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if code.status == .serviceUnavailable { headers[.retryAfter] = "5" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension APIError {
+    /// Maps an internal error to what the client may see: our own error codes translate, the
+    /// chain being down is a 503, and anything else is a 500 without details.
+    init(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as GatewayError:
+            switch error.code {
+            case .recordNotFound: self.init(.recordNotFound, "no such record")
+            case .recordErased: self.init(.recordErased, "the record was erased")
+            case .recordTooLarge: self.init(.recordTooLarge, error.message)
+            case .invalidRange: self.init(.rangeNotSatisfiable, error.message)
+            case .addressMalformed, .addressUnknownVersion, .addressTampered:
+                self.init(.addressInvalid, "the encrypted address is not valid: \(error.message)")
+            case .addressWrongCustodian: self.init(.wrongCustodian, "the encrypted address belongs to another custodian")
+            case .integrityFailure: self.init(.internalError, "the record failed its integrity check")
+            default: self.init(.internalError, "internal error")
+            }
+        case let error as ChainError where error.code == .unavailable || error.code == .timeout:
+            self.init(.chainUnavailable, "the blockchain cannot be reached; no grant can be checked")
+        default:
+            self.init(.internalError, "internal error")
+        }
+    }
+}

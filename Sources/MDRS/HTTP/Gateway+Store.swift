@@ -1,0 +1,105 @@
+import Ethereum
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PostgresNIO
+
+/// What `POST /v1/records` answers.
+public struct StoreResponse: Codable, Sendable, ResponseEncodable {
+    public let recordId: String
+    /// The opaque address staff present to fetch the record (also anchored on-chain).
+    public let encryptedAddress: String
+    public let sha256: String
+    public let size: Int64
+    public let contentType: String
+    public let patient: String
+    /// `pending` until the anchor transaction is confirmed (see `GET /v1/records/{id}/anchor`).
+    public let anchor: String
+}
+
+/// What `GET /v1/records/{id}/anchor` answers.
+public struct AnchorStatus: Codable, Sendable, ResponseEncodable {
+    public let recordId: String
+    /// `pending`, `submitted`, `confirmed` or `rejected`.
+    public let status: String
+    public let transactionHash: String?
+    public let blockNumber: Int64?
+    public let error: String?
+}
+
+extension Gateway {
+    /// Serves `POST /v1/records`: a hospital system streams a record for a patient.
+    public func storeRecord(_ request: Request) async throws -> Response {
+        do {
+            let signed = try signedHeaders(request)
+            let patient = try header(request, SignedRequest.Header.patient) { try Address($0) }
+            let contentSHA256 = try header(request, SignedRequest.Header.contentSHA256) { try Bytes32($0) }
+            guard let contentType = request.headers[.contentType], !contentType.isEmpty, contentType.utf8.count <= 255 else {
+                throw APIError(.badRequest, "a record needs a Content-Type")
+            }
+            guard patient != .zero else { throw APIError(.badRequest, "the patient address is zero") }
+            if let length = request.headers[.contentLength].flatMap(Int64.init), length > configuration.storage.maximumRecordSize {
+                throw APIError(.recordTooLarge, "the record exceeds the limit of \(configuration.storage.maximumRecordSize) bytes")
+            }
+            let typedData = SignedRequest.store(
+                patient: patient, contentType: contentType, contentSHA256: contentSHA256, nonce: signed.nonce,
+                issuedAt: signed.issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+            let signer = try self.signer(of: typedData, signed)
+            do { _ = try chain.freshHead() } catch { throw APIError(error) }
+            try await checkFreshness(signer: signer, signed)
+            guard try await chain.staffCustodian(signer) == custodian else {
+                throw APIError(.notCustodianStaff, "the request is not signed by registered staff of this custodian")
+            }
+
+            let recordId = Bytes32.random()
+            let encryptedAddress = try sealer.sealBytes(recordId: recordId)
+            let logger = self.logger
+            let metrics = self.metrics
+            let counted = request.body.map { buffer -> ByteBuffer in
+                metrics.bytesStreamed(buffer.readableBytes, direction: "in")
+                return buffer
+            }
+            let record: StoredRecord
+            do {
+                record = try await store.write(
+                    patient: patient, contentType: contentType, body: counted, recordId: recordId,
+                    expectedSHA256: contentSHA256
+                ) { connection, sha256 in
+                    try await OutboxStore.insertAnchor(
+                        RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),
+                        on: connection, logger: logger)
+                }
+            } catch let error as GatewayError where error.code == .integrityFailure {
+                throw APIError(.contentHashMismatch, "the body does not match \(SignedRequest.Header.contentSHA256); nothing was stored")
+            }
+            outboxStatus.noteInsert()
+            metrics.request(route: "store", outcome: "stored")
+            logger.info("record stored", metadata: ["record": "\(recordId)", "bytes": "\(record.size)", "staff": "\(signer)"])
+            let body = StoreResponse(
+                recordId: recordId.hex, encryptedAddress: Base64URL.encode(encryptedAddress), sha256: record.sha256.hex,
+                size: record.size, contentType: contentType, patient: patient.checksummed, anchor: "pending")
+            return try Response.json(body, status: .created)
+        } catch {
+            let refusal = APIError(error)
+            if refusal.code == .internalError {
+                logger.error("store failed", metadata: ["error": "\(error)"])
+            }
+            metrics.request(route: "store", outcome: refusal.code.rawValue)
+            throw refusal
+        }
+    }
+
+    /// Serves `GET /v1/records/{id}/anchor`.
+    public func anchorStatus(recordId: Bytes32) async throws -> AnchorStatus {
+        let rows = try await outbox.client.query(
+            "SELECT chain_state, tx_hash, block_number, chain_error FROM record_anchors WHERE record_id = \(recordId.buffer)",
+            logger: logger)
+        for try await (state, tx, block, error) in rows.decode((String, ByteBuffer?, Int64?, String?).self) {
+            return AnchorStatus(
+                recordId: recordId.hex, status: state, transactionHash: tx.map { Hex.encode(Array(buffer: $0)) },
+                blockNumber: block, error: error)
+        }
+        throw APIError(.recordNotFound, "no record \(recordId.hex) was stored here")
+    }
+}

@@ -1,0 +1,94 @@
+import BigInt
+import Ethereum
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The gateway's decisions: who may store, who may fetch which record, what is logged. The
+/// HTTP controllers translate requests into calls here.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    /// This custodian's on-chain identity: the address of its signing key.
+    public let custodian: Address
+    public let chainId: BigUInt
+    public let store: RecordStore
+    public let sealer: AddressSealer
+    public let chain: ChainState
+    let outbox: OutboxStore
+    let outboxStatus: OutboxStatus
+    let nonces: NonceStore
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    var contract: Address { configuration.chain.contract }
+
+    /// The signed headers common to every authenticated request.
+    struct SignedHeaders {
+        let nonce: Bytes32
+        let issuedAt: UInt64
+        let signature: Signature
+        let signatureHash: Bytes32
+    }
+
+    func signedHeaders(_ request: Request) throws -> SignedHeaders {
+        guard let signatureText = request.headers[.mdrsSignature] else {
+            throw APIError(.signatureMissing, "the request carries no \(SignedRequest.Header.signature) header")
+        }
+        let signatureBytes: [UInt8]
+        let signature: Signature
+        do {
+            signatureBytes = try Hex.decode(signatureText)
+            signature = try Signature(bytes: signatureBytes)
+        } catch {
+            throw APIError(.signatureInvalid, "\(SignedRequest.Header.signature) is not a 65-byte signature")
+        }
+        return SignedHeaders(
+            nonce: try header(request, SignedRequest.Header.nonce) { try Bytes32($0) },
+            issuedAt: try header(request, SignedRequest.Header.issuedAt) { UInt64($0) },
+            signature: signature, signatureHash: Bytes32.keccak(signatureBytes))
+    }
+
+    /// A required header, parsed; a missing or malformed one is a 400 naming it.
+    func header<T>(_ request: Request, _ name: String, _ parse: (String) throws -> T?) throws -> T {
+        guard let text = request.headers[.mdrs(name)] else {
+            throw APIError(.badRequest, "missing header \(name)")
+        }
+        guard let value = try? parse(text) else {
+            throw APIError(.badRequest, "malformed header \(name)")
+        }
+        return value
+    }
+
+    /// The signer of `typedData`.
+    func signer(of typedData: TypedData, _ headers: SignedHeaders) throws -> Address {
+        do {
+            return try typedData.recoverSigner(headers.signature)
+        } catch {
+            throw APIError(.signatureInvalid, "the signature does not recover a signer")
+        }
+    }
+
+    /// The request must be recent, and its nonce unused.
+    func checkFreshness(signer: Address, _ headers: SignedHeaders) async throws {
+        let now = UInt64(Date().timeIntervalSince1970)
+        let window = UInt64(configuration.requestWindow.components.seconds)
+        guard headers.issuedAt + window >= now, headers.issuedAt <= now + window else {
+            throw APIError(.requestStale, "the request was signed at \(headers.issuedAt), outside ±\(window) s of the gateway's clock (\(now))")
+        }
+        let expiry = Date(timeIntervalSince1970: TimeInterval(headers.issuedAt + window + 1))
+        guard try await nonces.claim(signer: signer, nonce: headers.nonce, until: expiry) else {
+            throw APIError(.nonceReused, "this request nonce was used before")
+        }
+    }
+
+    /// Refuses to decide while the chain cannot be read or the audit log is stalled.
+    func checkReady() throws {
+        do { _ = try chain.freshHead() } catch { throw APIError(error) }
+        let age = outboxStatus.oldestAge
+        if age > configuration.outbox.stallBound.seconds {
+            throw APIError(.auditLogStalled, "the on-chain access log is \(Int(age)) s behind; no record is released until it catches up")
+        }
+    }
+}

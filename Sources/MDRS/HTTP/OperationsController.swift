@@ -1,0 +1,59 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// Liveness, readiness and metrics for the operators.
+struct OperationsController: Sendable {
+    let gateway: Gateway
+    let postgres: PostgresClient
+
+    struct Readiness: Codable {
+        let ready: Bool
+        let postgres: String
+        let chain: String
+        let outbox: String
+        let chainHead: UInt64?
+        let outboxDepth: Int
+        let outboxOldestSeconds: Double
+    }
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/health/live") { _, _ in
+            try Response.json(["status": "live"])
+        }
+        router.get("/health/ready") { _, _ in
+            let readiness = await readiness()
+            return try Response.json(readiness, status: readiness.ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: gateway.metrics.exposition())))
+        }
+    }
+
+    func readiness() async -> Readiness {
+        var database = "ok"
+        do {
+            _ = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await postgres.query("SELECT 1", logger: gateway.logger).collect() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(3))
+                    throw APIError(.databaseUnavailable, "timeout")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch {
+            database = "unreachable"
+        }
+        var chain = "ok"
+        var head: UInt64?
+        do { head = try gateway.chain.freshHead().number } catch { chain = "\(error)" }
+        let age = gateway.outboxStatus.oldestAge
+        let outbox = age > gateway.configuration.outbox.stallBound.seconds ? "stalled" : "ok"
+        return Readiness(
+            ready: database == "ok" && chain == "ok" && outbox == "ok", postgres: database, chain: chain, outbox: outbox,
+            chainHead: head, outboxDepth: gateway.outboxStatus.depth, outboxOldestSeconds: age)
+    }
+}

@@ -1,0 +1,18 @@
+/// What the gateway decided about a fetch, as logged locally and on-chain (`outcome`).
+public enum AccessOutcome: UInt8, Sendable, CaseIterable {
+    case served = 1
+    case signatureInvalid = 2
+    case requestStale = 3
+    case nonceReused = 4
+    case grantUnknown = 5
+    case notGrantee = 6
+    case grantRevoked = 7
+    case grantExpired = 8
+    case staffNotRegistered = 9
+    case addressInvalid = 10
+    case addressMismatch = 11
+    case recordNotFound = 12
+    case recordErased = 13
+    case recordConflict = 14
+    case refused = 255
+}

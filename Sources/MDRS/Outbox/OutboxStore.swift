@@ -1,0 +1,284 @@
+import BigInt
+import Ethereum
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The outbox's rows in PostgreSQL: access entries and record anchors waiting for the chain,
+/// and the batches (transactions) that carry them.
+struct OutboxStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    struct PendingAnchor: Sendable {
+        let input: RecordAnchorInput
+    }
+
+    struct OpenBatch: Sendable {
+        let id: Int64
+        let accountNonce: UInt64
+        let state: String
+        let lastSentAt: Date
+        /// Signed versions, oldest first.
+        let transactions: [[UInt8]]
+        let anchors: [Bytes32]
+        let entries: [Bytes32]
+    }
+
+    // MARK: Writing rows
+
+    /// Records a fetch decision. `onChain` false keeps it local only.
+    func insert(_ access: AccessRecord, onChain: Bool) async throws {
+        try await client.query(
+            """
+            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
+                range_start, range_end, signature_hash, commitment, chain_state)
+            VALUES (\(access.requestId.buffer), \(access.token.buffer), \(access.recordId.buffer), \(access.staff.buffer),
+                \(access.patient?.buffer), \(Int16(access.purpose)), \(Int16(access.outcome.rawValue)), \(access.reason),
+                \(Int64(access.accessedAt)), \(access.rangeStart), \(access.rangeEnd), \(access.signatureHash.buffer),
+                \(access.commitment.buffer), \(onChain ? "pending" : "local_only"))
+            """, logger: logger)
+    }
+
+    /// Queues a record's anchor, on the connection (and transaction) that completes the record.
+    static func insertAnchor(_ anchor: RecordAnchorInput, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO record_anchors (record_id, patient, content_hash, encrypted_address, chain_state)
+            VALUES (\(anchor.recordId.buffer), \(anchor.patient.buffer), \(anchor.contentHash.buffer),
+                \(ByteBuffer(bytes: anchor.encryptedAddress)), 'pending')
+            """, logger: logger)
+    }
+
+    // MARK: Reading the queue
+
+    func pendingAnchors(limit: Int) async throws -> [RecordAnchorInput] {
+        let rows = try await client.query(
+            """
+            SELECT record_id, patient, content_hash, encrypted_address FROM record_anchors
+            WHERE chain_state = 'pending' ORDER BY created_at, record_id LIMIT \(limit)
+            """, logger: logger)
+        var anchors = [RecordAnchorInput]()
+        for try await (id, patient, hash, address) in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self) {
+            anchors.append(RecordAnchorInput(
+                recordId: try Bytes32(buffer: id), patient: try Address(buffer: patient), contentHash: try Bytes32(buffer: hash),
+                encryptedAddress: Array(buffer: address)))
+        }
+        return anchors
+    }
+
+    func pendingEntries(limit: Int) async throws -> [AccessEntry] {
+        let rows = try await client.query(
+            """
+            SELECT request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment FROM access_log
+            WHERE chain_state = 'pending' ORDER BY created_at, request_id LIMIT \(limit)
+            """, logger: logger)
+        var entries = [AccessEntry]()
+        for try await (requestId, token, recordId, staff, purpose, outcome, accessedAt, commitment)
+            in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int16, Int16, Int64, ByteBuffer).self)
+        {
+            entries.append(AccessEntry(
+                requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
+                staff: try Address(buffer: staff), purpose: UInt8(purpose), outcome: UInt8(outcome),
+                accessedAt: UInt64(accessedAt), commitment: try Bytes32(buffer: commitment)))
+        }
+        return entries
+    }
+
+    /// How many rows wait for the chain, and since when the oldest.
+    func backlog() async throws -> (count: Int, oldest: Date?) {
+        let rows = try await client.query(
+            """
+            SELECT count(*), min(created_at) FROM (
+                SELECT created_at FROM access_log WHERE chain_state IN ('pending', 'submitted')
+                UNION ALL SELECT created_at FROM record_anchors WHERE chain_state IN ('pending', 'submitted')
+            ) AS waiting
+            """, logger: logger)
+        for try await (count, oldest) in rows.decode((Int64, Date?).self) { return (Int(count), oldest) }
+        return (0, nil)
+    }
+
+    /// The chain state of one access row.
+    func chainState(of requestId: Bytes32) async throws -> String? {
+        let rows = try await client.query("SELECT chain_state FROM access_log WHERE request_id = \(requestId.buffer)", logger: logger)
+        for try await state in rows.decode(String.self) { return state }
+        return nil
+    }
+
+    // MARK: Batches
+
+    func openBatch(signer: Address) async throws -> OpenBatch? {
+        let rows = try await client.query(
+            """
+            SELECT id, account_nonce, state, last_sent_at FROM outbox_batches
+            WHERE signer = \(signer.buffer) AND state IN ('sent', 'mined')
+            """, logger: logger)
+        var found: (Int64, Int64, String, Date)?
+        for try await row in rows.decode((Int64, Int64, String, Date).self) { found = row }
+        guard let (id, nonce, state, lastSentAt) = found else { return nil }
+        var transactions = [[UInt8]]()
+        for try await raw in try await client.query(
+            "SELECT raw FROM outbox_transactions WHERE batch_id = \(id) ORDER BY created_at, tx_hash", logger: logger
+        ).decode(ByteBuffer.self) {
+            transactions.append(Array(buffer: raw))
+        }
+        var anchors = [Bytes32]()
+        for try await id in try await client.query(
+            "SELECT record_id FROM record_anchors WHERE batch_id = \(id) AND chain_state = 'submitted'", logger: logger
+        ).decode(ByteBuffer.self) {
+            anchors.append(try Bytes32(buffer: id))
+        }
+        var entries = [Bytes32]()
+        for try await id in try await client.query(
+            "SELECT request_id FROM access_log WHERE batch_id = \(id) AND chain_state = 'submitted'", logger: logger
+        ).decode(ByteBuffer.self) {
+            entries.append(try Bytes32(buffer: id))
+        }
+        return OpenBatch(
+            id: id, accountNonce: UInt64(nonce), state: state, lastSentAt: lastSentAt, transactions: transactions,
+            anchors: anchors, entries: entries)
+    }
+
+    /// Creates a batch with its first signed transaction and claims its rows, in one
+    /// transaction: after this commits, a crash cannot lose track of what was sent.
+    func createBatch(
+        signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32]
+    ) async throws -> Int64 {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO outbox_batches (signer, account_nonce, state)
+                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), 'sent') RETURNING id
+                """, logger: logger)
+            var batchId: Int64?
+            for try await id in rows.decode(Int64.self) { batchId = id }
+            guard let batchId else { throw GatewayError(.migrationFailed, "no batch id returned") }
+            try await Self.insertTransaction(transaction, batch: batchId, on: connection, logger: logger)
+            for id in anchors {
+                try await connection.query(
+                    "UPDATE record_anchors SET chain_state = 'submitted', batch_id = \(batchId) WHERE record_id = \(id.buffer) AND chain_state = 'pending'",
+                    logger: logger)
+            }
+            for id in entries {
+                try await connection.query(
+                    "UPDATE access_log SET chain_state = 'submitted', batch_id = \(batchId) WHERE request_id = \(id.buffer) AND chain_state = 'pending'",
+                    logger: logger)
+            }
+            return batchId
+        }
+    }
+
+    /// Records a replacement before it is sent.
+    func addReplacement(_ transaction: SignedTransaction, batch: Int64) async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await Self.insertTransaction(transaction, batch: batch, on: connection, logger: logger)
+            try await connection.query("UPDATE outbox_batches SET last_sent_at = now() WHERE id = \(batch)", logger: logger)
+        }
+    }
+
+    private static func insertTransaction(_ transaction: SignedTransaction, batch: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO outbox_transactions (tx_hash, batch_id, raw, fee_cap)
+            VALUES (\(transaction.hash.buffer), \(batch), \(ByteBuffer(bytes: transaction.raw)),
+                \(String(transaction.transaction.maxFeePerGas))::numeric)
+            ON CONFLICT (tx_hash) DO NOTHING
+            """, logger: logger)
+    }
+
+    func markMined(batch: Int64, receipt: TransactionReceipt) async throws {
+        try await client.query(
+            """
+            UPDATE outbox_batches SET state = 'mined', tx_hash = \(receipt.transactionHash.buffer),
+                block_number = \(Int64(receipt.blockNumber)), block_hash = \(receipt.blockHash.buffer)
+            WHERE id = \(batch)
+            """, logger: logger)
+    }
+
+    /// Marks a batch final and each of its rows with the transaction, block and log index.
+    func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: UInt64]) async throws {
+        try await client.transaction(logger: logger) { connection in
+            let tx = receipt.transactionHash.buffer
+            let block = Int64(receipt.blockNumber)
+            try await connection.query(
+                """
+                UPDATE outbox_batches SET state = 'confirmed', tx_hash = \(tx), block_number = \(block),
+                    block_hash = \(receipt.blockHash.buffer), finished_at = now()
+                WHERE id = \(batch)
+                """, logger: logger)
+            for (id, logIndex) in anchorLogs {
+                try await connection.query(
+                    """
+                    UPDATE record_anchors SET chain_state = 'confirmed', tx_hash = \(tx), block_number = \(block), log_index = \(Int32(logIndex))
+                    WHERE record_id = \(id.buffer) AND batch_id = \(batch)
+                    """, logger: logger)
+            }
+            for (id, logIndex) in entryLogs {
+                try await connection.query(
+                    """
+                    UPDATE access_log SET chain_state = 'confirmed', tx_hash = \(tx), block_number = \(block), log_index = \(Int32(logIndex))
+                    WHERE request_id = \(id.buffer) AND batch_id = \(batch)
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// Gives up on a batch whose nonce went to another transaction or that reverted: its rows go
+    /// back to the queue (if they were in fact logged, the contract's duplicate check says so).
+    func drop(batch: Int64) async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("UPDATE outbox_batches SET state = 'dropped', finished_at = now() WHERE id = \(batch)", logger: logger)
+            try await connection.query(
+                "UPDATE access_log SET chain_state = 'pending', batch_id = NULL WHERE batch_id = \(batch) AND chain_state = 'submitted'",
+                logger: logger)
+            try await connection.query(
+                "UPDATE record_anchors SET chain_state = 'pending', batch_id = NULL WHERE batch_id = \(batch) AND chain_state = 'submitted'",
+                logger: logger)
+        }
+    }
+
+    func confirmEntry(_ requestId: Bytes32, tx: Bytes32, block: UInt64, logIndex: UInt64) async throws {
+        try await client.query(
+            """
+            UPDATE access_log SET chain_state = 'confirmed', tx_hash = \(tx.buffer), block_number = \(Int64(block)),
+                log_index = \(Int32(logIndex)) WHERE request_id = \(requestId.buffer)
+            """, logger: logger)
+    }
+
+    func confirmAnchor(_ recordId: Bytes32, tx: Bytes32?, block: UInt64, logIndex: UInt64?) async throws {
+        try await client.query(
+            """
+            UPDATE record_anchors SET chain_state = 'confirmed', tx_hash = \(tx?.buffer), block_number = \(Int64(block)),
+                log_index = \(logIndex.map { Int32($0) }) WHERE record_id = \(recordId.buffer)
+            """, logger: logger)
+    }
+
+    func rejectEntry(_ requestId: Bytes32, error: String) async throws {
+        try await client.query(
+            "UPDATE access_log SET chain_state = 'rejected', chain_error = \(error), batch_id = NULL WHERE request_id = \(requestId.buffer)",
+            logger: logger)
+    }
+
+    func rejectAnchor(_ recordId: Bytes32, error: String) async throws {
+        try await client.query(
+            "UPDATE record_anchors SET chain_state = 'rejected', chain_error = \(error), batch_id = NULL WHERE record_id = \(recordId.buffer)",
+            logger: logger)
+    }
+}
+
+extension Bytes32 {
+    var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
+
+    init(buffer: ByteBuffer) throws {
+        try self.init(bytes: Array(buffer: buffer))
+    }
+}
+
+extension Address {
+    var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
+
+    init(buffer: ByteBuffer) throws {
+        try self.init(bytes: Array(buffer: buffer))
+    }
+}

@@ -1,0 +1,312 @@
+import BigInt
+import Ethereum
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Carries the outbox to the chain: batches pending access entries and record anchors into one
+/// transaction per round (`publish`, or `logAccess` when there is nothing to anchor), owns the
+/// signing account's nonce, waits for the receipt, replaces a transaction stuck too long with a
+/// higher fee, and marks each row with its transaction, block and log index.
+///
+/// One batch is in flight at a time, and each batch and each of its signed versions is written
+/// to PostgreSQL before it is sent. After a crash the writer resumes with the open batch: it
+/// looks for a receipt of any version, and re-broadcasts the latest otherwise. Nothing is
+/// logged twice: a row goes back to the queue only when its batch certainly did not land, and
+/// if it did land after all, the contract refuses the repeated request id (`DuplicateRequest`),
+/// which the writer resolves by finding the original log.
+public struct OutboxWriter: Service {
+    public struct Configuration: Sendable {
+        var maximumEntries: Int
+        var maximumAnchors: Int
+        var interval: Duration
+        var replaceAfter: Duration
+        var confirmations: UInt64
+    }
+
+    let store: OutboxStore
+    let client: EthereumClient
+    let contract: MedicalAccessContract
+    let key: PrivateKey
+    let chainId: BigUInt
+    let configuration: Configuration
+    let status: OutboxStatus
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    /// Arbitrary but fixed ("MDRSOUTB"): one writer per database at a time.
+    static let lockKey: Int64 = 0x4D44_5253_4F55_5442
+
+    public func run() async throws {
+        try await store.client.withConnection { lockConnection in
+            try await cancelWhenGracefulShutdown {
+                try await verifyChain()
+                try await acquireLock(on: lockConnection)
+                var rebroadcast = [Int64: ContinuousClock.Instant]()
+                var failures = 0
+                while !Task.isCancelled {
+                    let busy: Bool
+                    do {
+                        busy = try await round(rebroadcast: &rebroadcast)
+                        failures = 0
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        failures += 1
+                        busy = false
+                        logger.warning("outbox round failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    }
+                    await refreshStatus()
+                    if !busy {
+                        let backoff = failures == 0 ? configuration.interval : min(configuration.interval * (1 << min(failures, 5)), .seconds(10))
+                        try await Task.sleep(for: backoff)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the node, then refuses to sign for any chain but the configured one.
+    private func verifyChain() async throws {
+        while true {
+            do {
+                let nodeChainId = try await client.chainId()
+                guard nodeChainId == chainId else {
+                    throw GatewayError(
+                        .invalidConfiguration, "the node at the RPC URL is on chain \(nodeChainId), the configuration says \(chainId): refusing to sign")
+                }
+                return
+            } catch let error as JSONRPCError where error.isUnavailable {
+                logger.warning("the chain node is unreachable; the outbox waits", metadata: ["error": "\(error.message)"])
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+
+    private func acquireLock(on connection: PostgresConnection) async throws {
+        while true {
+            let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
+            for try await acquired in rows.decode(Bool.self) where acquired { return }
+            logger.info("another gateway writes the outbox; waiting")
+            try await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    private func refreshStatus() async {
+        guard let (count, oldest) = try? await store.backlog() else { return }
+        status.update(oldest: oldest, depth: count)
+        metrics.outbox(depth: count, oldestAgeSeconds: oldest.map { Date().timeIntervalSince($0) } ?? 0)
+    }
+
+    /// One step; true if it changed something (so the next can follow at once).
+    func round(rebroadcast: inout [Int64: ContinuousClock.Instant]) async throws -> Bool {
+        if let batch = try await store.openBatch(signer: key.address) {
+            return try await advance(batch, rebroadcast: &rebroadcast)
+        }
+        return try await startBatch()
+    }
+
+    // MARK: An open batch
+
+    private func advance(_ batch: OutboxStore.OpenBatch, rebroadcast: inout [Int64: ContinuousClock.Instant]) async throws -> Bool {
+        let versions = try batch.transactions.map { try SignedTransaction(raw: $0) }
+        guard let latest = versions.last else {
+            try await store.drop(batch: batch.id)
+            return true
+        }
+        for version in versions.reversed() {
+            guard let receipt = try await client.transactionReceipt(version.hash) else { continue }
+            return try await handleReceipt(receipt, batch: batch)
+        }
+        if batch.state == "mined" {
+            // Its receipt vanished: a reorganisation. Treat as not yet mined.
+            logger.warning("a mined log transaction lost its receipt (reorg?)", metadata: ["batch": "\(batch.id)"])
+        }
+        let minedNonce = try await client.transactionCount(of: key.address, at: .latest)
+        if minedNonce > batch.accountNonce {
+            // The nonce is used, but by none of our versions: another transaction of this key
+            // took it (an operator using the custodian key by hand). Re-queue the rows.
+            logger.warning("log transaction nonce taken by another transaction; re-queueing", metadata: ["batch": "\(batch.id)", "nonce": "\(batch.accountNonce)"])
+            metrics.logTransaction("dropped")
+            try await store.drop(batch: batch.id)
+            return true
+        }
+        if Date().timeIntervalSince(batch.lastSentAt) >= configuration.replaceAfter.seconds {
+            try await replace(latest, batch: batch)
+            return true
+        }
+        if rebroadcast[batch.id].map({ ContinuousClock.now - $0 > .seconds(5) }) ?? true {
+            // The node may have lost the pending transaction (a restart of either side, a send
+            // that failed): send it again now and then. "already known" is the usual answer.
+            rebroadcast[batch.id] = .now
+            try await send(latest, batch: batch.id)
+        }
+        return false
+    }
+
+    private func handleReceipt(_ receipt: TransactionReceipt, batch: OutboxStore.OpenBatch) async throws -> Bool {
+        guard receipt.succeeded else {
+            logger.warning("log transaction reverted on-chain; re-queueing its rows", metadata: ["tx": "\(receipt.transactionHash)"])
+            metrics.logTransaction("reverted")
+            try await store.drop(batch: batch.id)
+            return true
+        }
+        if batch.state == "sent" {
+            try await store.markMined(batch: batch.id, receipt: receipt)
+        }
+        if configuration.confirmations > 0 {
+            let head = try await client.blockNumber()
+            guard head >= receipt.blockNumber + configuration.confirmations else { return false }
+            // Still canonical? The receipt we just read is for the block the node now has.
+            guard let again = try await client.transactionReceipt(receipt.transactionHash), again.blockHash == receipt.blockHash else {
+                return true
+            }
+        }
+        var anchorLogs = [Bytes32: UInt64]()
+        var entryLogs = [Bytes32: UInt64]()
+        for log in receipt.logs {
+            guard let event = contract.decode(log) else { continue }
+            if event.name == "RecordAnchored", let id = try? event.value("recordId").asBytes32() {
+                anchorLogs[id] = log.logIndex
+            } else if event.name == "Accessed", let id = try? event.value("requestId").asBytes32() {
+                entryLogs[id] = log.logIndex
+            }
+        }
+        try await store.confirm(batch: batch.id, receipt: receipt, anchorLogs: anchorLogs, entryLogs: entryLogs)
+        metrics.logTransaction("confirmed")
+        logger.info(
+            "access log batch confirmed",
+            metadata: ["tx": "\(receipt.transactionHash)", "block": "\(receipt.blockNumber)", "entries": "\(entryLogs.count)", "anchors": "\(anchorLogs.count)"])
+        return true
+    }
+
+    private func replace(_ latest: SignedTransaction, batch: OutboxStore.OpenBatch) async throws {
+        let market = try await FeeQuote.suggest(using: client)
+        let fees = latest.transaction.feeQuote.bumped(byPercent: 12).atLeast(market)
+        let replacement = try fees.transaction(
+            chainId: chainId, nonce: latest.transaction.nonce, gasLimit: latest.transaction.gasLimit,
+            to: latest.transaction.to, data: latest.transaction.data
+        ).signed(with: key)
+        try await store.addReplacement(replacement, batch: batch.id)
+        logger.info("replacing a stuck log transaction with a higher fee", metadata: ["batch": "\(batch.id)", "tx": "\(replacement.hash)"])
+        metrics.logTransaction("replaced")
+        try await send(replacement, batch: batch.id)
+    }
+
+    /// Sends a recorded transaction. Pool answers that mean "it is there" or "try later" are not
+    /// errors; "nonce too low" is resolved by the next round's receipt check.
+    private func send(_ transaction: SignedTransaction, batch: Int64) async throws {
+        do {
+            try await client.sendRawTransaction(transaction.raw)
+            metrics.logTransaction("sent")
+        } catch let error as JSONRPCError {
+            if error.isAlreadyKnown || error.isNonceTooLow {
+                return
+            } else if error.isReplacementUnderpriced || error.isUnderpricedOrPoolFull || error.isUnavailable {
+                logger.warning("the node did not take the log transaction yet", metadata: ["batch": "\(batch)", "error": "\(error.message)"])
+                return
+            }
+            throw error
+        }
+    }
+
+    // MARK: A new batch
+
+    private func startBatch() async throws -> Bool {
+        var anchors = try await store.pendingAnchors(limit: configuration.maximumAnchors)
+        var entries = try await store.pendingEntries(limit: configuration.maximumEntries)
+        guard !anchors.isEmpty || !entries.isEmpty else { return false }
+
+        while true {
+            let data = anchors.isEmpty
+                ? try MedicalAccessContract.logAccess(entries)
+                : try MedicalAccessContract.publish(anchors: anchors, entries: entries)
+            let estimate: UInt64
+            do {
+                estimate = try await client.estimateGas(CallRequest(from: key.address, to: contract.address, data: data))
+            } catch let error as JSONRPCError where error.revertData != nil {
+                try await resolveRefusal(MedicalAccessABI.revertReason(error.revertData ?? []), anchors: anchors, entries: entries)
+                return true
+            }
+            // Keep a batch well inside a block; halve it when it is not.
+            let blockGasLimit = try await client.block(.latest)?.gasLimit ?? 30_000_000
+            if estimate > blockGasLimit / 2 && anchors.count + entries.count > 1 {
+                if anchors.count > 1 { anchors = Array(anchors.prefix(anchors.count / 2)) }
+                if entries.count > 1 { entries = Array(entries.prefix(entries.count / 2)) }
+                if anchors.count <= 1 && entries.count <= 1 && estimate > blockGasLimit { break }
+                continue
+            }
+            let gasLimit = min(estimate + estimate / 4 + 10_000, blockGasLimit)
+            let nonce = try await client.transactionCount(of: key.address, at: .pending)
+            let fees = try await FeeQuote.suggest(using: client)
+            let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gasLimit, to: contract.address, data: data)
+                .signed(with: key)
+            let batchId = try await store.createBatch(
+                signer: key.address, transaction: signed, anchors: anchors.map(\.recordId), entries: entries.map(\.requestId))
+            logger.debug("log batch sent", metadata: ["batch": "\(batchId)", "tx": "\(signed.hash)", "entries": "\(entries.count)", "anchors": "\(anchors.count)"])
+            try await send(signed, batch: batchId)
+            return true
+        }
+        throw GatewayError(.invalidConfiguration, "a single outbox row needs more gas than a block holds")
+    }
+
+    /// The contract refused the batch in simulation; its error names the row.
+    private func resolveRefusal(_ reason: RevertReason, anchors: [RecordAnchorInput], entries: [AccessEntry]) async throws {
+        guard case .custom(let name, let arguments) = reason else {
+            throw ChainError(.reverted, "the contract refused the log batch", revert: reason)
+        }
+        let id = arguments.first.flatMap { try? $0.asBytes32() }
+        switch (name, id) {
+        case ("DuplicateRequest", let requestId?):
+            // Logged before (a batch that landed although we had not seen its receipt).
+            try await resolveAlreadyLogged(requestId)
+        case ("RecordAlreadyAnchored", let recordId?):
+            try await resolveAlreadyAnchored(recordId, anchors: anchors)
+        case ("GrantMismatch", let requestId?):
+            logger.error("the contract refused an access entry as not matching its grant", metadata: ["request": "\(requestId)"])
+            try await store.rejectEntry(requestId, error: "GrantMismatch")
+        default:
+            if let id, entries.contains(where: { $0.requestId == id }) {
+                try await store.rejectEntry(id, error: name)
+            } else if let id, anchors.contains(where: { $0.recordId == id }) {
+                try await store.rejectAnchor(id, error: name)
+            } else {
+                // NotCustodian and the like: nothing can be logged; the outbox stalls visibly.
+                throw ChainError(.reverted, "the contract refuses this gateway's log batches", revert: reason)
+            }
+        }
+    }
+
+    private func resolveAlreadyLogged(_ requestId: Bytes32) async throws {
+        guard let block = try await contract.accessLoggedAt(requestId) else {
+            throw ChainError(.invalidResponse, "DuplicateRequest for \(requestId), but it is not logged")
+        }
+        let logs = try await client.logs(LogFilter(
+            fromBlock: .number(block), toBlock: .number(block), addresses: [contract.address],
+            topics: [[MedicalAccessABI.accessed.topic]]))
+        let original = logs.first { (try? contract.decode($0)?.value("requestId").asBytes32()) == requestId }
+        try await store.confirmEntry(
+            requestId, tx: original?.transactionHash ?? .zero, block: block, logIndex: original?.logIndex ?? 0)
+        logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "block": "\(block)"])
+    }
+
+    private func resolveAlreadyAnchored(_ recordId: Bytes32, anchors: [RecordAnchorInput]) async throws {
+        guard let onChain = try await contract.record(recordId), let wanted = anchors.first(where: { $0.recordId == recordId }) else {
+            throw ChainError(.invalidResponse, "RecordAlreadyAnchored for \(recordId), but it cannot be read")
+        }
+        if onChain.custodian == key.address && onChain.contentHash == wanted.contentHash && onChain.patient == wanted.patient {
+            let logs = try await client.logs(LogFilter(
+                fromBlock: .number(onChain.anchoredAt), toBlock: .number(onChain.anchoredAt), addresses: [contract.address],
+                topics: [[MedicalAccessABI.recordAnchored.topic], [recordId]]))
+            try await store.confirmAnchor(recordId, tx: logs.first?.transactionHash, block: onChain.anchoredAt, logIndex: logs.first?.logIndex)
+        } else {
+            logger.error("a record id is anchored on-chain with other content", metadata: ["record": "\(recordId)"])
+            try await store.rejectAnchor(recordId, error: "RecordAlreadyAnchored with other content")
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,27 @@
+import Ethereum
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Remembers request nonces until their time window has passed, so a signed request can be
+/// used once. PostgreSQL holds them so that every gateway instance and a restart agree.
+public struct NonceStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Claims `nonce` for `signer`; false if it was used before.
+    func claim(signer: Address, nonce: Bytes32, until expiry: Date) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            INSERT INTO request_nonces (signer, nonce, expires_at) VALUES (\(signer.buffer), \(nonce.buffer), \(expiry))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """, logger: logger)
+        return try await rows.collect().count == 1
+    }
+
+    /// Deletes nonces whose window has passed.
+    @discardableResult
+    func purgeExpired() async throws -> Int {
+        try await client.query("DELETE FROM request_nonces WHERE expires_at < now() RETURNING 1", logger: logger).collect().count
+    }
+}
