@@ -6,6 +6,14 @@ struct MDRSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mdrs",
         abstract: "Medical data resource server gateway: records in PostgreSQL, consent and audit on-chain.",
-        subcommands: [KeysCommand.self]
+        discussion: """
+            Custodian (hospital IT): serve, migrate, keys, contract. Hospital systems: put. Patients: grant, revoke.
+            Medical staff: request-access, fetch. Auditors: audit. Benchmarks: bench.
+            """,
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, KeysCommand.self, ContractCommand.self, PutCommand.self,
+            GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, AuditCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

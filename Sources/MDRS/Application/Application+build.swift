@@ -30,12 +30,7 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         current: try MasterKey(contentsOfFile: configuration.masterKeyFile),
         previous: try configuration.previousMasterKeyFiles.map(MasterKey.init(contentsOfFile:)))
 
-    var postgresConfiguration = PostgresClient.Configuration(
-        host: configuration.postgres.host, port: configuration.postgres.port, username: configuration.postgres.user,
-        password: try configuration.postgres.passwordFile.map(SecretFile.readText), database: configuration.postgres.database,
-        tls: .disable)
-    postgresConfiguration.options.maximumConnections = configuration.postgres.maximumConnections
-    let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
+    let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
 
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
     let ethereum = EthereumClient(rpc: JSONRPCClient(

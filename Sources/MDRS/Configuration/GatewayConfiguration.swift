@@ -1,6 +1,7 @@
 import BigInt
 import Ethereum
 import Foundation
+import PostgresNIO
 
 /// Everything a gateway needs to run, read from ``Settings``. Every key is listed in
 /// `docs/configuration.md`.
@@ -17,6 +18,27 @@ public struct GatewayConfiguration: Sendable {
         public var database = "mdrs"
         public var passwordFile: String?
         public var maximumConnections = 20
+
+        public init() {}
+
+        /// Just the PostgreSQL settings (for `mdrs migrate` and `mdrs keys rotate`).
+        public init(settings s: Settings) throws {
+            host = s.string("postgres.host") ?? host
+            port = try s.int("postgres.port", default: port)
+            user = s.string("postgres.user") ?? user
+            database = s.string("postgres.database") ?? database
+            passwordFile = s.string("postgres.password_file")
+            maximumConnections = try s.int("postgres.max_connections", default: maximumConnections)
+        }
+
+        /// A PostgresNIO client configuration for these settings.
+        public func clientConfiguration() throws -> PostgresClient.Configuration {
+            var configuration = PostgresClient.Configuration(
+                host: host, port: port, username: user, password: try passwordFile.map(SecretFile.readText),
+                database: database, tls: .disable)
+            configuration.options.maximumConnections = maximumConnections
+            return configuration
+        }
     }
 
     public struct Chain: Sendable {
@@ -87,12 +109,7 @@ public struct GatewayConfiguration: Sendable {
     public init(settings s: Settings) throws {
         http.host = s.string("http.host") ?? http.host
         http.port = try s.int("http.port", default: http.port)
-        postgres.host = s.string("postgres.host") ?? postgres.host
-        postgres.port = try s.int("postgres.port", default: postgres.port)
-        postgres.user = s.string("postgres.user") ?? postgres.user
-        postgres.database = s.string("postgres.database") ?? postgres.database
-        postgres.passwordFile = s.string("postgres.password_file")
-        postgres.maximumConnections = try s.int("postgres.max_connections", default: postgres.maximumConnections)
+        postgres = try Postgres(settings: s)
         chain.rpcURL = s.string("chain.rpc_url") ?? chain.rpcURL
         let chainIdText = try s.require("chain.chain_id")
         guard let chainId = BigUInt(chainIdText, radix: 10) ?? (try? Hex.bigQuantity(chainIdText)) else {

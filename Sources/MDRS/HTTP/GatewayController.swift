@@ -6,6 +6,11 @@ struct GatewayController: Sendable {
     let gateway: Gateway
 
     func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/v1/info") { _, _ in
+            try Response.json(GatewayInfo(
+                custodian: gateway.custodian.checksummed, chainId: String(gateway.chainId),
+                contract: gateway.contract.checksummed, version: "1"))
+        }
         router.post("/v1/records") { request, _ in
             try await gateway.storeRecord(request)
         }

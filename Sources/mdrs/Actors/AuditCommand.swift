@@ -1,0 +1,70 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Ethereum
+import Foundation
+import MDRS
+
+/// `mdrs audit`: an auditor reads the access log (chain joined with the custodian's rows), or
+/// checks that the two agree.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Auditor: list accesses or check the log's consistency.")
+
+    enum Format: String, ExpressibleByArgument { case table, json, csv }
+
+    @OptionGroup var key: KeyOption
+    @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "Only this record.") var record: String?
+    @Option(help: "Only this patient.") var patient: String?
+    @Option(help: "Only this staff member.") var staff: String?
+    @Option(help: "From this Unix time.") var from: UInt64?
+    @Option(help: "Until this Unix time.") var to: UInt64?
+    @Option(help: "table, json or csv.") var format: Format = .table
+    @Flag(help: "Check that the chain and the custodian's rows agree.") var check = false
+
+    func run() async throws {
+        let httpClient = HTTPClient.shared
+        let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: httpClient)
+        if check {
+            let data = try await client.audit("/v1/audit/check")
+            let report = try JSONDecoder().decode(ConsistencyReport.self, from: data)
+            if format == .json {
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("on-chain entries \(report.onChainEntries), local rows \(report.localEntries)")
+                print("missing on-chain \(report.missingOnChain.count), unknown here \(report.unknownHere.count), commitment mismatches \(report.commitmentMismatch.count), waiting \(report.waiting.count), rejected \(report.rejected.count)")
+                print(report.consistent ? "CONSISTENT" : "INCONSISTENT")
+            }
+            if !report.consistent { throw ExitCode(2) }
+            return
+        }
+        var query = [String]()
+        if let record { query.append("record=\(try bytes32(record, "--record").hex)") }
+        if let patient { query.append("patient=\(try address(patient, "--patient").checksummed)") }
+        if let staff { query.append("staff=\(try address(staff, "--staff").checksummed)") }
+        if let from { query.append("from=\(from)") }
+        if let to { query.append("to=\(to)") }
+        let data = try await client.audit("/v1/audit/accesses" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+        let report = try JSONDecoder().decode(AuditReport.self, from: data)
+        switch format {
+        case .json:
+            print(String(decoding: data, as: UTF8.self))
+        case .csv:
+            print("accessed_at,request_id,record_id,staff,patient,purpose,outcome,reason,tx_hash,block,chain_state,commitment_valid")
+            for e in report.entries {
+                print([String(e.accessedAt), e.requestId, e.recordId, e.staff, e.patient ?? "", String(e.purpose), String(e.outcome),
+                       e.local?.reason ?? "", e.onChain?.transactionHash ?? "", e.onChain.map { String($0.blockNumber) } ?? "",
+                       e.local?.chainState ?? "chain_only", e.local.map { String($0.commitmentValid) } ?? ""].joined(separator: ","))
+            }
+        case .table:
+            print("TIME (UTC)           OUTCOME               STAFF        RECORD       ON-CHAIN")
+            let formatter = ISO8601DateFormatter()
+            for e in report.entries {
+                let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(e.accessedAt)))
+                let outcome = e.local?.reason ?? (e.outcome == 1 ? "served" : "refused(\(e.outcome))")
+                let chain = e.onChain.map { "block \($0.blockNumber)" } ?? (e.local?.chainState ?? "-")
+                print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(e.staff.prefix(10))…  \(e.recordId.prefix(10))…  \(chain)")
+            }
+            print("\(report.entries.count) entries")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Ethereum
+import Foundation
+import MDRS
+
+/// `mdrs fetch`: a member of staff fetches a record with a grant token, and checks the bytes
+/// against the hash anchored on-chain.
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Staff: fetch a record with a grant token; verifies its SHA-256 against the on-chain anchor.",
+        discussion: "The record and its encrypted address are read from the chain by the token, unless --address is given.")
+
+    @OptionGroup var chain: ChainOptions
+    @OptionGroup var key: KeyOption
+    @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "The grant token.") var token: String
+    @Option(help: "The encrypted address (default: the one anchored on-chain).") var address: String?
+    @Option(help: "Purpose of use (HL7 code).") var purpose = "TREAT"
+    @Option(help: "Write the record here ('-' for stdout).") var out = "-"
+    @Option(help: "An HTTP byte range, e.g. bytes=0-1023 (no hash check then).") var range: String?
+
+    func run() async throws {
+        let key = try key.load()
+        let token = try bytes32(token, "--token")
+        guard let purpose = PurposeOfUse(code: purpose) else { throw ValidationError("unknown purpose \(purpose)") }
+        try await chain.withClient { ethereum, httpClient in
+            let contract = try chain.contract(ethereum)
+            guard let grant = try await contract.grant(token) else { throw ValidationError("no grant has this token") }
+            guard let anchor = try await contract.record(grant.recordId) else { throw ValidationError("the record is not anchored") }
+            let client = try await GatewayClient(
+                baseURL: gateway, key: key, httpClient: httpClient, expectedChainId: try await ethereum.chainId(),
+                expectedContract: contract.address)
+            guard client.info.custodian == anchor.custodian.checksummed else {
+                throw ValidationError("the gateway is custodian \(client.info.custodian), the record is held by \(anchor.custodian)")
+            }
+            let path = out == "-" ? "/dev/stdout" : out
+            let result = try await client.fetch(
+                token: token, encryptedAddress: address ?? encryptedAddressText(anchor.encryptedAddress), purpose: purpose,
+                range: range, to: path)
+            if range == nil {
+                guard result.sha256 == anchor.contentHash else {
+                    throw ValidationError("the bytes received do not match the on-chain anchor (sha256 \(result.sha256), anchored \(anchor.contentHash))")
+                }
+                FileHandle.standardError.write(Data("fetched \(result.size) bytes; sha256 matches the on-chain anchor \(anchor.contentHash) (request \(result.requestId ?? "?"))\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("fetched \(result.size) bytes of the range (request \(result.requestId ?? "?"))\n".utf8))
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Ethereum
+import Foundation
+import MDRS
+
+/// `mdrs contract`: deploy the consortium contract and run its admin and hospital steps.
+struct ContractCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contract",
+        abstract: "Deploy the MedicalAccess contract; register custodians and staff.",
+        subcommands: [Deploy.self, RegisterCustodian.self, DeregisterCustodian.self, RegisterStaff.self, DeregisterStaff.self, Show.self])
+
+    struct Deploy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deploy the contract; the deploying key becomes its admin.")
+
+        @OptionGroup var chain: ChainOptions
+        @OptionGroup var key: KeyOption
+        @Option(help: "The compiled artifact.") var artifact = "deploy/contract/MedicalAccess.json"
+        @Option(help: "Also write the address to this file.") var out: String?
+
+        func run() async throws {
+            let artifact = try ContractArtifact(contentsOf: URL(fileURLWithPath: artifact))
+            let key = try key.load()
+            let address = try await chain.withClient { client, _ in
+                try await artifact.deploy(using: try await chain.submitter(client, key: key))
+            }
+            if let out { try (address.checksummed + "\n").write(toFile: out, atomically: true, encoding: .utf8) }
+            print(address.checksummed)
+        }
+    }
+
+    struct RegisterCustodian: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Admin: register a hospital's gateway signing address.")
+
+        @OptionGroup var chain: ChainOptions
+        @OptionGroup var key: KeyOption
+        @Option(help: "The gateway's signing address.") var custodian: String
+        @Option(help: "The hospital's name.") var name: String
+
+        func run() async throws {
+            let data = try MedicalAccessContract.registerCustodian(try address(custodian, "--custodian"), name: name)
+            try await send(chain, key, data, "custodian registered")
+        }
+    }
+
+    struct DeregisterCustodian: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Admin: retire a custodian.")
+
+        @OptionGroup var chain: ChainOptions
+        @OptionGroup var key: KeyOption
+        @Option(help: "The custodian address.") var custodian: String
+
+        func run() async throws {
+            try await send(chain, key, try MedicalAccessContract.deregisterCustodian(try address(custodian, "--custodian")), "custodian deregistered")
+        }
+    }
+
+    struct RegisterStaff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Custodian: register a member of staff.")
+
+        @OptionGroup var chain: ChainOptions
+        @OptionGroup var key: KeyOption
+        @Option(help: "The staff member's address.") var staff: String
+
+        func run() async throws {
+            try await send(chain, key, try MedicalAccessContract.registerStaff(try address(staff, "--staff")), "staff registered")
+        }
+    }
+
+    struct DeregisterStaff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Custodian: deregister a member of staff.")
+
+        @OptionGroup var chain: ChainOptions
+        @OptionGroup var key: KeyOption
+        @Option(help: "The staff member's address.") var staff: String
+
+        func run() async throws {
+            try await send(chain, key, try MedicalAccessContract.deregisterStaff(try address(staff, "--staff")), "staff deregistered")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a record, grant, staff member or custodian as the contract holds it.")
+
+        @OptionGroup var chain: ChainOptions
+        @Option(help: "A record id.") var record: String?
+        @Option(help: "A grant token.") var token: String?
+        @Option(help: "A staff address.") var staff: String?
+        @Option(help: "A custodian address.") var custodian: String?
+
+        func run() async throws {
+            try await chain.withClient { client, _ in
+                let contract = try chain.contract(client)
+                if let record {
+                    guard let anchored = try await contract.record(try bytes32(record, "--record")) else { throw ValidationError("record not anchored") }
+                    print("record \(anchored.recordId)\n  patient   \(anchored.patient)\n  custodian \(anchored.custodian)\n  sha256    \(anchored.contentHash)\n  address   \(encryptedAddressText(anchored.encryptedAddress))\n  block     \(anchored.anchoredAt)")
+                }
+                if let token {
+                    guard let grant = try await contract.grant(try bytes32(token, "--token")) else { throw ValidationError("no such grant") }
+                    print("grant \(grant.token)\n  patient   \(grant.patient)\n  staff     \(grant.staff)\n  record    \(grant.recordId)\n  expiresAt \(grant.expiresAt)\n  revoked   \(grant.revoked)")
+                }
+                if let staff {
+                    print("staff \(staff): custodian \(try await contract.staffCustodian(try address(staff, "--staff"))?.checksummed ?? "none")")
+                }
+                if let custodian {
+                    let state = try await contract.custodian(try address(custodian, "--custodian"))
+                    print("custodian \(custodian): \"\(state.name)\" active \(state.active) since block \(state.registeredAt)")
+                }
+            }
+        }
+    }
+}
+
+/// Sends one contract transaction with `key` and reports it; a revert names the contract's error.
+func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: String) async throws {
+    let key = try key.load()
+    let contract = try chain.resolvedContract()
+    let receipt = try await chain.withClient { client, _ in
+        do {
+            return try await chain.submitter(client, key: key).submit(to: contract, data: data)
+        } catch let error as SubmissionError where error.revertData != nil {
+            throw ValidationError("the contract refused: \(MedicalAccessABI.revertReason(error.revertData ?? []))")
+        }
+    }
+    print("\(what) in block \(receipt.blockNumber) (tx \(receipt.transactionHash))")
+}
+
+/// The text form staff present, from the bytes anchored on-chain.
+func encryptedAddressText(_ bytes: [UInt8]) -> String {
+    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
