@@ -82,9 +82,26 @@ public final class ChainState: Service, Sendable {
         }
         metrics.grantCache(hit: false)
         metrics.chainCall("getGrant")
-        let grant = try await contract.grant(token, at: .number(head.number))
-        store(\.grants, key: token, value: grant, readAt: head.number)
+        var grant = try await contract.grant(token, at: .number(head.number))
+        var readAt = head.number
+        if grant == nil, await catchUp() {
+            // A token granted in a block the watcher has not reached yet: a doctor typically
+            // fetches right after the patient's grant lands. Read again at the newer head.
+            readAt = try freshHead().number
+            metrics.chainCall("getGrant")
+            grant = try await contract.grant(token, at: .number(readAt))
+        }
+        store(\.grants, key: token, value: grant, readAt: readAt)
         return grant
+    }
+
+    /// Polls now if the last poll is older than a short interval (so unknown tokens cannot make
+    /// the gateway hammer the node); true if the head moved.
+    private func catchUp() async -> Bool {
+        let before = state.withLock { $0.head }
+        guard let before, ContinuousClock.now - before.observedAt > .milliseconds(20) else { return false }
+        await poll()
+        return (state.withLock { $0.head?.number } ?? 0) > before.number
     }
 
     /// The custodian that registered `staff` at the current head; nil if not registered.

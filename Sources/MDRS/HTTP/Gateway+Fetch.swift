@@ -133,7 +133,7 @@ extension Gateway {
             && refusal.code != .chainUnavailable && refusal.code != .auditLogStalled && refusal.code != .databaseUnavailable
         let access = accessRecord(
             attempt, outcome: Self.outcome(for: refusal.code), reason: refusal.code.rawValue,
-            accessedAt: UInt64(Date().timeIntervalSince1970))
+            accessedAt: (try? chain.now()) ?? UInt64(Date().timeIntervalSince1970))
         do {
             try await outbox.insert(access, onChain: onChain)
             if onChain { outboxStatus.noteInsert() }
