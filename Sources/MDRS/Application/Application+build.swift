@@ -59,8 +59,8 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
 
     let router = Router()
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    GatewayController(gateway: gateway).addRoutes(to: router)
-    OperationsController(gateway: gateway, postgres: postgres).addRoutes(to: router)
+    GatewayController(gateway: gateway, operations: OperationsController(gateway: gateway, postgres: postgres))
+        .addRoutes(to: router)
 
     var app = Application(
         router: router,

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import PostgresNIO
 
-/// Liveness, readiness and metrics for the operators.
+/// Readiness for the operators: PostgreSQL answers, the chain head is fresh, the outbox flows.
 struct OperationsController: Sendable {
     let gateway: Gateway
     let postgres: PostgresClient
@@ -15,21 +15,6 @@ struct OperationsController: Sendable {
         let chainHead: UInt64?
         let outboxDepth: Int
         let outboxOldestSeconds: Double
-    }
-
-    func addRoutes(to router: Router<some RequestContext>) {
-        router.get("/health/live") { _, _ in
-            try Response.json(["status": "live"])
-        }
-        router.get("/health/ready") { _, _ in
-            let readiness = await readiness()
-            return try Response.json(readiness, status: readiness.ready ? .ok : .serviceUnavailable)
-        }
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: gateway.metrics.exposition())))
-        }
     }
 
     func readiness() async -> Readiness {

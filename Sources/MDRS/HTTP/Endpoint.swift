@@ -1,0 +1,33 @@
+import HTTPTypes
+
+/// Every route the gateway serves. Routes are registered from this list, and a test checks it
+/// against `docs/openapi.json`, so the document cannot drift from the code.
+public enum Endpoint: String, CaseIterable, Sendable {
+    case info, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, live, ready, metrics
+
+    public var method: HTTPRequest.Method {
+        self == .storeRecord ? .post : .get
+    }
+
+    /// The path in Hummingbird's syntax (`:name` parameters).
+    public var path: String {
+        switch self {
+        case .info: "/v1/info"
+        case .storeRecord: "/v1/records"
+        case .anchorStatus: "/v1/records/:recordId/anchor"
+        case .fetch: "/v1/access/:address"
+        case .auditAccesses: "/v1/audit/accesses"
+        case .auditCheck: "/v1/audit/check"
+        case .live: "/health/live"
+        case .ready: "/health/ready"
+        case .metrics: "/metrics"
+        }
+    }
+
+    /// The path in OpenAPI's syntax (`{name}` parameters).
+    public var openAPIPath: String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
+        }.joined(separator: "/")
+    }
+}

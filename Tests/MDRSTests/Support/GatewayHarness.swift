@@ -1,0 +1,196 @@
+import AsyncHTTPClient
+import BigInt
+import Ethereum
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MDRS
+import NIOCore
+import PostgresNIO
+import Testing
+
+/// A consortium on a chain (the shared dev chain, or a private one), and a gateway for its
+/// hospital on a fresh database: what every end-to-end test starts from.
+struct Deployment: Sendable {
+    let rpcURL: String
+    let contract: MedicalAccessContract
+    let chainId: BigUInt
+    let admin: PrivateKey
+    let hospital: PrivateKey
+    let clerk: PrivateKey
+    let doctor: PrivateKey
+    let doctor2: PrivateKey
+    let patient: PrivateKey
+    let auditor: PrivateKey
+    let directory: URL
+
+    /// Deploys a contract on the chain at `rpcURL`, registers a hospital and its staff, and
+    /// writes the key files a gateway configuration names.
+    static func make(rpcURL: String? = nil) async throws -> Deployment {
+        let url = try rpcURL ?? DevChain.rpcURL
+        let client = EthereumClient(rpc: JSONRPCClient(configuration: .init(url: url), httpClient: HTTPClient.shared))
+        func funded() async throws -> PrivateKey {
+            let key = PrivateKey.random()
+            _ = try await client.rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+            return key
+        }
+        let admin = try await funded(), hospital = try await funded(), clerk = try await funded()
+        let doctor = try await funded(), doctor2 = try await funded(), patient = try await funded()
+        let auditor = PrivateKey.random()
+        let address = try await DevChain.artifact.deploy(using: try await TransactionSubmitter(client: client, key: admin))
+        let contract = MedicalAccessContract(address: address, client: client)
+        let deployment = Deployment(
+            rpcURL: url, contract: contract, chainId: try await client.chainId(), admin: admin, hospital: hospital,
+            clerk: clerk, doctor: doctor, doctor2: doctor2, patient: patient, auditor: auditor,
+            directory: FileManager.default.temporaryDirectory.appendingPathComponent("mdrs-e2e-\(UUID().uuidString)"))
+        try await deployment.send(admin, MedicalAccessContract.registerCustodian(hospital.address, name: "St. Elsewhere"))
+        for staff in [clerk, doctor, doctor2] {
+            try await deployment.send(hospital, MedicalAccessContract.registerStaff(staff.address))
+        }
+        try FileManager.default.createDirectory(at: deployment.directory, withIntermediateDirectories: true)
+        try SecretFile.create(deployment.path("custodian.key"), contents: Array(hospital.secretHex.utf8))
+        _ = try MasterKey.generate(writingTo: deployment.path("master.key"))
+        return deployment
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    @discardableResult
+    func send(_ key: PrivateKey, _ data: [UInt8]) async throws -> TransactionReceipt {
+        try await TransactionSubmitter(client: contract.client, key: key).submit(to: contract.address, data: data)
+    }
+
+    /// A grant by the patient to `staff`; returns the token.
+    func grant(_ recordId: Bytes32, to staff: PrivateKey, expiresIn seconds: UInt64 = 3600) async throws -> Bytes32 {
+        let now = try #require(try await contract.client.block(.latest)).timestamp
+        let receipt = try await send(patient, MedicalAccessContract.grant(staff: staff.address, recordId: recordId, expiresAt: max(now, UInt64(Date().timeIntervalSince1970)) + seconds))
+        return try #require(receipt.logs.compactMap(contract.decode).first { $0.name == "Granted" }?.token)
+    }
+
+    /// The gateway configuration for this deployment on `database`.
+    func configuration(database: String, strict: Bool = false) throws -> GatewayConfiguration {
+        var settings = Settings()
+        settings.set("http.port", "0")
+        settings.set("postgres.host", try TestEnvironment.require("MDRS_TEST_PG_HOST"))
+        settings.set("postgres.port", try TestEnvironment.require("MDRS_TEST_PG_PORT"))
+        settings.set("postgres.user", try TestEnvironment.require("MDRS_TEST_PG_USER"))
+        settings.set("postgres.database", database)
+        settings.set("postgres.max_connections", "10")
+        settings.set("chain.rpc_url", rpcURL)
+        settings.set("chain.chain_id", String(chainId))
+        settings.set("chain.contract", contract.address.checksummed)
+        settings.set("chain.poll_interval_ms", "100")
+        settings.set("chain.timeout_ms", "2000")
+        settings.set("outbox.interval_ms", "50")
+        settings.set("custodian.key_file", path("custodian.key"))
+        settings.set("keys.master_file", path("master.key"))
+        settings.set("audit.auditors", auditor.address.checksummed)
+        settings.set("access.strict", String(strict))
+        settings.set("access.strict_timeout_seconds", "3")
+        settings.set("migrations.directory", TestEnvironment.migrations.path)
+        settings.set("log.level", "warning")
+        return try GatewayConfiguration(settings: settings)
+    }
+}
+
+/// A running gateway (live HTTP) with signing clients for each actor.
+struct LiveGateway: Sendable {
+    let deployment: Deployment
+    let baseURL: String
+    let client: any TestClientProtocol
+    let database: String
+    let postgres: PostgresClient
+
+    func client(_ key: PrivateKey) async throws -> GatewayClient {
+        try await GatewayClient(baseURL: baseURL, key: key, httpClient: HTTPClient.shared)
+    }
+
+    /// Runs `body` against a live gateway for a fresh deployment and database.
+    static func run<T: Sendable>(
+        deployment: Deployment? = nil, strict: Bool = false,
+        adjust: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
+        _ body: @Sendable (LiveGateway) async throws -> T
+    ) async throws -> T {
+        let resolved: Deployment
+        if let deployment { resolved = deployment } else { resolved = try await Deployment.make() }
+        let deployment = resolved
+        return try await TestEnvironment.withDatabase { postgres, database in
+            var configuration = try deployment.configuration(database: database, strict: strict)
+            adjust(&configuration)
+            let app = try await buildApplication(configuration, logger: TestEnvironment.logger)
+            return try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let gateway = LiveGateway(
+                    deployment: deployment, baseURL: "http://127.0.0.1:\(port)", client: client, database: database, postgres: postgres)
+                try await gateway.waitUntilReady()
+                return try await body(gateway)
+            }
+        }
+    }
+
+    func waitUntilReady() async throws {
+        try await eventually("the gateway becomes ready") {
+            try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil).status == .ok
+        }
+    }
+
+    /// Stores `bytes` as the clerk and waits for the anchor to be confirmed.
+    func store(_ bytes: [UInt8], contentType: String = "application/dicom") async throws -> StoreResponse {
+        let stored = try await client(deployment.clerk).store(
+            body: .bytes(ByteBuffer(bytes: bytes)), sha256: Bytes32.sha256(bytes), patient: deployment.patient.address,
+            contentType: contentType)
+        try await eventually("the anchor is confirmed") {
+            let status = try await client.execute(uri: "/v1/records/\(stored.recordId)/anchor", method: .get, headers: [:], body: nil)
+            return String(buffer: status.body).contains("\"confirmed\"")
+        }
+        return stored
+    }
+
+    /// The chain state of the access row for `requestId`.
+    func accessRow(_ requestId: String) async throws -> (state: String, reason: String, outcome: Int16)? {
+        let id = try Bytes32(requestId)
+        let rows = try await postgres.query(
+            "SELECT chain_state, reason, outcome FROM access_log WHERE request_id = \(ByteBuffer(bytes: id.bytes))",
+            logger: TestEnvironment.logger)
+        for try await row in rows.decode((String, String, Int16).self) { return row }
+        return nil
+    }
+
+    /// The rows of the access log, newest last.
+    func accessRows() async throws -> [(requestId: Bytes32, reason: String, state: String)] {
+        let rows = try await postgres.query(
+            "SELECT request_id, reason, chain_state FROM access_log ORDER BY created_at", logger: TestEnvironment.logger)
+        var result = [(Bytes32, String, String)]()
+        for try await (id, reason, state) in rows.decode((ByteBuffer, String, String).self) {
+            result.append((try Bytes32(bytes: Array(id.readableBytesView)), reason, state))
+        }
+        return result
+    }
+}
+
+/// Waits until `condition` holds, polling; fails the test after `timeout`.
+func eventually(
+    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+    throw CancellationError()
+}
+
+extension Bytes32 {
+    static func sha256(_ bytes: [UInt8]) -> Bytes32 {
+        (try? Bytes32(bytes: Array(SHA256Digest.of(bytes)))) ?? .zero
+    }
+}
+
+import Crypto
+
+enum SHA256Digest {
+    static func of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+}
