@@ -95,13 +95,14 @@ public final class ChainState: Service, Sendable {
         return grant
     }
 
-    /// Polls now if the last poll is older than a short interval (so unknown tokens cannot make
-    /// the gateway hammer the node); true if the head moved.
+    /// Polls at once if the node's head is ahead of the watcher's; true if the head moved. An
+    /// unknown token costs one `eth_blockNumber` more, never a log scan unless blocks are new.
     private func catchUp() async -> Bool {
-        let before = state.withLock { $0.head }
-        guard let before, ContinuousClock.now - before.observedAt > .milliseconds(20) else { return false }
+        guard let before = state.withLock({ $0.head?.number }) else { return false }
+        metrics.chainCall("eth_blockNumber")
+        guard let latest = try? await contract.client.blockNumber(), latest > before else { return false }
         await poll()
-        return (state.withLock { $0.head?.number } ?? 0) > before.number
+        return (state.withLock { $0.head?.number } ?? 0) > before
     }
 
     /// The custodian that registered `staff` at the current head; nil if not registered.
@@ -184,6 +185,10 @@ public final class ChainState: Service, Sendable {
             let head = Head(number: block.number, timestamp: block.timestamp, observedAt: .now)
             state.withLock { state in
                 let old = state.head?.number
+                // Polls can overlap (the watcher and a catch-up); never move the head backwards
+                // because a slower poll finished last. Its touched set covers every block from
+                // its own start, which is at or before `old`.
+                if let old, head.number < old, !flushAll { return }
                 state.head = head
                 state.lastError = nil
                 if flushAll {

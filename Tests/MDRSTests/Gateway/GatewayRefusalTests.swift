@@ -1,0 +1,220 @@
+import BigInt
+import Ethereum
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import MDRS
+import NIOCore
+import Testing
+
+/// Every refusal of a fetch: its status and code, nothing streamed, and a row in the access log.
+@Suite("Gateway refusals")
+struct GatewayRefusalTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let status: HTTPResponse.Status
+        let code: String
+        /// Whether the refusal is also logged on-chain (signed requests).
+        let onChain: Bool
+        let build: @Sendable (Fixture) async throws -> FetchRequestBuilder
+
+        var testDescription: String { name }
+    }
+
+    /// A stored record with a grant for the doctor, and a second record.
+    struct Fixture: Sendable {
+        let gateway: LiveGateway
+        let stored: StoreResponse
+        let other: StoreResponse
+        let token: Bytes32
+
+        var d: Deployment { gateway.deployment }
+
+        func builder(_ key: PrivateKey? = nil, token: Bytes32? = nil, address: String? = nil) -> FetchRequestBuilder {
+            FetchRequestBuilder(deployment: d, key: key ?? d.doctor, token: token ?? self.token, encryptedAddress: address ?? stored.encryptedAddress)
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "no signature", status: .unauthorized, code: "signature_missing", onChain: false) { f in
+            var b = f.builder(); b.omitSignature = true; return b
+        },
+        Case(name: "a malformed signature", status: .unauthorized, code: "signature_invalid", onChain: false) { f in
+            var b = f.builder(); b.signatureOverride = "0x1234"; return b
+        },
+        Case(name: "a signature by someone else than the grantee", status: .forbidden, code: "not_grantee", onChain: true) { f in
+            f.builder(f.d.doctor2)
+        },
+        Case(name: "the grantee's signature over other fields", status: .forbidden, code: "not_grantee", onChain: true) { f in
+            var other = f.builder()
+            other.nonce = Bytes32.random()
+            var b = f.builder()
+            b.signatureOverride = try other.headers()[HTTPField.Name(SignedRequest.Header.signature)!]
+            return b
+        },
+        Case(name: "a request signed for another custodian", status: .forbidden, code: "not_grantee", onChain: true) { f in
+            var b = f.builder(); b.custodian = f.d.doctor2.address; return b
+        },
+        Case(name: "a request signed for another chain", status: .forbidden, code: "not_grantee", onChain: true) { f in
+            var b = f.builder(); b.chainId = 1; return b
+        },
+        Case(name: "a request signed for another contract", status: .forbidden, code: "not_grantee", onChain: true) { f in
+            var b = f.builder(); b.contract = f.d.admin.address; return b
+        },
+        Case(name: "a stale time", status: .unauthorized, code: "request_stale", onChain: true) { f in
+            var b = f.builder(); b.issuedAt -= 3600; return b
+        },
+        Case(name: "a time in the future", status: .unauthorized, code: "request_stale", onChain: true) { f in
+            var b = f.builder(); b.issuedAt += 3600; return b
+        },
+        Case(name: "an unknown token", status: .notFound, code: "grant_not_found", onChain: true) { f in
+            f.builder(token: Bytes32.random())
+        },
+        Case(name: "the address of another record with a valid token for this one", status: .forbidden, code: "address_mismatch", onChain: true) { f in
+            f.builder(address: f.other.encryptedAddress)
+        },
+        Case(name: "a tampered address", status: .unprocessableContent, code: "address_invalid", onChain: true) { f in
+            var chars = Array(f.stored.encryptedAddress)
+            chars[40] = chars[40] == "A" ? "B" : "A"
+            return f.builder(address: String(chars))
+        },
+        Case(name: "an address that is not base64url", status: .unprocessableContent, code: "address_invalid", onChain: true) { f in
+            f.builder(address: "not*an*address")
+        },
+        Case(name: "an unknown purpose", status: .badRequest, code: "bad_request", onChain: false) { f in
+            f.builder()  // the purpose header is replaced below
+        },
+    ]
+
+    static func makeFixture(_ gateway: LiveGateway) async throws -> Fixture {
+        let stored = try await gateway.store(Array("a small record".utf8), contentType: "text/plain")
+        let other = try await gateway.store(Array("another record".utf8), contentType: "text/plain")
+        let token = try await gateway.deployment.grant(try Bytes32(stored.recordId), to: gateway.deployment.doctor)
+        return Fixture(gateway: gateway, stored: stored, other: other, token: token)
+    }
+
+    static func send(_ builder: FetchRequestBuilder, via gateway: LiveGateway, purpose: String? = nil) async throws -> TestResponse {
+        var headers = try builder.headers()
+        if let purpose { headers[HTTPField.Name(SignedRequest.Header.purpose)!] = purpose }
+        return try await gateway.client.execute(uri: builder.uri, method: .get, headers: headers, body: nil)
+    }
+
+    static func expectRefusal(_ response: TestResponse, status: HTTPResponse.Status, code: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(response.status == status, "\(String(buffer: response.body))", sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
+        #expect(String(buffer: response.body).contains("\"code\":\"\(code)\""), "\(String(buffer: response.body))", sourceLocation: sourceLocation)
+        #expect(response.headers[HTTPField.Name(SignedRequest.Header.recordSHA256)!] == nil, sourceLocation: sourceLocation)
+    }
+
+    @Test("each malformed or unauthorised fetch is refused with its code, streams nothing, and is logged", .timeLimit(.minutes(3)))
+    func refusals() async throws {
+        try await LiveGateway.run { gateway in
+            let fixture = try await Self.makeFixture(gateway)
+            for refusal in Self.cases {
+                let before = try await gateway.accessRows().count
+                let builder = try await refusal.build(fixture)
+                let response = try await Self.send(builder, via: gateway, purpose: refusal.name == "an unknown purpose" ? "SPYING" : nil)
+                Self.expectRefusal(response, status: refusal.status, code: refusal.code)
+                let rows = try await gateway.accessRows()
+                #expect(rows.count == before + 1, "\(refusal.name): the refusal was not logged")
+                if let row = rows.last {
+                    #expect(row.reason == refusal.code, "\(refusal.name)")
+                    #expect((row.state != "local_only") == refusal.onChain, "\(refusal.name): state \(row.state)")
+                }
+            }
+            // The valid request still works afterwards: nothing above consumed the grant.
+            let ok = try await Self.send(fixture.builder(), via: gateway)
+            #expect(ok.status == .ok)
+            #expect(Array(ok.body.readableBytesView) == Array("a small record".utf8))
+
+            // Signed refusals reach the chain as denials; the log stays consistent.
+            try await eventually("refusals are logged on-chain") {
+                try await gateway.accessRows().allSatisfy { $0.state == "confirmed" || $0.state == "local_only" }
+            }
+            let auditor = try await gateway.client(gateway.deployment.auditor)
+            let check = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
+            #expect(check.consistent && check.onChainEntries == Self.cases.filter(\.onChain).count + 1, "\(check)")
+        }
+    }
+
+    @Test("a replayed request is refused even with a valid signature", .timeLimit(.minutes(2)))
+    func replay() async throws {
+        try await LiveGateway.run { gateway in
+            let fixture = try await Self.makeFixture(gateway)
+            let builder = fixture.builder()
+            #expect(try await Self.send(builder, via: gateway).status == .ok)
+            Self.expectRefusal(try await Self.send(builder, via: gateway), status: .conflict, code: "nonce_reused")
+        }
+    }
+
+    @Test("revoked, expired, deregistered and erased are refused", .timeLimit(.minutes(3)))
+    func grantStates() async throws {
+        try await LiveGateway.run { gateway in
+            let fixture = try await Self.makeFixture(gateway)
+            let d = gateway.deployment
+            let recordId = try Bytes32(fixture.stored.recordId)
+
+            // Revoked.
+            let revoked = try await d.grant(recordId, to: d.doctor)
+            try await d.send(d.patient, MedicalAccessContract.revoke(revoked))
+            try await eventually("the revocation is seen") {
+                try await Self.send(fixture.builder(token: revoked), via: gateway).status == .forbidden
+            }
+            Self.expectRefusal(try await Self.send(fixture.builder(token: revoked), via: gateway), status: .forbidden, code: "grant_revoked")
+
+            // Expired: the chain's clock passes the expiry.
+            let expiring = try await d.grant(recordId, to: d.doctor, expiresIn: 20)
+            #expect(try await Self.send(fixture.builder(token: expiring), via: gateway).status == .ok)
+            try await DevChain.advanceTime(seconds: 60)
+            try await eventually("the expiry is seen") {
+                try await Self.send(fixture.builder(token: expiring), via: gateway).status == .forbidden
+            }
+            Self.expectRefusal(try await Self.send(fixture.builder(token: expiring), via: gateway), status: .forbidden, code: "grant_expired")
+
+            // Erased: the record is shredded, the grant still stands.
+            let other = try await d.grant(try Bytes32(fixture.other.recordId), to: d.doctor)
+            try await RecordStore(client: gateway.postgres, keyring: MasterKeyring(current: try MasterKey(contentsOfFile: d.path("master.key"))), logger: TestEnvironment.logger)
+                .shred(try Bytes32(fixture.other.recordId))
+            Self.expectRefusal(
+                try await Self.send(fixture.builder(token: other, address: fixture.other.encryptedAddress), via: gateway),
+                status: .gone, code: "record_erased")
+
+            // Deregistered staff: the grant stands on-chain but the gateway refuses.
+            try await d.send(d.hospital, MedicalAccessContract.deregisterStaff(d.doctor.address))
+            try await eventually("the deregistration is seen") {
+                try await Self.send(fixture.builder(), via: gateway).status == .forbidden
+            }
+            Self.expectRefusal(try await Self.send(fixture.builder(), via: gateway), status: .forbidden, code: "staff_not_registered")
+        }
+    }
+
+    @Test("store refusals: not this hospital's staff, wrong hash, too large; nothing is stored", .timeLimit(.minutes(2)))
+    func storeRefusals() async throws {
+        try await LiveGateway.run(adjust: { $0.storage.maximumRecordSize = 64 * 1024 }) { gateway in
+            let d = gateway.deployment
+            let body = Array(repeating: UInt8(7), count: 1000)
+            // The patient is not staff.
+            let patient = try await gateway.client(d.patient)
+            await #expect(throws: GatewayClientError.self) {
+                _ = try await patient.store(body: .bytes(ByteBuffer(bytes: body)), sha256: Bytes32.sha256(body), patient: d.patient.address, contentType: "text/plain")
+            }
+            let clerk = try await gateway.client(d.clerk)
+            do {
+                _ = try await clerk.store(body: .bytes(ByteBuffer(bytes: body)), sha256: Bytes32.random(), patient: d.patient.address, contentType: "text/plain")
+                Issue.record("a body with the wrong hash was stored")
+            } catch let error as GatewayClientError {
+                #expect(error.code == "content_hash_mismatch" && error.status == 422)
+            }
+            let big = Array(repeating: UInt8(1), count: 65 * 1024)
+            do {
+                _ = try await clerk.store(body: .bytes(ByteBuffer(bytes: big)), sha256: Bytes32.sha256(big), patient: d.patient.address, contentType: "text/plain")
+                Issue.record("a body over the limit was stored")
+            } catch let error as GatewayClientError {
+                #expect(error.code == "record_too_large" && error.status == 413)
+            }
+            let count = try await gateway.postgres.query("SELECT count(*) FROM records", logger: TestEnvironment.logger)
+                .decode(Int64.self).first(where: { _ in true })
+            #expect(count == 0)
+        }
+    }
+}
