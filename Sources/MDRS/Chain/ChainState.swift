@@ -61,6 +61,10 @@ public final class ChainState: Service, Sendable {
         guard let head else {
             throw ChainError(.unavailable, "the chain head has not been read yet" + (lastError.map { ": \($0)" } ?? ""))
         }
+        if let lastError {
+            // The last poll failed: the node is unreachable now, so no cached state is trusted.
+            throw ChainError(.unavailable, "the chain node did not answer the last poll: \(lastError)")
+        }
         guard ContinuousClock.now - head.observedAt <= stalenessBound else {
             throw ChainError(.unavailable, "the chain head is stale (last read \(ContinuousClock.now - head.observedAt) ago)" + (lastError.map { ": \($0)" } ?? ""))
         }

@@ -20,8 +20,10 @@ struct OutboxStore: Sendable {
         let accountNonce: UInt64
         let state: String
         let lastSentAt: Date
-        /// Signed versions, oldest first.
-        let transactions: [[UInt8]]
+        /// Hashes of the signed versions, oldest first.
+        let hashes: [Bytes32]
+        /// The newest signed version.
+        let latestRaw: [UInt8]?
         let anchors: [Bytes32]
         let entries: [Bytes32]
     }
@@ -117,11 +119,13 @@ struct OutboxStore: Sendable {
         var found: (Int64, Int64, String, Date)?
         for try await row in rows.decode((Int64, Int64, String, Date).self) { found = row }
         guard let (id, nonce, state, lastSentAt) = found else { return nil }
-        var transactions = [[UInt8]]()
-        for try await raw in try await client.query(
-            "SELECT raw FROM outbox_transactions WHERE batch_id = \(id) ORDER BY created_at, tx_hash", logger: logger
-        ).decode(ByteBuffer.self) {
-            transactions.append(Array(buffer: raw))
+        var hashes = [Bytes32]()
+        var latestRaw: [UInt8]?
+        for try await (hash, raw) in try await client.query(
+            "SELECT tx_hash, raw FROM outbox_transactions WHERE batch_id = \(id) ORDER BY created_at, tx_hash", logger: logger
+        ).decode((ByteBuffer, ByteBuffer).self) {
+            hashes.append(try Bytes32(buffer: hash))
+            latestRaw = Array(buffer: raw)
         }
         var anchors = [Bytes32]()
         for try await id in try await client.query(
@@ -136,7 +140,7 @@ struct OutboxStore: Sendable {
             entries.append(try Bytes32(buffer: id))
         }
         return OpenBatch(
-            id: id, accountNonce: UInt64(nonce), state: state, lastSentAt: lastSentAt, transactions: transactions,
+            id: id, accountNonce: UInt64(nonce), state: state, lastSentAt: lastSentAt, hashes: hashes, latestRaw: latestRaw,
             anchors: anchors, entries: entries)
     }
 

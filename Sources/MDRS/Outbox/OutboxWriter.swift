@@ -59,7 +59,9 @@ public struct OutboxWriter: Service {
                     }
                     await refreshStatus()
                     if !busy {
-                        let backoff = failures == 0 ? configuration.interval : min(configuration.interval * (1 << min(failures, 5)), .seconds(10))
+                        // Idle, or waiting for a receipt: no need to ask more than a few times a second.
+                        let base = max(configuration.interval, .milliseconds(100))
+                        let backoff = failures == 0 ? base : min(base * (1 << min(failures, 6)), .seconds(10))
                         try await Task.sleep(for: backoff)
                     }
                 }
@@ -110,21 +112,18 @@ public struct OutboxWriter: Service {
     // MARK: An open batch
 
     private func advance(_ batch: OutboxStore.OpenBatch, rebroadcast: inout [Int64: ContinuousClock.Instant]) async throws -> Bool {
-        let versions = try batch.transactions.map { try SignedTransaction(raw: $0) }
-        guard let latest = versions.last else {
+        guard let latestRaw = batch.latestRaw else {
             try await store.drop(batch: batch.id)
             return true
         }
-        for version in versions.reversed() {
-            guard let receipt = try await client.transactionReceipt(version.hash) else { continue }
-            return try await handleReceipt(receipt, batch: batch)
-        }
-        if batch.state == "mined" {
-            // Its receipt vanished: a reorganisation. Treat as not yet mined.
-            logger.warning("a mined log transaction lost its receipt (reorg?)", metadata: ["batch": "\(batch.id)"])
-        }
+        // Until the account's nonce moves past the batch's, none of its versions is mined: one
+        // call answers that, however many fee-bumped versions there are.
         let minedNonce = try await client.transactionCount(of: key.address, at: .latest)
         if minedNonce > batch.accountNonce {
+            for hash in batch.hashes.reversed() {
+                guard let receipt = try await client.transactionReceipt(hash) else { continue }
+                return try await handleReceipt(receipt, batch: batch)
+            }
             // The nonce is used, but by none of our versions: another transaction of this key
             // took it (an operator using the custodian key by hand). Re-queue the rows.
             logger.warning("log transaction nonce taken by another transaction; re-queueing", metadata: ["batch": "\(batch.id)", "nonce": "\(batch.accountNonce)"])
@@ -132,7 +131,15 @@ public struct OutboxWriter: Service {
             try await store.drop(batch: batch.id)
             return true
         }
-        if Date().timeIntervalSince(batch.lastSentAt) >= configuration.replaceAfter.seconds {
+        if batch.state == "mined" {
+            logger.warning("a mined log transaction is no longer mined (reorg); waiting for it again", metadata: ["batch": "\(batch.id)"])
+        }
+        let latest = try SignedTransaction(raw: latestRaw)
+        // Replace with a higher fee when stuck, backing off: a node that does not mine at all
+        // is not helped by ever more versions.
+        let versions = batch.hashes.count
+        let wait = configuration.replaceAfter.seconds * Double(1 << min(versions - 1, 6))
+        if versions < Self.maximumVersions && Date().timeIntervalSince(batch.lastSentAt) >= wait {
             try await replace(latest, batch: batch)
             return true
         }
@@ -144,6 +151,9 @@ public struct OutboxWriter: Service {
         }
         return false
     }
+
+    /// At most this many signed versions per batch.
+    static let maximumVersions = 12
 
     private func handleReceipt(_ receipt: TransactionReceipt, batch: OutboxStore.OpenBatch) async throws -> Bool {
         guard receipt.succeeded else {

@@ -1,0 +1,160 @@
+import AsyncHTTPClient
+import Ethereum
+import Foundation
+import HummingbirdTesting
+import MDRS
+import NIOCore
+import PostgresNIO
+import Testing
+
+/// Failing closed, strict mode, a stalled outbox, and crashes: each on a private dev chain that
+/// the test can stop or kill.
+@Suite("Gateway resilience")
+struct GatewayResilienceTests {
+    @Test("chain down: fetches and stores are refused with 503 and nothing is served", .timeLimit(.minutes(3)))
+    func chainDown() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await LiveGateway.run(deployment: deployment) { gateway in
+            let stored = try await gateway.store(Array("before the outage".utf8), contentType: "text/plain")
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await gateway.client(deployment.doctor)
+            let ok = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(ok.status == .ok)
+            _ = try await ok.body.collect(upTo: 1 << 20)
+
+            await chain.kill()
+            try await eventually("readiness reports the chain down") {
+                try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil).status == .serviceUnavailable
+            }
+            let refused = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers.first(name: "Retry-After") != nil)
+            let body = String(buffer: try await refused.body.collect(upTo: 1 << 16))
+            #expect(body.contains("chain_unavailable") && !body.contains("before the outage"))
+            let clerk = try await gateway.client(deployment.clerk)
+            do {
+                _ = try await clerk.store(body: .bytes(ByteBuffer(string: "x")), sha256: Bytes32.sha256(Array("x".utf8)), patient: deployment.patient.address, contentType: "text/plain")
+                Issue.record("a record was stored while the chain was down")
+            } catch let error as GatewayClientError {
+                #expect(error.status == 503)
+            }
+        }
+    }
+
+    @Test("strict mode: nothing leaves before the access is on-chain", .timeLimit(.minutes(3)))
+    func strictMode() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await LiveGateway.run(deployment: deployment, strict: true) { gateway in
+            let stored = try await gateway.store(Array("strict record".utf8), contentType: "text/plain")
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await gateway.client(deployment.doctor)
+
+            try await chain.stopMining()
+            let unconfirmed = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(unconfirmed.status == .serviceUnavailable)
+            let body = String(buffer: try await unconfirmed.body.collect(upTo: 1 << 16))
+            #expect(body.contains("audit_log_unconfirmed") && !body.contains("strict record"))
+
+            try await chain.startMining()
+            let served = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(served.status == .ok)
+            let requestId = try #require(served.headers.first(name: SignedRequest.Header.requestId))
+            // The head of the response arrived: the row must already be confirmed.
+            #expect(try await gateway.accessRow(requestId)?.state == "confirmed")
+            #expect(String(buffer: try await served.body.collect(upTo: 1 << 16)) == "strict record")
+        }
+    }
+
+    @Test("a stalled outbox refuses new fetches until it catches up", .timeLimit(.minutes(3)))
+    func stalledOutbox() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await LiveGateway.run(deployment: deployment, adjust: { $0.outbox.stallBound = .seconds(1) }) { gateway in
+            let stored = try await gateway.store(Array("record".utf8), contentType: "text/plain")
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await gateway.client(deployment.doctor)
+            try await chain.stopMining()
+            let first = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(first.status == .ok)
+            _ = try await first.body.collect(upTo: 1 << 16)
+            try await Task.sleep(for: .milliseconds(1500))
+            let stalled = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(stalled.status == .serviceUnavailable)
+            #expect(String(buffer: try await stalled.body.collect(upTo: 1 << 16)).contains("audit_log_stalled"))
+            try await chain.startMining()
+            try await eventually("fetches are served again") {
+                let again = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                _ = try await again.body.collect(upTo: 1 << 16)
+                return again.status == .ok
+            }
+        }
+    }
+
+    @Test("crashes with pending outbox rows: after restarts each access is logged exactly once", .timeLimit(.minutes(5)))
+    func crashAndRestart() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await TestEnvironment.withDatabase { postgres, database in
+            let process = try GatewayProcess(deployment: deployment, database: database, settings: ["outbox.replace_after_seconds": "1"])
+            try await process.start()
+            let clerk = try await GatewayClient(baseURL: process.baseURL, key: deployment.clerk, httpClient: HTTPClient.shared)
+            let body = Array("crash-proof record".utf8)
+            let stored = try await clerk.store(body: .bytes(ByteBuffer(bytes: body)), sha256: Bytes32.sha256(body), patient: deployment.patient.address, contentType: "text/plain")
+            try await eventually("the anchor is on-chain") { try await deployment.contract.record(try Bytes32(stored.recordId)) != nil }
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await GatewayClient(baseURL: process.baseURL, key: deployment.doctor, httpClient: HTTPClient.shared)
+            var served = [String]()
+
+            func fetch(_ count: Int) async throws {
+                for _ in 0..<count {
+                    let response = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                    #expect(response.status == .ok)
+                    served.append(try #require(response.headers.first(name: SignedRequest.Header.requestId)))
+                    _ = try await response.body.collect(upTo: 1 << 16)
+                }
+            }
+
+            func states() async throws -> [String: Int] {
+                var counts = [String: Int]()
+                for try await state in try await postgres.query("SELECT chain_state FROM access_log", logger: TestEnvironment.logger).decode(String.self) {
+                    counts[state, default: 0] += 1
+                }
+                return counts
+            }
+
+            // A: crash with a batch in the pool and rows still queued; restart while the chain
+            // still does not mine (the writer re-broadcasts, then replaces it with a higher fee).
+            try await chain.stopMining()
+            try await fetch(3)
+            try await eventually("a batch is in flight") { (try await states()["submitted"] ?? 0) > 0 }
+            try await fetch(2)
+            await process.crash()
+            try await process.start()
+            try await Task.sleep(for: .seconds(2))
+            try await chain.startMining()
+            try await eventually("everything is confirmed after restart A") { try await states() == ["confirmed": served.count] }
+
+            // B: crash with a batch in the pool; it is mined while the gateway is down.
+            try await chain.stopMining()
+            try await fetch(3)
+            try await eventually("a batch is in flight") { (try await states()["submitted"] ?? 0) > 0 }
+            await process.crash()
+            try await chain.startMining()
+            try await chain.call("evm_mine")
+            try await process.start()
+            try await fetch(1)
+            try await eventually("everything is confirmed after restart B") { try await states() == ["confirmed": served.count] }
+            await process.crash()
+
+            // Exactly once: every served request id appears once among the on-chain entries.
+            let logs = try await chain.client.logs(LogFilter(
+                fromBlock: .earliest, addresses: [deployment.contract.address], topics: [[MedicalAccessABI.accessed.topic]]))
+            let logged = logs.compactMap { try? deployment.contract.decode($0)?.value("requestId").asBytes32().hex }
+            #expect(logged.count == served.count, "on-chain \(logged.count), served \(served.count)")
+            #expect(Set(logged) == Set(served))
+            #expect(Set(logged).count == logged.count, "an access was logged twice")
+        }
+    }
+}

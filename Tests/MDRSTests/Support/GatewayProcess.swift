@@ -1,0 +1,77 @@
+import AsyncHTTPClient
+import Foundation
+import MDRS
+import Testing
+
+/// `mdrs serve` as a separate process, so a test can kill it with SIGKILL: a real crash, with
+/// no graceful shutdown and nothing flushed.
+final class GatewayProcess: @unchecked Sendable {
+    let configFile: String
+    let baseURL: String
+    let logFile: String
+    private var process: Process?
+
+    init(deployment: Deployment, database: String, settings extra: [String: String] = [:]) throws {
+        let port = try freePort()
+        baseURL = "http://127.0.0.1:\(port)"
+        configFile = deployment.path("gateway-\(port).json")
+        logFile = deployment.path("gateway-\(port).log")
+        var config: [String: [String: Any]] = [
+            "http": ["host": "127.0.0.1", "port": port],
+            "postgres": [
+                "host": try TestEnvironment.require("MDRS_TEST_PG_HOST"), "port": Int(try TestEnvironment.require("MDRS_TEST_PG_PORT"))!,
+                "user": try TestEnvironment.require("MDRS_TEST_PG_USER"), "database": database,
+            ],
+            "chain": [
+                "rpc_url": deployment.rpcURL, "chain_id": String(deployment.chainId),
+                "contract": deployment.contract.address.checksummed, "poll_interval_ms": 100, "timeout_ms": 2000,
+            ],
+            "outbox": ["interval_ms": 50],
+            "custodian": ["key_file": deployment.path("custodian.key")],
+            "keys": ["master_file": deployment.path("master.key")],
+            "audit": ["auditors": [deployment.auditor.address.checksummed]],
+            "migrations": ["directory": TestEnvironment.migrations.path],
+            "log": ["level": "info"],
+        ]
+        for (key, value) in extra {
+            let parts = key.split(separator: ".").map(String.init)
+            config[parts[0], default: [:]][parts[1]] = value
+        }
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configFile))
+    }
+
+    static var executable: String {
+        TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mdrs").path
+    }
+
+    func start() async throws {
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["serve", "--config", configFile]
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let url = baseURL
+        try await eventually("the gateway process is ready", timeout: .seconds(30)) {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health/ready"), timeout: .seconds(2))
+            _ = try await response.body.collect(upTo: 1 << 16)
+            return response.status == .ok
+        }
+    }
+
+    /// SIGKILL: the process dies at once, mid-whatever.
+    func crash() async {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        self.process = nil
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
