@@ -1,0 +1,108 @@
+import Ethereum
+import Foundation
+import MDRS
+import Testing
+
+@Suite("Encrypted addresses")
+struct AddressSealerTests {
+    let keyring = MasterKeyring(current: try! MasterKey(bytes: Bytes32.random().bytes))
+    let custodian = PrivateKey.random().address
+
+    @Test("seal and open round-trip; the text is URL-safe")
+    func roundTrip() throws {
+        let sealer = AddressSealer(keyring: keyring, custodian: custodian)
+        let recordId = Bytes32.random()
+        let text = try sealer.seal(recordId: recordId)
+        #expect(text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        #expect(try sealer.open(text) == RecordAddress(recordId: recordId, custodian: custodian))
+        #expect(try sealer.seal(recordId: recordId) != text, "each sealing uses a fresh nonce")
+    }
+
+    @Test("every single-byte change is detected")
+    func tampering() throws {
+        let sealer = AddressSealer(keyring: keyring, custodian: custodian)
+        let bytes = try sealer.sealBytes(recordId: Bytes32.random())
+        for index in bytes.indices {
+            var tampered = bytes
+            tampered[index] ^= 0x40
+            let error = #expect(throws: GatewayError.self) { try sealer.open(bytes: tampered) }
+            let expected: Set<GatewayError.Code> = index == 0 ? [.addressUnknownVersion] : [.addressTampered]
+            #expect(error.map { expected.contains($0.code) } == true, "byte \(index): \(String(describing: error))")
+        }
+        for cut in [0, 1, 50, bytes.count - 1] {
+            #expect(throws: GatewayError.self) { try sealer.open(bytes: Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: GatewayError.self) { try sealer.open(bytes: bytes + [0]) }
+        #expect(throws: GatewayError.self) { try sealer.open("not base64url!") }
+    }
+
+    @Test("another custodian's address, another master key and an unknown version are refused")
+    func refusals() throws {
+        let mine = AddressSealer(keyring: keyring, custodian: custodian)
+        let theirs = AddressSealer(keyring: keyring, custodian: PrivateKey.random().address)
+        let error = #expect(throws: GatewayError.self) { try mine.open(try theirs.seal(recordId: Bytes32.random())) }
+        #expect(error?.code == .addressWrongCustodian)
+
+        let stranger = AddressSealer(keyring: MasterKeyring(current: try MasterKey(bytes: Bytes32.random().bytes)), custodian: custodian)
+        let forged = #expect(throws: GatewayError.self) { try mine.open(try stranger.seal(recordId: Bytes32.random())) }
+        #expect(forged?.code == .addressTampered)
+
+        var future = try mine.sealBytes(recordId: Bytes32.random())
+        future[0] = 2
+        let version = #expect(throws: GatewayError.self) { try mine.open(bytes: future) }
+        #expect(version?.code == .addressUnknownVersion)
+    }
+
+    @Test("addresses sealed before a master-key rotation open while the old key is kept")
+    func rotation() throws {
+        let old = keyring.current
+        let new = try MasterKey(bytes: Bytes32.random().bytes)
+        let recordId = Bytes32.random()
+        let text = try AddressSealer(keyring: keyring, custodian: custodian).seal(recordId: recordId)
+        let rotated = AddressSealer(keyring: MasterKeyring(current: new, previous: [old]), custodian: custodian)
+        #expect(try rotated.open(text).recordId == recordId)
+        let retired = AddressSealer(keyring: MasterKeyring(current: new), custodian: custodian)
+        #expect(throws: GatewayError.self) { try retired.open(text) }
+    }
+}
+
+@Suite("Master key files")
+struct MasterKeyFileTests {
+    static func temporaryPath() -> String {
+        NSTemporaryDirectory() + "mdrs-master-\(UUID().uuidString)"
+    }
+
+    @Test("a new master key file has mode 0600, reads back with the same id, and is never overwritten")
+    func newFile() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let key = try MasterKey.generate(writingTo: path)
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try MasterKey(contentsOfFile: path).id == key.id)
+        #expect(key.idHex.count == 16)
+        #expect(throws: GatewayError.self) { try MasterKey.generate(writingTo: path) }
+        #expect(!String(describing: key).contains(try String(contentsOfFile: path, encoding: .utf8).prefix(16)))
+    }
+
+    @Test("a key file readable by others is refused")
+    func tooOpen() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try MasterKey.generate(writingTo: path)
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            chmod(path, mode_t(mode))
+            let error = #expect(throws: GatewayError.self) { try MasterKey(contentsOfFile: path) }
+            #expect(error?.code == .secretFileTooOpen)
+        }
+    }
+
+    @Test("malformed key files are refused")
+    func malformed() throws {
+        for contents in ["", "abc", String(repeating: "zz", count: 32), String(repeating: "ab", count: 31)] {
+            let path = Self.temporaryPath()
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try SecretFile.create(path, contents: Array(contents.utf8))
+            #expect(throws: GatewayError.self) { try MasterKey(contentsOfFile: path) }
+        }
+    }
+}
