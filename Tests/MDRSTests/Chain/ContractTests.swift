@@ -214,9 +214,13 @@ struct ContractTests {
         let otherToken = try await c.grant(to: c.otherDoctor)
 
         var gas = [Int: UInt64]()
+        var seconds = [Int: Double]()
         for size in [1, 100, 500] {
             let entries = (0..<size).map { _ in c.entry(token, staff: c.doctor.address) }
+            let started = ContinuousClock.now
             let receipt = try await c.send(c.hospital, MedicalAccessContract.logAccess(entries))
+            let elapsed = ContinuousClock.now - started
+            seconds[size] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             gas[size] = receipt.gasUsed
             let events = receipt.logs.compactMap(c.contract.decode)
             #expect(events.count == size)
@@ -228,6 +232,7 @@ struct ContractTests {
             #expect(try await c.contract.accessLoggedAt(entries[0].requestId) == receipt.blockNumber)
         }
         print("logAccess gas: 1 entry \(gas[1]!), 100 entries \(gas[100]!) (\(gas[100]! / 100)/entry), 500 entries \(gas[500]!) (\(gas[500]! / 500)/entry)")
+        print("logAccess on the dev chain (estimate + send + receipt): " + [1, 100, 500].map { "\($0) entries \(Int(seconds[$0]! * 1000)) ms = \(Int(Double($0) / seconds[$0]!)) accesses/s" }.joined(separator: ", "))
 
         let logged = c.entry(token, staff: c.doctor.address)
         try await c.send(c.hospital, MedicalAccessContract.logAccess([logged]))
