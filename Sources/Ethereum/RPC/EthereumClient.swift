@@ -53,7 +53,8 @@ public struct EthereumClient: Sendable {
         try await quantity("eth_maxPriorityFeePerGas", [])
     }
 
-    /// `eth_feeHistory`. FISCO BCOS has none: callers fall back to `eth_gasPrice`.
+    /// `eth_feeHistory`. Not every node has it (FISCO BCOS does not); ``FeeQuote`` uses it only
+    /// as a fallback for the priority fee on chains with a base fee.
     public func feeHistory(blockCount: UInt64, newest: BlockTag = .latest, rewardPercentiles: [Double] = []) async throws -> FeeHistory {
         let method = "eth_feeHistory"
         let result = try await rpc.call(

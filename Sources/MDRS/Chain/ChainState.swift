@@ -17,6 +17,7 @@ import Synchronization
 public final class ChainState: Service, Sendable {
     public struct Head: Equatable, Sendable {
         public let number: UInt64
+        public let hash: Bytes32
         public let timestamp: UInt64
         let observedAt: ContinuousClock.Instant
     }
@@ -49,7 +50,7 @@ public final class ChainState: Service, Sendable {
         self.contract = contract
         self.expectedChainId = expectedChainId
         self.pollInterval = pollInterval
-        self.stalenessBound = max(pollInterval * 4, .seconds(5))
+        self.stalenessBound = max(pollInterval * 4, .seconds(2))
         self.metrics = metrics
         self.logger = logger
     }
@@ -164,6 +165,13 @@ public final class ChainState: Service, Sendable {
             var touchedStaff = Set<Address>()
             var flushAll = previous == nil
             if let previous, block.number > previous.number {
+                // Blocks up to the old head may have been replaced (a reorganisation on a chain
+                // without instant finality): then the logs of the new blocks do not tell all.
+                metrics.chainCall("eth_getBlockByNumber")
+                if let sameHeight = try await contract.client.block(.number(previous.number)), sameHeight.hash != previous.hash {
+                    flushAll = true
+                    logger.warning("the chain reorganised below the head; dropping the chain cache", metadata: ["block": "\(previous.number)"])
+                }
                 do {
                     metrics.chainCall("eth_getLogs")
                     let logs = try await contract.client.logs(LogFilter(
@@ -183,10 +191,10 @@ public final class ChainState: Service, Sendable {
                     flushAll = true
                     logger.warning("could not read new blocks' logs; dropping the chain cache", metadata: ["error": "\(error)"])
                 }
-            } else if let previous, block.number < previous.number {
-                flushAll = true  // the node went backwards (reorg or another node): trust nothing cached
+            } else if let previous, block.number < previous.number || (block.number == previous.number && block.hash != previous.hash) {
+                flushAll = true  // the node went backwards or sideways (reorg, another node): trust nothing cached
             }
-            let head = Head(number: block.number, timestamp: block.timestamp, observedAt: .now)
+            let head = Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now)
             state.withLock { state in
                 let old = state.head?.number
                 // Polls can overlap (the watcher and a catch-up); never move the head backwards

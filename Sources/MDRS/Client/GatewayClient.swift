@@ -101,8 +101,8 @@ public struct GatewayClient: Sendable {
         return try await httpClient.execute(request, timeout: .minutes(60))
     }
 
-    /// Fetches and writes the record to `path`, hashing as it streams; returns the SHA-256 and
-    /// the number of bytes written.
+    /// Fetches and writes the record to `path` (`-` for standard output), hashing as it
+    /// streams; returns the SHA-256 and the number of bytes written.
     public func fetch(
         token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil, to path: String
     ) async throws -> (sha256: Bytes32, size: Int64, requestId: String?) {
@@ -110,10 +110,16 @@ public struct GatewayClient: Sendable {
         guard response.status == .ok || response.status == .partialContent else {
             throw GatewayClientError(response.status, try await response.body.collect(upTo: 1 << 16))
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot create \(path)")
+        let handle: FileHandle
+        if path == "-" {
+            handle = FileHandle.standardOutput
+        } else {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+                throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot create \(path)")
+            }
+            handle = file
         }
-        defer { try? handle.close() }
+        defer { if path != "-" { try? handle.close() } }
         var hasher = SHA256()
         var size: Int64 = 0
         for try await buffer in response.body {

@@ -85,6 +85,8 @@ public struct GatewayConfiguration: Sendable {
     public var strictTimeout: Duration = .seconds(60)
     /// Addresses allowed to use the audit API.
     public var auditors: [Address] = []
+    /// The block the audit API starts reading logs from (the contract's deployment block).
+    public var auditFromBlock: UInt64 = 0
     public var migrationsDirectory = "sql"
     public var logLevel = "info"
 
@@ -101,7 +103,7 @@ public struct GatewayConfiguration: Sendable {
         "outbox.stall_seconds", "outbox.log_denials_on_chain",
         "custodian.key_file", "keys.master_file", "keys.previous_master_files",
         "storage.chunk_size", "storage.max_record_bytes",
-        "requests.window_seconds", "access.strict", "access.strict_timeout_seconds", "audit.auditors",
+        "requests.window_seconds", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block",
         "migrations.directory", "log.level",
     ]
 
@@ -118,7 +120,9 @@ public struct GatewayConfiguration: Sendable {
         chain.chainId = chainId
         chain.contract = try s.address("chain.contract")
         chain.pollInterval = .milliseconds(try s.int("chain.poll_interval_ms", default: 500))
-        chain.confirmations = UInt64(try s.int("chain.confirmations", default: 0))
+        let confirmations = try s.int("chain.confirmations", default: 0)
+        guard confirmations >= 0 else { throw GatewayError(.invalidConfiguration, "chain.confirmations must not be negative") }
+        chain.confirmations = UInt64(confirmations)
         chain.requestTimeout = .milliseconds(try s.int("chain.timeout_ms", default: 10_000))
         outbox.maximumEntries = try s.int("outbox.max_entries", default: outbox.maximumEntries)
         outbox.maximumAnchors = try s.int("outbox.max_anchors", default: outbox.maximumAnchors)
@@ -134,6 +138,12 @@ public struct GatewayConfiguration: Sendable {
         previousMasterKeyFiles = s.list("keys.previous_master_files")
         storage.chunkSize = try s.int("storage.chunk_size", default: storage.chunkSize)
         storage.maximumRecordSize = Int64(try s.int("storage.max_record_bytes", default: Int(storage.maximumRecordSize)))
+        guard storage.maximumRecordSize >= 0 else { throw GatewayError(.invalidConfiguration, "storage.max_record_bytes must not be negative") }
+        for (key, value) in [("chain.poll_interval_ms", chain.pollInterval), ("outbox.interval_ms", outbox.interval),
+                             ("outbox.stall_seconds", outbox.stallBound), ("requests.window_seconds", requestWindow)]
+        where value <= .zero {
+            throw GatewayError(.invalidConfiguration, "\(key) must be positive")
+        }
         guard (4096...(16 << 20)).contains(storage.chunkSize) else {
             throw GatewayError(.invalidConfiguration, "storage.chunk_size must be between 4 KiB and 16 MiB")
         }
@@ -145,6 +155,9 @@ public struct GatewayConfiguration: Sendable {
                 throw GatewayError(.invalidConfiguration, "audit.auditors: \(text) is not an address")
             }
         }
+        let fromBlock = try s.int("audit.from_block", default: 0)
+        guard fromBlock >= 0 else { throw GatewayError(.invalidConfiguration, "audit.from_block must not be negative") }
+        auditFromBlock = UInt64(fromBlock)
         migrationsDirectory = s.string("migrations.directory") ?? migrationsDirectory
         logLevel = s.string("log.level") ?? logLevel
     }

@@ -36,7 +36,7 @@ public struct Settings: Sendable {
             }
         }
         for key in known {
-            if let value = environment[environmentName(key)] { values[key] = value }
+            if let value = environment[environmentName(key)], !value.isEmpty { values[key] = value }
         }
         for override in overrides {
             guard let equals = override.firstIndex(of: "=") else {

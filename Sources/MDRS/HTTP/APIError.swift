@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PostgresNIO
 
 /// A refusal as the client sees it: an HTTP status and a JSON body with a stable code.
 ///
@@ -54,16 +55,20 @@ public struct APIError: HTTPResponseError, Equatable {
 
     public let code: Code
     public let message: String
+    /// Extra response headers (`Content-Range` of a 416, the request id of a refused fetch).
+    public var headers: HTTPFields = [:]
     public var status: HTTPResponse.Status { code.status }
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, headers: HTTPFields = [:]) {
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try JSONEncoder().encode(["error": ["code": code.rawValue, "message": message]])
-        var headers: HTTPFields = [.contentType: "application/json"]
+        var headers = self.headers
+        headers[.contentType] = "application/json"
         if code.status == .serviceUnavailable { headers[.retryAfter] = "5" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -90,6 +95,8 @@ extension APIError {
             }
         case let error as ChainError where error.code == .unavailable || error.code == .timeout:
             self.init(.chainUnavailable, "the blockchain cannot be reached; no grant can be checked")
+        case let error as PSQLError where error.code != .server && error.code != .tooManyParameters:
+            self.init(.databaseUnavailable, "the database cannot be reached")
         default:
             self.init(.internalError, "internal error")
         }

@@ -20,6 +20,9 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         public let chainState: String
         public let rangeStart: Int64?
         public let rangeEnd: Int64?
+        /// Keccak-256 of the request's signature: with the other fields, enough to recompute
+        /// the commitment (see docs/decisions.md).
+        public let signatureHash: String
         /// Whether the row still hashes to the commitment it was logged with.
         public let commitmentValid: Bool
     }
@@ -177,6 +180,9 @@ extension Gateway {
         let chainState: String
     }
 
+    /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
+    static let logWindow: UInt64 = 5000
+
     /// This custodian's `Accessed` events matching the filter (indexed topics narrow the read).
     func onChainEntries(_ filter: AuditFilter) async throws -> [Bytes32: ChainEntry] {
         let event = MedicalAccessABI.accessed
@@ -185,9 +191,17 @@ extension Gateway {
             try filter.staff.map { [try ABIEvent.topic(for: .address($0), as: .address)] },
             try filter.patient.map { [try ABIEvent.topic(for: .address($0), as: .address)] },
         ]
-        let logs: [Log]
+        // Read in windows: production nodes cap the block range of one eth_getLogs.
+        var logs = [Log]()
         do {
-            logs = try await chain.contract.client.logs(LogFilter(fromBlock: .earliest, toBlock: .latest, addresses: [contract], topics: topics))
+            let head = try await chain.contract.client.blockNumber()
+            var from = configuration.auditFromBlock
+            while from <= head {
+                let to = min(from + Self.logWindow - 1, head)
+                logs += try await chain.contract.client.logs(
+                    LogFilter(fromBlock: .number(from), toBlock: .number(to), addresses: [contract], topics: topics))
+                from = to + 1
+            }
         } catch let error as JSONRPCError {
             throw MedicalAccessContract.chainError(error, calling: "eth_getLogs")
         }
@@ -212,7 +226,7 @@ extension Gateway {
         var query: PostgresQuery = """
             SELECT request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start,
                 range_end, signature_hash, commitment, chain_state
-            FROM access_log WHERE accessed_at >= \(Int64(filter.from ?? 0)) AND accessed_at <= \(Int64(min(filter.to ?? UInt64(Int64.max), UInt64(Int64.max))))
+            FROM access_log WHERE accessed_at >= \(Int64(min(filter.from ?? 0, UInt64(Int64.max)))) AND accessed_at <= \(Int64(min(filter.to ?? UInt64(Int64.max), UInt64(Int64.max))))
             """
         if let record = filter.record { query.sql += " AND record_id = $\(query.binds.count + 1)"; try query.binds.append(record.buffer, context: .default) }
         if let staff = filter.staff { query.sql += " AND staff = $\(query.binds.count + 1)"; try query.binds.append(staff.buffer, context: .default) }
@@ -249,7 +263,7 @@ extension Gateway {
             local: row.map { row in
                 AuditEntry.Local(
                     reason: row.access.reason, chainState: row.chainState, rangeStart: row.access.rangeStart,
-                    rangeEnd: row.access.rangeEnd,
+                    rangeEnd: row.access.rangeEnd, signatureHash: row.access.signatureHash.hex,
                     commitmentValid: row.access.commitment == row.storedCommitment
                         && (event.map { $0.commitment == row.storedCommitment } ?? true))
             })

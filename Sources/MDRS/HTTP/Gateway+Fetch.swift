@@ -16,6 +16,8 @@ extension Gateway {
         var signatureHash = Bytes32.zero
         var signed = false
         var range: ClosedRange<Int64>?
+        /// The served row is written (strict mode may still refuse afterwards).
+        var servedRowWritten = false
     }
 
     /// Serves `GET /v1/access/{encryptedAddress}`.
@@ -24,11 +26,17 @@ extension Gateway {
         do {
             return try await authorizeAndStream(request, encryptedAddress: encryptedAddress, attempt: &attempt)
         } catch {
-            let refusal = APIError(error)
+            var refusal = APIError(error)
             if refusal.code == .internalError {
                 logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
             }
+            if attempt.servedRowWritten {
+                // Strict mode refused after the authorised access was logged: that row stands
+                // (the decision was made); this refusal gets its own id and stays local.
+                attempt.requestId = Bytes32.random()
+            }
             await logRefusal(refusal, attempt: attempt)
+            refusal.headers[.mdrsRequestId] = attempt.requestId.hex
             metrics.request(route: "fetch", outcome: refusal.code.rawValue)
             throw refusal
         }
@@ -81,12 +89,19 @@ extension Gateway {
             logger.error("stored record does not match its on-chain anchor", metadata: ["record": "\(record.id)"])
             throw APIError(.recordConflict, "the stored record does not match its on-chain anchor")
         }
-        let range = try Self.parseRange(request.headers[.range], size: record.size)
+        let range: ClosedRange<Int64>?
+        do {
+            range = try Self.parseRange(request.headers[.range], size: record.size)
+        } catch var error as APIError {
+            error.headers[.contentRange] = "bytes */\(record.size)"
+            throw error
+        }
         attempt.range = range
 
         let reader = try store.read(record, range: range)
         let access = accessRecord(attempt, outcome: .served, reason: "served", accessedAt: now)
         try await outbox.insert(access, onChain: true)
+        attempt.servedRowWritten = true
         outboxStatus.noteInsert()
         if configuration.strict {
             try await waitForConfirmation(access.requestId)
@@ -126,11 +141,16 @@ extension Gateway {
             signatureHash: attempt.signatureHash)
     }
 
-    /// Logs a refusal: always locally; on-chain too when the request was signed by someone and
-    /// the configuration asks for it (unsigned junk is not worth the chain's gas).
+    /// Logs a refusal: always locally; on-chain too when the configuration asks for it and the
+    /// signer is registered staff somewhere in the consortium. Any 65 bytes recover *some*
+    /// address, so strangers' requests stay local: they cannot spend the custodian's gas or
+    /// stall the outbox.
     private func logRefusal(_ refusal: APIError, attempt: FetchAttempt) async {
-        let onChain = attempt.signed && configuration.outbox.logDenialsOnChain
+        var onChain = attempt.signed && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
             && refusal.code != .chainUnavailable && refusal.code != .auditLogStalled && refusal.code != .databaseUnavailable
+        if onChain {
+            onChain = ((try? await chain.staffCustodian(attempt.staff)) ?? nil) != nil
+        }
         let access = accessRecord(
             attempt, outcome: Self.outcome(for: refusal.code), reason: refusal.code.rawValue,
             accessedAt: (try? chain.now()) ?? UInt64(Date().timeIntervalSince1970))
@@ -153,7 +173,8 @@ extension Gateway {
         case .grantRevoked: .grantRevoked
         case .grantExpired: .grantExpired
         case .staffNotRegistered: .staffNotRegistered
-        case .addressInvalid, .wrongCustodian: .addressInvalid
+        case .addressInvalid: .addressInvalid
+        case .wrongCustodian: .wrongCustodian
         case .addressMismatch: .addressMismatch
         case .recordNotFound: .recordNotFound
         case .recordErased: .recordErased

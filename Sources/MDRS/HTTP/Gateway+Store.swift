@@ -46,7 +46,7 @@ extension Gateway {
                 patient: patient, contentType: contentType, contentSHA256: contentSHA256, nonce: signed.nonce,
                 issuedAt: signed.issuedAt, custodian: custodian, chainId: chainId, contract: contract)
             let signer = try self.signer(of: typedData, signed)
-            do { _ = try chain.freshHead() } catch { throw APIError(error) }
+            try checkReady()
             try await checkFreshness(signer: signer, signed)
             guard try await chain.staffCustodian(signer) == custodian else {
                 throw APIError(.notCustodianStaff, "the request is not signed by registered staff of this custodian")
@@ -92,6 +92,14 @@ extension Gateway {
 
     /// Serves `GET /v1/records/{id}/anchor`.
     public func anchorStatus(recordId: Bytes32) async throws -> AnchorStatus {
+        do {
+            return try await readAnchorStatus(recordId)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    private func readAnchorStatus(_ recordId: Bytes32) async throws -> AnchorStatus {
         let rows = try await outbox.client.query(
             "SELECT chain_state, tx_hash, block_number, chain_error FROM record_anchors WHERE record_id = \(recordId.buffer)",
             logger: logger)

@@ -14,5 +14,6 @@ public enum AccessOutcome: UInt8, Sendable, CaseIterable {
     case recordNotFound = 12
     case recordErased = 13
     case recordConflict = 14
+    case wrongCustodian = 15
     case refused = 255
 }

@@ -23,7 +23,8 @@ public struct AccessRecord: Equatable, Sendable {
 
     /// `keccak256(abi.encode(...))` over every field, in this order. Auditors recompute it.
     public var commitment: Bytes32 {
-        let encoded = (try? ABI.encode(
+        // Every value matches its type by construction, so encoding cannot fail.
+        guard let encoded = try? ABI.encode(
             [
                 .string("mdrs-access-v1"), .bytes32(requestId), .bytes32(token), .bytes32(recordId), .address(staff),
                 .address(patient ?? .zero), .address(custodian), .uint64(UInt64(purpose)), .uint64(UInt64(outcome.rawValue)),
@@ -31,7 +32,8 @@ public struct AccessRecord: Equatable, Sendable {
                 .bytes32(signatureHash),
             ],
             as: [.string, .fixedBytes(32), .fixedBytes(32), .fixedBytes(32), .address, .address, .address, .uint(8), .uint(8),
-                 .string, .uint(64), .int(64), .int(64), .fixedBytes(32)])) ?? []
+                 .string, .uint(64), .int(64), .int(64), .fixedBytes(32)])
+        else { preconditionFailure("the access commitment's values do not match their types") }
         return Bytes32.keccak(encoded)
     }
 

@@ -201,8 +201,19 @@ struct OutboxStore: Sendable {
     }
 
     /// Marks a batch final and each of its rows with the transaction, block and log index.
-    func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: UInt64]) async throws {
+    /// Returns how long its oldest row waited.
+    @discardableResult
+    func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: UInt64]) async throws -> TimeInterval {
         try await client.transaction(logger: logger) { connection in
+            var oldest: Date?
+            for try await created in try await connection.query(
+                """
+                SELECT min(created_at) FROM (SELECT created_at FROM access_log WHERE batch_id = \(batch)
+                    UNION ALL SELECT created_at FROM record_anchors WHERE batch_id = \(batch)) AS rows
+                """, logger: logger
+            ).decode(Date?.self) {
+                oldest = created
+            }
             let tx = receipt.transactionHash.buffer
             let block = Int64(receipt.blockNumber)
             try await connection.query(
@@ -225,6 +236,7 @@ struct OutboxStore: Sendable {
                     WHERE request_id = \(id.buffer) AND batch_id = \(batch)
                     """, logger: logger)
             }
+            return oldest.map { Date().timeIntervalSince($0) } ?? 0
         }
     }
 

@@ -91,6 +91,8 @@ public struct OutboxWriter: Service {
             let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
             for try await acquired in rows.decode(Bool.self) where acquired { return }
             logger.info("another gateway writes the outbox; waiting")
+            // Keep this instance's view of the backlog true while another one writes it.
+            await refreshStatus()
             try await Task.sleep(for: .seconds(2))
         }
     }
@@ -183,8 +185,9 @@ public struct OutboxWriter: Service {
                 entryLogs[id] = log.logIndex
             }
         }
-        try await store.confirm(batch: batch.id, receipt: receipt, anchorLogs: anchorLogs, entryLogs: entryLogs)
+        let lag = try await store.confirm(batch: batch.id, receipt: receipt, anchorLogs: anchorLogs, entryLogs: entryLogs)
         metrics.logTransaction("confirmed")
+        metrics.logLag(seconds: lag)
         logger.info(
             "access log batch confirmed",
             metadata: ["tx": "\(receipt.transactionHash)", "block": "\(receipt.blockNumber)", "entries": "\(entryLogs.count)", "anchors": "\(anchorLogs.count)"])
@@ -239,14 +242,20 @@ public struct OutboxWriter: Service {
                 try await resolveRefusal(MedicalAccessABI.revertReason(error.revertData ?? []), anchors: anchors, entries: entries)
                 return true
             }
-            // Keep a batch well inside a block; halve it when it is not.
+            // Keep a batch well inside a block: shrink it until it is (entries first, then
+            // anchors, then send the anchor alone).
             let blockGasLimit = try await client.block(.latest)?.gasLimit ?? 30_000_000
             if estimate > blockGasLimit / 2 && anchors.count + entries.count > 1 {
-                if anchors.count > 1 { anchors = Array(anchors.prefix(anchors.count / 2)) }
-                if entries.count > 1 { entries = Array(entries.prefix(entries.count / 2)) }
-                if anchors.count <= 1 && entries.count <= 1 && estimate > blockGasLimit { break }
+                if entries.count > 1 {
+                    entries = Array(entries.prefix(entries.count / 2))
+                } else if anchors.count > 1 {
+                    anchors = Array(anchors.prefix(anchors.count / 2))
+                } else {
+                    entries = []
+                }
                 continue
             }
+            guard estimate <= blockGasLimit else { break }
             let gasLimit = min(estimate + estimate / 4 + 10_000, blockGasLimit)
             let nonce = try await client.transactionCount(of: key.address, at: .pending)
             let fees = try await FeeQuote.suggest(using: client)

@@ -76,9 +76,11 @@ public struct RecordStore: Sendable {
         return ChunkCipher(key: try master.unwrap(record.wrappedKey, recordId: record.id), recordId: record.id)
     }
 
-    /// Erases a record: its wrapped data key and its chunks are deleted in one transaction.
-    /// Without the data key the ciphertext is noise, even in backups or not-yet-vacuumed pages;
-    /// the row stays, so reads answer "erased" rather than "not found".
+    /// Erases a record: its wrapped data key and its chunks are deleted in one transaction; the
+    /// row stays, so reads answer "erased" rather than "not found". Copies of the wrapped key in
+    /// older backups and not-yet-vacuumed pages still open under the master key that wrapped
+    /// it: the erasure is final once those backups age out or the data keys are re-wrapped
+    /// under a new master key (`mdrs keys rotate`) and the old one is destroyed.
     public func shred(_ id: Bytes32) async throws {
         let idBuffer = ByteBuffer(bytes: id.bytes)
         try await client.transaction(logger: logger) { connection in

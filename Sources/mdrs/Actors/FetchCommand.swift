@@ -35,10 +35,9 @@ struct FetchCommand: AsyncParsableCommand {
             guard client.info.custodian == anchor.custodian.checksummed else {
                 throw ValidationError("the gateway is custodian \(client.info.custodian), the record is held by \(anchor.custodian)")
             }
-            let path = out == "-" ? "/dev/stdout" : out
             let result = try await client.fetch(
                 token: token, encryptedAddress: address ?? encryptedAddressText(anchor.encryptedAddress), purpose: purpose,
-                range: range, to: path)
+                range: range, to: out)
             if range == nil {
                 guard result.sha256 == anchor.contentHash else {
                     throw ValidationError("the bytes received do not match the on-chain anchor (sha256 \(result.sha256), anchored \(anchor.contentHash))")

@@ -73,7 +73,8 @@ struct KeyOption: ParsableArguments {
     @Option(name: .long, help: "The private key file of the account acting (64 hex digits).")
     var key: String
 
-    func load() throws -> PrivateKey { try PrivateKey(contentsOfFile: key) }
+    /// Loads the key, refusing a file others can read (as the gateway does with its own).
+    func load() throws -> PrivateKey { try PrivateKey(hex: try SecretFile.readText(key)) }
 }
 
 /// Runs `body` with a running PostgreSQL client for the configured database.
