@@ -9,14 +9,14 @@ final class PrivateChain: Sendable {
     let url: String
     let process: Process
 
-    init() async throws {
+    init(blockTime: Int = 0) async throws {
         let port = try freePort()
         url = "http://127.0.0.1:\(port)"
         process = Process()
         process.executableURL = URL(fileURLWithPath: try TestEnvironment.require("MDRS_TEST_PYTHON"))
         process.arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("deploy/devchain/devchain.py").path,
-            "--port", String(port), "--block-time", "0",
+            "--port", String(port), "--block-time", String(blockTime),
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
