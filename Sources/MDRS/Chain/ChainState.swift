@@ -89,10 +89,10 @@ public final class ChainState: Service, Sendable {
         metrics.chainCall("getGrant")
         var grant = try await contract.grant(token, at: .number(head.number))
         var readAt = head.number
-        if grant == nil, await catchUp() {
-            // A token granted in a block the watcher has not reached yet: a doctor typically
+        if grant == nil, let newer = await catchUp(from: head.number) {
+            // A token granted in a block the watcher had not reached: a doctor typically
             // fetches right after the patient's grant lands. Read again at the newer head.
-            readAt = try freshHead().number
+            readAt = newer
             metrics.chainCall("getGrant")
             grant = try await contract.grant(token, at: .number(readAt))
         }
@@ -100,14 +100,16 @@ public final class ChainState: Service, Sendable {
         return grant
     }
 
-    /// Polls at once if the node's head is ahead of the watcher's; true if the head moved. An
-    /// unknown token costs one `eth_blockNumber` more, never a log scan unless blocks are new.
-    private func catchUp() async -> Bool {
-        guard let before = state.withLock({ $0.head?.number }) else { return false }
+    /// Brings the watcher's head up to the node's (polling at once if the node is ahead) and
+    /// returns it if it is newer than `readAt`, the head a read was made at. An unknown token
+    /// costs one `eth_blockNumber` more, never a log scan unless blocks are new.
+    private func catchUp(from readAt: UInt64) async -> UInt64? {
         metrics.chainCall("eth_blockNumber")
-        guard let latest = try? await contract.client.blockNumber(), latest > before else { return false }
-        await poll()
-        return (state.withLock { $0.head?.number } ?? 0) > before
+        if let latest = try? await contract.client.blockNumber(), latest > (state.withLock { $0.head?.number } ?? 0) {
+            await poll()
+        }
+        guard let head = try? freshHead(), head.number > readAt else { return nil }
+        return head.number
     }
 
     /// The custodian that registered `staff` at the current head; nil if not registered.

@@ -7,17 +7,17 @@ import Testing
 /// no graceful shutdown and nothing flushed.
 final class GatewayProcess: @unchecked Sendable {
     let configFile: String
-    let baseURL: String
     let logFile: String
+    /// Set once the process listens (it binds port 0 and logs the port it got).
+    private(set) var baseURL = ""
     private var process: Process?
 
     init(deployment: Deployment, database: String, settings extra: [String: String] = [:]) throws {
-        let port = try freePort()
-        baseURL = "http://127.0.0.1:\(port)"
-        configFile = deployment.path("gateway-\(port).json")
-        logFile = deployment.path("gateway-\(port).log")
+        let name = UUID().uuidString
+        configFile = deployment.path("gateway-\(name).json")
+        logFile = deployment.path("gateway-\(name).log")
         var config: [String: [String: Any]] = [
-            "http": ["host": "127.0.0.1", "port": port],
+            "http": ["host": "127.0.0.1", "port": 0],
             "postgres": [
                 "host": try TestEnvironment.require("MDRS_TEST_PG_HOST"), "port": Int(try TestEnvironment.require("MDRS_TEST_PG_PORT"))!,
                 "user": try TestEnvironment.require("MDRS_TEST_PG_USER"), "database": database,
@@ -51,10 +51,33 @@ final class GatewayProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--config", configFile]
+        // The configuration file alone decides: MDRS_* variables of the developer's shell
+        // (`source .state/dev/env`) would override it.
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MDRS_") }
         process.standardOutput = log
         process.standardError = log
         try process.run()
         self.process = process
+        let logFile = self.logFile
+        let startOffset = log.offsetInFile
+        var port: String?
+        try await eventually("the gateway process listens", timeout: .seconds(30)) {
+            // Only this run's lines: the log file is shared by restarts.
+            let data = FileManager.default.contents(atPath: logFile) ?? Data()
+            let text = String(decoding: data.dropFirst(Int(startOffset)), as: UTF8.self)
+            guard let range = text.range(of: "listening on 127.0.0.1:") else { return false }
+            port = text[range.upperBound...].prefix(while: \.isNumber).description
+            return port?.isEmpty == false
+        }
+        baseURL = "http://127.0.0.1:\(port ?? "0")"
+        // Restarts keep the port, as a real deployment would, so clients keep their URL.
+        if var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configFile))) as? [String: Any],
+            var http = config["http"] as? [String: Any], let port, let number = Int(port)
+        {
+            http["port"] = number
+            config["http"] = http
+            try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configFile))
+        }
         let url = baseURL
         try await eventually("the gateway process is ready", timeout: .seconds(30)) {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health/ready"), timeout: .seconds(2))

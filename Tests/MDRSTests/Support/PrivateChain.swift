@@ -10,17 +10,30 @@ final class PrivateChain: Sendable {
     let process: Process
 
     init(blockTime: Int = 0) async throws {
-        let port = try freePort()
-        url = "http://127.0.0.1:\(port)"
+        // Port 0: the node binds a free port itself and reports it in its accounts file, so
+        // parallel tests cannot race for the same port.
+        let accountsFile = NSTemporaryDirectory() + "mdrs-chain-\(UUID().uuidString).json"
         process = Process()
         process.executableURL = URL(fileURLWithPath: try TestEnvironment.require("MDRS_TEST_PYTHON"))
         process.arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("deploy/devchain/devchain.py").path,
-            "--port", String(port), "--block-time", String(blockTime),
+            "--port", "0", "--block-time", String(blockTime), "--accounts-file", accountsFile,
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        var reported: String?
+        for _ in 0..<1200 where reported == nil {
+            if let data = FileManager.default.contents(atPath: accountsFile),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            {
+                reported = object["rpcUrl"] as? String
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        try? FileManager.default.removeItem(atPath: accountsFile)
+        url = try #require(reported, "the private dev chain did not start")
         let client = self.client
         try await eventually("the private dev chain answers", timeout: .seconds(60)) {
             _ = try await client.chainId()
