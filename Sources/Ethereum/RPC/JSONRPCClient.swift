@@ -77,7 +77,19 @@ public final class JSONRPCClient: Sendable {
         }
     }
 
+    /// Posts once, and once more if a pooled keep-alive connection turned out to be closed by
+    /// the node (nodes close idle connections; every JSON-RPC call, `eth_sendRawTransaction`
+    /// included, is safe to repeat).
     private func post(_ body: Data, method: String) async throws -> Data {
+        do {
+            return try await postOnce(body, method: method)
+        } catch let error as JSONRPCError where error.code == .transport && error.message.contains("remoteConnectionClosed") {
+            logger.debug("the node closed a pooled connection; retrying once", metadata: ["method": "\(method)"])
+            return try await postOnce(body, method: method)
+        }
+    }
+
+    private func postOnce(_ body: Data, method: String) async throws -> Data {
         var request = HTTPClientRequest(url: configuration.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

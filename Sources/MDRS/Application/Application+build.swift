@@ -39,7 +39,8 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     let contract = MedicalAccessContract(address: configuration.chain.contract, client: ethereum)
     let metrics = GatewayMetrics()
     let chain = ChainState(
-        contract: contract, pollInterval: configuration.chain.pollInterval, expectedChainId: configuration.chain.chainId,
+        contract: contract, pollInterval: configuration.chain.pollInterval, stalenessBound: configuration.chain.headStaleness,
+        expectedChainId: configuration.chain.chainId,
         metrics: metrics, logger: logger)
     let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
     let outboxStore = OutboxStore(client: postgres, logger: logger)

@@ -31,6 +31,7 @@ public final class ChainState: Service, Sendable {
         var head: Head?
         var grants: [Bytes32: Cached<GrantState?>] = [:]
         var staff: [Address: Cached<Address?>] = [:]
+        var custodians: [Address: Cached<Bool>] = [:]
         /// Anchors never change once written, so they are kept until evicted for size.
         var anchors: [Bytes32: AnchoredRecord] = [:]
         var lastError: String?
@@ -46,11 +47,14 @@ public final class ChainState: Service, Sendable {
     private let state = Mutex(State())
     static let maximumEntries = 100_000
 
-    public init(contract: MedicalAccessContract, pollInterval: Duration, expectedChainId: BigUInt, metrics: GatewayMetrics, logger: Logger) {
+    public init(
+        contract: MedicalAccessContract, pollInterval: Duration, stalenessBound: Duration? = nil, expectedChainId: BigUInt,
+        metrics: GatewayMetrics, logger: Logger
+    ) {
         self.contract = contract
         self.expectedChainId = expectedChainId
         self.pollInterval = pollInterval
-        self.stalenessBound = max(pollInterval * 4, .seconds(2))
+        self.stalenessBound = stalenessBound ?? max(pollInterval * 4, .seconds(2))
         self.metrics = metrics
         self.logger = logger
     }
@@ -124,6 +128,18 @@ public final class ChainState: Service, Sendable {
         return custodian
     }
 
+    /// Whether `custodian` is an active custodian at the current head.
+    public func custodianActive(_ custodian: Address) async throws -> Bool {
+        let head = try freshHead()
+        if let cached = state.withLock({ $0.custodians[custodian] }), cached.validAt == head.number {
+            return cached.value
+        }
+        metrics.chainCall("getCustodian")
+        let active = try await contract.custodian(custodian, at: .number(head.number)).active
+        store(\.custodians, key: custodian, value: active, readAt: head.number)
+        return active
+    }
+
     /// The anchor of `recordId`; nil if not anchored (a miss is not cached: it may come).
     public func anchor(_ recordId: Bytes32) async throws -> AnchoredRecord? {
         let head = try freshHead()
@@ -160,11 +176,14 @@ public final class ChainState: Service, Sendable {
                 }
                 state.withLock { $0.chainIdVerified = true }
             }
+            // The head as it was before this poll's reads: the new blocks' logs are read from
+            // there, so they cover whatever another poll may apply meanwhile.
+            let previous = state.withLock { $0.head }
             metrics.chainCall("eth_getBlockByNumber")
             guard let block = try await contract.client.block(.latest) else { return }
-            let previous = state.withLock { $0.head }
             var touchedTokens = Set<Bytes32>()
             var touchedStaff = Set<Address>()
+            var touchedCustodians = Set<Address>()
             var flushAll = previous == nil
             if let previous, block.number > previous.number {
                 // Blocks up to the old head may have been replaced (a reorganisation on a chain
@@ -185,6 +204,8 @@ public final class ChainState: Service, Sendable {
                             if let token = event.token { touchedTokens.insert(token) }
                         case "StaffRegistered", "StaffDeregistered":
                             if let staff = try? event.value("staff").asAddress() { touchedStaff.insert(staff) }
+                        case "CustodianRegistered", "CustodianDeregistered":
+                            if let custodian = try? event.value("custodian").asAddress() { touchedCustodians.insert(custodian) }
                         default: break
                         }
                     }
@@ -194,29 +215,38 @@ public final class ChainState: Service, Sendable {
                     logger.warning("could not read new blocks' logs; dropping the chain cache", metadata: ["error": "\(error)"])
                 }
             } else if let previous, block.number < previous.number || (block.number == previous.number && block.hash != previous.hash) {
-                flushAll = true  // the node went backwards or sideways (reorg, another node): trust nothing cached
+                flushAll = true  // the node is behind what we saw, or on another branch: trust nothing cached
             }
             let head = Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now)
             state.withLock { state in
-                let old = state.head?.number
-                // Polls can overlap (the watcher and a catch-up); never move the head backwards
-                // because a slower poll finished last. Its touched set covers every block from
-                // its own start, which is at or before `old`.
-                if let old, head.number < old, !flushAll { return }
-                state.head = head
                 state.lastError = nil
                 if flushAll {
                     state.grants.removeAll()
                     state.staff.removeAll()
+                    state.custodians.removeAll()
+                }
+                let current = state.head
+                if let current, head.number < current.number {
+                    // Never move the head backwards (a slower overlapping poll, or a lagging node
+                    // behind a load balancer): reads stay at the higher head, which fail until
+                    // the node catches up, rather than read older state.
                     return
                 }
-                // Untouched entries valid at the old head stay valid at the new one.
+                state.head = head
+                if flushAll { return }
+                // Untouched entries valid at the current head stay valid at the new one; the
+                // touched sets cover every block after `previous`, which is at or before it.
+                let old = current?.number
                 state.grants = state.grants.filter { $0.value.validAt == old && !touchedTokens.contains($0.key) }
                     .mapValues { Cached(value: $0.value, validAt: head.number) }
                 state.staff = state.staff.filter { $0.value.validAt == old && !touchedStaff.contains($0.key) }
                     .mapValues { Cached(value: $0.value, validAt: head.number) }
+                state.custodians = state.custodians.filter { $0.value.validAt == old && !touchedCustodians.contains($0.key) }
+                    .mapValues { Cached(value: $0.value, validAt: head.number) }
             }
             metrics.chainHead(block.number)
+        } catch is CancellationError {
+            return  // shutting down
         } catch {
             state.withLock { $0.lastError = "\(error)" }
             logger.warning("chain head poll failed", metadata: ["error": "\(error)"])

@@ -114,9 +114,19 @@ public struct GatewayClient: Sendable {
         if path == "-" {
             handle = FileHandle.standardOutput
         } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
-                throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot create \(path)")
+            // An existing file (such as a private staging file) is written as it is; a new one
+            // is created readable by its owner only.
+            if !FileManager.default.fileExists(atPath: path) {
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+                guard descriptor >= 0 else {
+                    throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot create \(path)")
+                }
+                close(descriptor)
             }
+            guard let file = FileHandle(forWritingAtPath: path) else {
+                throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot open \(path)")
+            }
+            try file.truncate(atOffset: 0)
             handle = file
         }
         defer { if path != "-" { try? handle.close() } }

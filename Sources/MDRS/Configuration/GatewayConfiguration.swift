@@ -49,6 +49,9 @@ public struct GatewayConfiguration: Sendable {
         public var contract: Address = .zero
         /// How often the head watcher polls for new blocks (also bounds revocation delay).
         public var pollInterval: Duration = .milliseconds(500)
+        /// How old the last successful head poll may be before the gateway stops deciding
+        /// (fails closed). Default: max(4 × poll interval, 2 s).
+        public var headStaleness: Duration?
         /// Blocks after which a logged access counts as final (0 for QBFT/PBFT, instant finality).
         public var confirmations: UInt64 = 0
         public var requestTimeout: Duration = .seconds(10)
@@ -97,7 +100,7 @@ public struct GatewayConfiguration: Sendable {
         "http.host", "http.port",
         "postgres.host", "postgres.port", "postgres.user", "postgres.database", "postgres.password_file",
         "postgres.max_connections",
-        "chain.rpc_url", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.confirmations",
+        "chain.rpc_url", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.head_staleness_ms", "chain.confirmations",
         "chain.timeout_ms",
         "outbox.max_entries", "outbox.max_anchors", "outbox.interval_ms", "outbox.replace_after_seconds",
         "outbox.stall_seconds", "outbox.log_denials_on_chain",
@@ -120,6 +123,9 @@ public struct GatewayConfiguration: Sendable {
         chain.chainId = chainId
         chain.contract = try s.address("chain.contract")
         chain.pollInterval = .milliseconds(try s.int("chain.poll_interval_ms", default: 500))
+        if s.string("chain.head_staleness_ms") != nil {
+            chain.headStaleness = .milliseconds(try s.int("chain.head_staleness_ms", default: 2000))
+        }
         let confirmations = try s.int("chain.confirmations", default: 0)
         guard confirmations >= 0 else { throw GatewayError(.invalidConfiguration, "chain.confirmations must not be negative") }
         chain.confirmations = UInt64(confirmations)
@@ -139,11 +145,7 @@ public struct GatewayConfiguration: Sendable {
         storage.chunkSize = try s.int("storage.chunk_size", default: storage.chunkSize)
         storage.maximumRecordSize = Int64(try s.int("storage.max_record_bytes", default: Int(storage.maximumRecordSize)))
         guard storage.maximumRecordSize >= 0 else { throw GatewayError(.invalidConfiguration, "storage.max_record_bytes must not be negative") }
-        for (key, value) in [("chain.poll_interval_ms", chain.pollInterval), ("outbox.interval_ms", outbox.interval),
-                             ("outbox.stall_seconds", outbox.stallBound), ("requests.window_seconds", requestWindow)]
-        where value <= .zero {
-            throw GatewayError(.invalidConfiguration, "\(key) must be positive")
-        }
+
         guard (4096...(16 << 20)).contains(storage.chunkSize) else {
             throw GatewayError(.invalidConfiguration, "storage.chunk_size must be between 4 KiB and 16 MiB")
         }
@@ -160,5 +162,15 @@ public struct GatewayConfiguration: Sendable {
         auditFromBlock = UInt64(fromBlock)
         migrationsDirectory = s.string("migrations.directory") ?? migrationsDirectory
         logLevel = s.string("log.level") ?? logLevel
+        let durations: [(String, Duration, Duration)] = [
+            ("chain.poll_interval_ms", chain.pollInterval, .milliseconds(10)), ("chain.timeout_ms", chain.requestTimeout, .milliseconds(100)),
+            ("chain.head_staleness_ms", chain.headStaleness ?? chain.pollInterval, chain.pollInterval),
+            ("outbox.interval_ms", outbox.interval, .milliseconds(10)), ("outbox.replace_after_seconds", outbox.replaceAfter, .seconds(1)),
+            ("outbox.stall_seconds", outbox.stallBound, .seconds(1)), ("requests.window_seconds", requestWindow, .seconds(1)),
+            ("access.strict_timeout_seconds", strictTimeout, .seconds(1)),
+        ]
+        for (key, value, minimum) in durations where value < minimum {
+            throw GatewayError(.invalidConfiguration, "\(key) must be at least \(minimum)")
+        }
     }
 }

@@ -31,6 +31,7 @@ public struct APIError: HTTPResponseError, Equatable {
         case chainUnavailable = "chain_unavailable"
         case auditLogStalled = "audit_log_stalled"
         case auditLogUnconfirmed = "audit_log_unconfirmed"
+        case custodianInactive = "custodian_inactive"
         case databaseUnavailable = "database_unavailable"
         case internalError = "internal_error"
 
@@ -47,7 +48,8 @@ public struct APIError: HTTPResponseError, Equatable {
             case .addressInvalid, .contentHashMismatch: .unprocessableContent
             case .recordTooLarge: .contentTooLarge
             case .rangeNotSatisfiable: .rangeNotSatisfiable
-            case .chainUnavailable, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable: .serviceUnavailable
+            case .chainUnavailable, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable, .custodianInactive:
+                .serviceUnavailable
             case .internalError: .internalServerError
             }
         }

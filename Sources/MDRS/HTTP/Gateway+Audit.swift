@@ -51,7 +51,8 @@ public struct ConsistencyReport: Codable, Sendable {
     public let localEntries: Int
     /// Rows the gateway believes are on-chain (confirmed) but the chain does not have.
     public let missingOnChain: [String]
-    /// Rows still waiting for the chain (pending or submitted), and rows the contract refused.
+    /// Rows still waiting for the chain (pending or submitted), and rows the contract refused
+    /// (which make the log inconsistent: a decision that never reached the chain).
     public let waiting: [String]
     public let rejected: [String]
     /// On-chain entries of this custodian with no row here.
@@ -157,7 +158,7 @@ extension Gateway {
                 custodian: custodian.checksummed, onChainEntries: onChain.count, localEntries: local.count,
                 missingOnChain: missing.sorted(), waiting: waiting.sorted(), rejected: rejected.sorted(),
                 unknownHere: unknown.sorted(), commitmentMismatch: mismatch.sorted(),
-                consistent: missing.isEmpty && unknown.isEmpty && mismatch.isEmpty)
+                consistent: missing.isEmpty && unknown.isEmpty && mismatch.isEmpty && rejected.isEmpty)
             metrics.request(route: "audit_check", outcome: report.consistent ? "consistent" : "inconsistent")
             return try Response.json(report)
         } catch {

@@ -15,6 +15,9 @@ extension Gateway {
         var purpose: UInt8 = 0
         var signatureHash = Bytes32.zero
         var signed = false
+        /// The request passed the time window and its nonce was claimed: only such refusals
+        /// can be decisions worth the chain (a replayed or stale request is anyone's).
+        var fresh = false
         var range: ClosedRange<Int64>?
         /// The served row is written (strict mode may still refuse afterwards).
         var servedRowWritten = false
@@ -48,7 +51,7 @@ extension Gateway {
         attempt.token = try header(request, SignedRequest.Header.token) { try Bytes32($0) }
         let purpose = try header(request, SignedRequest.Header.purpose) { PurposeOfUse(code: $0) ?? UInt8($0).flatMap(PurposeOfUse.init(rawValue:)) }
         attempt.purpose = purpose.rawValue
-        try checkReady()
+        try await checkReady()
 
         let typedData = SignedRequest.fetch(
             token: attempt.token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: signed.nonce,
@@ -57,6 +60,11 @@ extension Gateway {
         attempt.staff = signer
         attempt.signed = true
         try await checkFreshness(signer: signer, signed)
+        attempt.fresh = true
+        // Registered staff first: an unknown key costs one cached lookup, never a grant read.
+        guard try await chain.staffCustodian(signer) != nil else {
+            throw APIError(.staffNotRegistered, "the signer is not registered staff of any custodian")
+        }
 
         guard let grant = try await chain.grant(attempt.token) else {
             throw APIError(.grantNotFound, "no grant has this token")
@@ -70,9 +78,6 @@ extension Gateway {
         let now = try chain.now()
         guard now < grant.expiresAt else {
             throw APIError(.grantExpired, "the grant expired at \(grant.expiresAt)")
-        }
-        guard try await chain.staffCustodian(signer) != nil else {
-            throw APIError(.staffNotRegistered, "the staff member is no longer registered with any custodian")
         }
         guard grant.custodian == custodian else {
             throw APIError(.wrongCustodian, "the grant is for a record held by another custodian")
@@ -146,8 +151,9 @@ extension Gateway {
     /// address, so strangers' requests stay local: they cannot spend the custodian's gas or
     /// stall the outbox.
     private func logRefusal(_ refusal: APIError, attempt: FetchAttempt) async {
-        var onChain = attempt.signed && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
+        var onChain = attempt.fresh && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
             && refusal.code != .chainUnavailable && refusal.code != .auditLogStalled && refusal.code != .databaseUnavailable
+            && refusal.code != .custodianInactive
         if onChain {
             onChain = ((try? await chain.staffCustodian(attempt.staff)) ?? nil) != nil
         }

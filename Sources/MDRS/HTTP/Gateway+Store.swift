@@ -46,7 +46,7 @@ extension Gateway {
                 patient: patient, contentType: contentType, contentSHA256: contentSHA256, nonce: signed.nonce,
                 issuedAt: signed.issuedAt, custodian: custodian, chainId: chainId, contract: contract)
             let signer = try self.signer(of: typedData, signed)
-            try checkReady()
+            try await checkReady()
             try await checkFreshness(signer: signer, signed)
             guard try await chain.staffCustodian(signer) == custodian else {
                 throw APIError(.notCustodianStaff, "the request is not signed by registered staff of this custodian")

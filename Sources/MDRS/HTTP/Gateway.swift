@@ -73,8 +73,10 @@ public struct Gateway: Sendable {
     /// The request must be recent, and its nonce unused.
     func checkFreshness(signer: Address, _ headers: SignedHeaders) async throws {
         let now = UInt64(Date().timeIntervalSince1970)
-        let window = UInt64(configuration.requestWindow.components.seconds)
-        guard headers.issuedAt + window >= now, headers.issuedAt <= now + window else {
+        let window = UInt64(max(configuration.requestWindow.components.seconds, 1))
+        // Compared by distance, never by adding to the client's number (which may be anything).
+        let distance = headers.issuedAt > now ? headers.issuedAt - now : now - headers.issuedAt
+        guard distance <= window else {
             throw APIError(.requestStale, "the request was signed at \(headers.issuedAt), outside ±\(window) s of the gateway's clock (\(now))")
         }
         let expiry = Date(timeIntervalSince1970: TimeInterval(headers.issuedAt + window + 1))
@@ -83,9 +85,19 @@ public struct Gateway: Sendable {
         }
     }
 
-    /// Refuses to decide while the chain cannot be read or the audit log is stalled.
-    func checkReady() throws {
-        do { _ = try chain.freshHead() } catch { throw APIError(error) }
+    /// Refuses to decide while the chain cannot be read, this custodian is not active on-chain
+    /// (its log entries would be refused), or the audit log is stalled.
+    func checkReady() async throws {
+        do {
+            _ = try chain.freshHead()
+            guard try await chain.custodianActive(custodian) else {
+                throw APIError(.custodianInactive, "this gateway's custodian is not registered (or was deregistered) on-chain")
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(error)
+        }
         let age = outboxStatus.oldestAge
         if age > configuration.outbox.stallBound.seconds {
             throw APIError(.auditLogStalled, "the on-chain access log is \(Int(age)) s behind; no record is released until it catches up")

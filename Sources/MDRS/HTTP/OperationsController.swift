@@ -34,7 +34,13 @@ struct OperationsController: Sendable {
         }
         var chain = "ok"
         var head: UInt64?
-        do { head = try gateway.chain.freshHead().number } catch { chain = "\(error)" }
+        do {
+            head = try gateway.chain.freshHead().number
+        } catch {
+            // Details (the node's URL, its answer) go to the log, not to whoever asks.
+            chain = "unavailable"
+            gateway.logger.debug("readiness: chain unavailable", metadata: ["error": "\(error)"])
+        }
         let age = gateway.outboxStatus.oldestAge
         let outbox = age > gateway.configuration.outbox.stallBound.seconds ? "stalled" : "ok"
         return Readiness(

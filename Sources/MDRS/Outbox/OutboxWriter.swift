@@ -137,11 +137,12 @@ public struct OutboxWriter: Service {
             logger.warning("a mined log transaction is no longer mined (reorg); waiting for it again", metadata: ["batch": "\(batch.id)"])
         }
         let latest = try SignedTransaction(raw: latestRaw)
-        // Replace with a higher fee when stuck, backing off: a node that does not mine at all
-        // is not helped by ever more versions.
+        // Replace with a higher fee when stuck, backing off (a node that does not mine at all
+        // is not helped by ever more versions) but never giving up: a base fee that rose past
+        // the last version's cap is met by the next one, which follows the market.
         let versions = batch.hashes.count
-        let wait = configuration.replaceAfter.seconds * Double(1 << min(versions - 1, 6))
-        if versions < Self.maximumVersions && Date().timeIntervalSince(batch.lastSentAt) >= wait {
+        let wait = configuration.replaceAfter.seconds * Double(1 << min(versions - 1, 5))
+        if Date().timeIntervalSince(batch.lastSentAt) >= wait {
             try await replace(latest, batch: batch)
             return true
         }
@@ -153,9 +154,6 @@ public struct OutboxWriter: Service {
         }
         return false
     }
-
-    /// At most this many signed versions per batch.
-    static let maximumVersions = 12
 
     private func handleReceipt(_ receipt: TransactionReceipt, batch: OutboxStore.OpenBatch) async throws -> Bool {
         guard receipt.succeeded else {
@@ -239,7 +237,16 @@ public struct OutboxWriter: Service {
             do {
                 estimate = try await client.estimateGas(CallRequest(from: key.address, to: contract.address, data: data))
             } catch let error as JSONRPCError where error.revertData != nil {
-                try await resolveRefusal(MedicalAccessABI.revertReason(error.revertData ?? []), anchors: anchors, entries: entries)
+                let reason = MedicalAccessABI.revertReason(error.revertData ?? [])
+                if reason.customName == nil && anchors.count + entries.count > 1 {
+                    // A refusal that names no row: halve the batch until the row that causes
+                    // it is alone, so one bad row cannot stall the whole log.
+                    if entries.count > 1 { entries = Array(entries.prefix(entries.count / 2)) }
+                    else if anchors.count > 1 { anchors = Array(anchors.prefix(anchors.count / 2)) }
+                    else { entries = [] }
+                    continue
+                }
+                try await resolveRefusal(reason, anchors: anchors, entries: entries)
                 return true
             }
             // Keep a batch well inside a block: shrink it until it is (entries first, then
@@ -273,6 +280,17 @@ public struct OutboxWriter: Service {
     /// The contract refused the batch in simulation; its error names the row.
     private func resolveRefusal(_ reason: RevertReason, anchors: [RecordAnchorInput], entries: [AccessEntry]) async throws {
         guard case .custom(let name, let arguments) = reason else {
+            // Only one row is left (see startBatch): it is the one the contract refuses.
+            if let entry = entries.first, entries.count == 1, anchors.isEmpty {
+                logger.error("the contract refuses an access entry without saying why", metadata: ["request": "\(entry.requestId)", "reason": "\(reason)"])
+                try await store.rejectEntry(entry.requestId, error: "\(reason)")
+                return
+            }
+            if let anchor = anchors.first, anchors.count == 1, entries.isEmpty {
+                logger.error("the contract refuses a record anchor without saying why", metadata: ["record": "\(anchor.recordId)", "reason": "\(reason)"])
+                try await store.rejectAnchor(anchor.recordId, error: "\(reason)")
+                return
+            }
             throw ChainError(.reverted, "the contract refused the log batch", revert: reason)
         }
         let id = arguments.first.flatMap { try? $0.asBytes32() }

@@ -35,17 +35,22 @@ struct FetchCommand: AsyncParsableCommand {
             guard client.info.custodian == anchor.custodian.checksummed else {
                 throw ValidationError("the gateway is custodian \(client.info.custodian), the record is held by \(anchor.custodian)")
             }
+            // Received into a private staging file (mode 0600, never an existing file), checked
+            // against the chain, and only then moved to --out or copied to stdout: unverified
+            // patient data never reaches its destination.
+            let staging = try StagingFile(besides: out == "-" ? NSTemporaryDirectory() + "mdrs-fetch" : out)
+            defer { staging.remove() }
             let result = try await client.fetch(
                 token: token, encryptedAddress: address ?? encryptedAddressText(anchor.encryptedAddress), purpose: purpose,
-                range: range, to: out)
+                range: range, to: staging.path)
             if range == nil {
                 guard result.sha256 == anchor.contentHash else {
-                    throw ValidationError("the bytes received do not match the on-chain anchor (sha256 \(result.sha256), anchored \(anchor.contentHash))")
+                    throw ValidationError("the bytes received do not match the on-chain anchor (sha256 \(result.sha256), anchored \(anchor.contentHash)); nothing was written")
                 }
-                FileHandle.standardError.write(Data("fetched \(result.size) bytes; sha256 matches the on-chain anchor \(anchor.contentHash) (request \(result.requestId ?? "?"))\n".utf8))
-            } else {
-                FileHandle.standardError.write(Data("fetched \(result.size) bytes of the range (request \(result.requestId ?? "?"))\n".utf8))
             }
+            try staging.deliver(to: out)
+            let what = range == nil ? "\(result.size) bytes; sha256 matches the on-chain anchor \(anchor.contentHash)" : "\(result.size) bytes of the range"
+            FileHandle.standardError.write(Data("fetched \(what) (request \(result.requestId ?? "?"))\n".utf8))
         }
     }
 }

@@ -14,8 +14,9 @@ struct GatewayRefusalTests {
         let name: String
         let status: HTTPResponse.Status
         let code: String
-        /// Whether the refusal is also logged on-chain: only when the recovered signer is
-        /// registered staff (a signature over other fields recovers a random address).
+        /// Whether the refusal is also logged on-chain: only for fresh requests (time window
+        /// and nonce passed) whose signer is registered staff; a signature over other fields
+        /// recovers a random address, and a stale or replayed request can be anyone's.
         let onChain: Bool
         let build: @Sendable (Fixture) async throws -> FetchRequestBuilder
 
@@ -46,30 +47,33 @@ struct GatewayRefusalTests {
         Case(name: "a signature by someone else than the grantee", status: .forbidden, code: "not_grantee", onChain: true) { f in
             f.builder(f.d.doctor2)
         },
-        Case(name: "a signature by a stranger", status: .forbidden, code: "not_grantee", onChain: false) { f in
+        Case(name: "a signature by a stranger", status: .forbidden, code: "staff_not_registered", onChain: false) { f in
             f.builder(PrivateKey.random())
         },
-        Case(name: "the grantee's signature over other fields", status: .forbidden, code: "not_grantee", onChain: false) { f in
+        Case(name: "the grantee's signature over other fields", status: .forbidden, code: "staff_not_registered", onChain: false) { f in
             var other = f.builder()
             other.nonce = Bytes32.random()
             var b = f.builder()
             b.signatureOverride = try other.headers()[HTTPField.Name(SignedRequest.Header.signature)!]
             return b
         },
-        Case(name: "a request signed for another custodian", status: .forbidden, code: "not_grantee", onChain: false) { f in
+        Case(name: "a request signed for another custodian", status: .forbidden, code: "staff_not_registered", onChain: false) { f in
             var b = f.builder(); b.custodian = f.d.doctor2.address; return b
         },
-        Case(name: "a request signed for another chain", status: .forbidden, code: "not_grantee", onChain: false) { f in
+        Case(name: "a request signed for another chain", status: .forbidden, code: "staff_not_registered", onChain: false) { f in
             var b = f.builder(); b.chainId = 1; return b
         },
-        Case(name: "a request signed for another contract", status: .forbidden, code: "not_grantee", onChain: false) { f in
+        Case(name: "a request signed for another contract", status: .forbidden, code: "staff_not_registered", onChain: false) { f in
             var b = f.builder(); b.contract = f.d.admin.address; return b
         },
-        Case(name: "a stale time", status: .unauthorized, code: "request_stale", onChain: true) { f in
+        Case(name: "a stale time", status: .unauthorized, code: "request_stale", onChain: false) { f in
             var b = f.builder(); b.issuedAt -= 3600; return b
         },
-        Case(name: "a time in the future", status: .unauthorized, code: "request_stale", onChain: true) { f in
+        Case(name: "a time in the future", status: .unauthorized, code: "request_stale", onChain: false) { f in
             var b = f.builder(); b.issuedAt += 3600; return b
+        },
+        Case(name: "the largest time there is", status: .unauthorized, code: "request_stale", onChain: false) { f in
+            var b = f.builder(); b.issuedAt = .max; return b
         },
         Case(name: "an unknown token", status: .notFound, code: "grant_not_found", onChain: true) { f in
             f.builder(token: Bytes32.random())
@@ -147,7 +151,13 @@ struct GatewayRefusalTests {
             let fixture = try await Self.makeFixture(gateway)
             let builder = fixture.builder()
             #expect(try await Self.send(builder, via: gateway).status == .ok)
-            Self.expectRefusal(try await Self.send(builder, via: gateway), status: .conflict, code: "nonce_reused")
+            for _ in 0..<3 {
+                Self.expectRefusal(try await Self.send(builder, via: gateway), status: .conflict, code: "nonce_reused")
+            }
+            // Replays are logged here, never on-chain: whoever captured a request can resend it.
+            let rows = try await gateway.accessRows()
+            #expect(rows.filter { $0.reason == "nonce_reused" }.count == 3)
+            #expect(rows.filter { $0.reason == "nonce_reused" }.allSatisfy { $0.state == "local_only" })
         }
     }
 

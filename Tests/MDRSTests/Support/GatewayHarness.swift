@@ -81,7 +81,10 @@ struct Deployment: Sendable {
         settings.set("chain.chain_id", String(chainId))
         settings.set("chain.contract", contract.address.checksummed)
         settings.set("chain.poll_interval_ms", "100")
-        settings.set("chain.timeout_ms", "2000")
+        settings.set("chain.timeout_ms", "10000")
+        // The shared py-evm dev chain blocks for seconds while it executes a big batch of
+        // another test; a production node answers a head poll in milliseconds.
+        settings.set("chain.head_staleness_ms", "15000")
         settings.set("outbox.interval_ms", "50")
         settings.set("custodian.key_file", path("custodian.key"))
         settings.set("keys.master_file", path("master.key"))
