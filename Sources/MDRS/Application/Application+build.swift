@@ -28,7 +28,8 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     }
     let keyring = MasterKeyring(
         current: try MasterKey(contentsOfFile: configuration.masterKeyFile),
-        previous: try configuration.previousMasterKeyFiles.map(MasterKey.init(contentsOfFile:)))
+        previous: try configuration.previousMasterKeyFiles.map(MasterKey.init(contentsOfFile:)),
+        addressKeys: try configuration.retiredAddressKeyFiles.map(AddressKey.init(contentsOfFile:)))
 
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
 

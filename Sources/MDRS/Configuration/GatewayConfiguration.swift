@@ -80,6 +80,8 @@ public struct GatewayConfiguration: Sendable {
     public var custodianKeyFile = ""
     public var masterKeyFile = ""
     public var previousMasterKeyFiles: [String] = []
+    /// Address keys of retired master keys (`mdrs keys export-address-key`).
+    public var retiredAddressKeyFiles: [String] = []
     public var storage = RecordStore.Configuration()
     /// Requests must be signed within this many seconds of the gateway's clock.
     public var requestWindow: Duration = .seconds(300)
@@ -104,7 +106,7 @@ public struct GatewayConfiguration: Sendable {
         "chain.timeout_ms",
         "outbox.max_entries", "outbox.max_anchors", "outbox.interval_ms", "outbox.replace_after_seconds",
         "outbox.stall_seconds", "outbox.log_denials_on_chain",
-        "custodian.key_file", "keys.master_file", "keys.previous_master_files",
+        "custodian.key_file", "keys.master_file", "keys.previous_master_files", "keys.retired_address_key_files",
         "storage.chunk_size", "storage.max_record_bytes",
         "requests.window_seconds", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block",
         "migrations.directory", "log.level",
@@ -142,6 +144,7 @@ public struct GatewayConfiguration: Sendable {
         custodianKeyFile = try s.require("custodian.key_file")
         masterKeyFile = try s.require("keys.master_file")
         previousMasterKeyFiles = s.list("keys.previous_master_files")
+        retiredAddressKeyFiles = s.list("keys.retired_address_key_files")
         storage.chunkSize = try s.int("storage.chunk_size", default: storage.chunkSize)
         storage.maximumRecordSize = Int64(try s.int("storage.max_record_bytes", default: Int(storage.maximumRecordSize)))
         guard storage.maximumRecordSize >= 0 else { throw GatewayError(.invalidConfiguration, "storage.max_record_bytes must not be negative") }

@@ -70,9 +70,9 @@ public struct AddressSealer: Sendable {
             throw GatewayError(.addressMalformed, "the encrypted address has \(bytes.count) bytes, expected \(Self.sealedSize)")
         }
         let header = Array(bytes[0..<9])
-        let master: MasterKey
+        let addressKey: SymmetricKey
         do {
-            master = try keyring.key(id: Array(bytes[1..<9]))
+            addressKey = try keyring.addressKey(id: Array(bytes[1..<9]))
         } catch {
             // An unknown key id is indistinguishable from tampering for the caller.
             throw GatewayError(.addressTampered, "the encrypted address was not sealed by this custodian's keys")
@@ -81,7 +81,7 @@ public struct AddressSealer: Sendable {
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: try AES.GCM.Nonce(data: bytes[9..<21]), ciphertext: bytes[21..<73], tag: bytes[73..<89])
-            plaintext = try AES.GCM.open(box, using: master.addressKey, authenticating: header)
+            plaintext = try AES.GCM.open(box, using: addressKey, authenticating: header)
         } catch {
             throw GatewayError(.addressTampered, "the encrypted address fails authentication")
         }

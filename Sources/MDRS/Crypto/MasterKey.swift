@@ -14,6 +14,11 @@ public struct MasterKey: Sendable {
     /// The key of encrypted addresses: HKDF-SHA256 with its own label.
     let addressKey: SymmetricKey
 
+    /// The address key alone, for ``AddressKey/write(toFile:)``: once every data key is
+    /// re-wrapped under a new master key, this lets the old master key be destroyed while the
+    /// encrypted addresses sealed under it (anchored on-chain for good) still open.
+    public var addressOnly: AddressKey { AddressKey(id: id, key: addressKey) }
+
     /// A master key from its 32 bytes.
     public init(bytes: [UInt8]) throws {
         guard bytes.count == 32 else {
@@ -87,9 +92,20 @@ public struct MasterKeyring: Sendable {
     public let current: MasterKey
     public let previous: [MasterKey]
 
-    public init(current: MasterKey, previous: [MasterKey] = []) {
+    /// Address keys of retired master keys: they open encrypted addresses, nothing else.
+    public let addressKeys: [AddressKey]
+
+    public init(current: MasterKey, previous: [MasterKey] = [], addressKeys: [AddressKey] = []) {
         self.current = current
         self.previous = previous.filter { $0.id != current.id }
+        self.addressKeys = addressKeys
+    }
+
+    /// The address key for the master key id `id`: of a configured master key, or a retired one.
+    func addressKey(id: [UInt8]) throws -> SymmetricKey {
+        if let master = try? key(id: id) { return master.addressKey }
+        if let retired = addressKeys.first(where: { $0.id == id }) { return retired.key }
+        throw GatewayError(.unknownMasterKey, "no address key for master key \(Hex.encode(id, prefix: false))")
     }
 
     /// The key with id `id`.
@@ -108,4 +124,32 @@ public struct MasterKeyring: Sendable {
         }
         return try key(id: id)
     }
+}
+
+/// The encrypted-address key of a (retired) master key, with that master key's id.
+public struct AddressKey: Sendable {
+    public let id: [UInt8]
+    let key: SymmetricKey
+
+    init(id: [UInt8], key: SymmetricKey) {
+        self.id = id
+        self.key = key
+    }
+
+    /// Reads a file written by ``write(toFile:)``: `<16 hex digits of the id> <64 hex digits>`.
+    public init(contentsOfFile path: String) throws {
+        let parts = try SecretFile.readText(path).split(whereSeparator: \.isWhitespace)
+        guard parts.count == 2, let id = try? Hex.decode(parts[0], count: 8), let key = try? Hex.decode(parts[1], count: 32) else {
+            throw GatewayError(.invalidMasterKey, "\(path) is not an address key file (id and key in hex)")
+        }
+        self.init(id: id, key: SymmetricKey(data: key))
+    }
+
+    /// Writes the key to a new file with mode 0600.
+    public func write(toFile path: String) throws {
+        let hex = key.withUnsafeBytes { Hex.encode(Array($0), prefix: false) }
+        try SecretFile.create(path, contents: Array("\(Hex.encode(id, prefix: false)) \(hex)\n".utf8))
+    }
+
+    public var idHex: String { Hex.encode(id, prefix: false) }
 }

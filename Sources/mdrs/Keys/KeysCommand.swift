@@ -7,7 +7,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Create and inspect keys.",
-        subcommands: [New.self, Address.self, NewMaster.self, Rotate.self]
+        subcommands: [New.self, Address.self, NewMaster.self, Rotate.self, ExportAddressKey.self]
     )
 
     struct New: AsyncParsableCommand {
@@ -45,6 +45,27 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             print(try MasterKey.generate(writingTo: file).idHex)
+        }
+    }
+
+    struct ExportAddressKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-address-key",
+            abstract: "Write the encrypted-address key of a master key, so the master key itself can be destroyed.",
+            discussion: """
+                After `mdrs keys rotate` reports 0 remaining, export the old master key's address key, list it in \
+                keys.retired_address_key_files, remove the old key from keys.previous_master_files, and destroy \
+                it (and its backups). Addresses sealed under it still open; data keys wrapped by it in old \
+                backups no longer do.
+                """)
+
+        @Argument(help: "The master key file.") var master: String
+        @Argument(help: "Where to write the address key (mode 0600, never overwritten).") var out: String
+
+        func run() async throws {
+            let key = try MasterKey(contentsOfFile: master)
+            try key.addressOnly.write(toFile: out)
+            print("address key of master key \(key.idHex) written to \(out)")
         }
     }
 

@@ -61,8 +61,16 @@ struct AddressSealerTests {
         let text = try AddressSealer(keyring: keyring, custodian: custodian).seal(recordId: recordId)
         let rotated = AddressSealer(keyring: MasterKeyring(current: new, previous: [old]), custodian: custodian)
         #expect(try rotated.open(text).recordId == recordId)
-        let retired = AddressSealer(keyring: MasterKeyring(current: new), custodian: custodian)
-        #expect(throws: GatewayError.self) { try retired.open(text) }
+        let forgotten = AddressSealer(keyring: MasterKeyring(current: new), custodian: custodian)
+        #expect(throws: GatewayError.self) { try forgotten.open(text) }
+
+        // The old master key is destroyed; only its exported address key is kept.
+        let path = NSTemporaryDirectory() + "mdrs-address-key-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try old.addressOnly.write(toFile: path)
+        let retiredKeyring = MasterKeyring(current: new, addressKeys: [try AddressKey(contentsOfFile: path)])
+        #expect(try AddressSealer(keyring: retiredKeyring, custodian: custodian).open(text).recordId == recordId)
+        #expect(throws: GatewayError.self) { try retiredKeyring.key(id: old.id) }
     }
 }
 
