@@ -343,7 +343,3 @@ public struct OutboxWriter: Service {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

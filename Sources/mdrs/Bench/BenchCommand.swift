@@ -99,7 +99,3 @@ enum ResourceUsage {
     static func currentRSS() -> Int64 { field("VmRSS") }
     static func peakRSS() -> Int64 { field("VmHWM") }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -127,6 +127,5 @@ func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: Stri
 
 /// The text form staff present, from the bytes anchored on-chain.
 func encryptedAddressText(_ bytes: [UInt8]) -> String {
-    Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
+    Base64URL.encode(bytes)
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BigInt
+import Crypto
 import Ethereum
 import Foundation
 import Hummingbird
@@ -187,13 +188,8 @@ func eventually(
 }
 
 extension Bytes32 {
+    /// SHA-256 of `bytes`.
     static func sha256(_ bytes: [UInt8]) -> Bytes32 {
-        (try? Bytes32(bytes: Array(SHA256Digest.of(bytes)))) ?? .zero
+        (try? Bytes32(bytes: Array(SHA256.hash(data: bytes)))) ?? .zero
     }
-}
-
-import Crypto
-
-enum SHA256Digest {
-    static func of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 }

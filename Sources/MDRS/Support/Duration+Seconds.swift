@@ -1,0 +1,5 @@
+extension Duration {
+    /// The duration in seconds, as a floating-point number (for rates and comparisons with
+    /// `TimeInterval`).
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
