@@ -5,8 +5,12 @@ import Testing
 
 @Suite("Encrypted addresses")
 struct AddressSealerTests {
-    let keyring = MasterKeyring(current: try! MasterKey(bytes: Bytes32.random().bytes))
+    let keyring: MasterKeyring
     let custodian = PrivateKey.random().address
+
+    init() throws {
+        keyring = MasterKeyring(current: try MasterKey(bytes: Bytes32.random().bytes))
+    }
 
     @Test("seal and open round-trip; the text is URL-safe")
     func roundTrip() throws {
