@@ -81,21 +81,18 @@ public final class JSONRPCClient: Sendable {
     /// the node (nodes close idle connections; every JSON-RPC call, `eth_sendRawTransaction`
     /// included, is safe to repeat).
     private func post(_ body: Data, method: String) async throws -> Data {
-        do {
-            return try await postOnce(body, method: method)
-        } catch let error as JSONRPCError where error.code == .transport && error.message.contains("remoteConnectionClosed") {
-            logger.debug("the node closed a pooled connection; retrying once", metadata: ["method": "\(method)"])
-            return try await postOnce(body, method: method)
-        }
-    }
-
-    private func postOnce(_ body: Data, method: String) async throws -> Data {
         var request = HTTPClientRequest(url: configuration.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: body))
         do {
-            let response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
+            let response: HTTPClientResponse
+            do {
+                response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed {
+                logger.debug("the node closed a pooled connection; retrying once", metadata: ["method": "\(method)"])
+                response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
+            }
             let buffer = try await response.body.collect(upTo: configuration.maximumResponseBytes)
             guard response.status == .ok else {
                 throw JSONRPCError(

@@ -88,6 +88,9 @@ extension APIError {
             case .recordNotFound: self.init(.recordNotFound, "no such record")
             case .recordErased: self.init(.recordErased, "the record was erased")
             case .recordTooLarge: self.init(.recordTooLarge, error.message)
+            case .contentHashMismatch:
+                self.init(.contentHashMismatch, "the body does not match \(SignedRequest.Header.contentSHA256); nothing was stored")
+            case .invalidContentType: self.init(.badRequest, error.message)
             case .invalidRange: self.init(.rangeNotSatisfiable, error.message)
             case .addressMalformed, .addressUnknownVersion, .addressTampered:
                 self.init(.addressInvalid, "the encrypted address is not valid: \(error.message)")

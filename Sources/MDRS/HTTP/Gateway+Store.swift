@@ -60,18 +60,13 @@ extension Gateway {
                 metrics.bytesStreamed(buffer.readableBytes, direction: "in")
                 return buffer
             }
-            let record: StoredRecord
-            do {
-                record = try await store.write(
-                    patient: patient, contentType: contentType, body: counted, recordId: recordId,
-                    expectedSHA256: contentSHA256
-                ) { connection, sha256 in
-                    try await OutboxStore.insertAnchor(
-                        RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),
-                        on: connection, logger: logger)
-                }
-            } catch let error as GatewayError where error.code == .integrityFailure {
-                throw APIError(.contentHashMismatch, "the body does not match \(SignedRequest.Header.contentSHA256); nothing was stored")
+            let record = try await store.write(
+                patient: patient, contentType: contentType, body: counted, recordId: recordId,
+                expectedSHA256: contentSHA256
+            ) { connection, sha256 in
+                try await OutboxStore.insertAnchor(
+                    RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),
+                    on: connection, logger: logger)
             }
             outboxStatus.noteInsert()
             metrics.request(route: "store", outcome: "stored")

@@ -157,7 +157,7 @@ struct OutboxStore: Sendable {
                 """, logger: logger)
             var batchId: Int64?
             for try await id in rows.decode(Int64.self) { batchId = id }
-            guard let batchId else { throw GatewayError(.migrationFailed, "no batch id returned") }
+            guard let batchId else { throw GatewayError(.unexpectedDatabaseState, "inserting an outbox batch returned no id") }
             try await Self.insertTransaction(transaction, batch: batchId, on: connection, logger: logger)
             for id in anchors {
                 try await connection.query(

@@ -24,8 +24,24 @@ public enum SignedRequest {
         .init(name: "chainId", type: "uint256"), .init(name: "verifyingContract", type: "address"),
     ]
 
-    static func domain(chainId: BigUInt, contract: Address) -> JSONValue {
-        ["name": "MDRS Gateway", "version": "1", "chainId": .string(String(chainId)), "verifyingContract": .string(contract.checksummed)]
+    /// A message of `primaryType` with `fields` (name, type, value) in that order. Every message
+    /// ends with the nonce, the time and the custodian; the domain is the chain and contract.
+    static func message(
+        _ primaryType: String, _ fields: [(String, String, JSONValue)], nonce: Bytes32, issuedAt: UInt64,
+        custodian: Address, chainId: BigUInt, contract: Address
+    ) -> TypedData {
+        let all = fields + [
+            ("nonce", "bytes32", .string(nonce.hex)), ("issuedAt", "uint64", .string(String(issuedAt))),
+            ("custodian", "address", .string(custodian.checksummed)),
+        ]
+        return TypedData(
+            types: ["EIP712Domain": domainFields, primaryType: all.map { TypedData.Field(name: $0.0, type: $0.1) }],
+            primaryType: primaryType,
+            domain: [
+                "name": "MDRS Gateway", "version": "1", "chainId": .string(String(chainId)),
+                "verifyingContract": .string(contract.checksummed),
+            ],
+            message: .object(Dictionary(uniqueKeysWithValues: all.map { ($0.0, $0.2) })))
     }
 
     /// A staff member's request to fetch a record.
@@ -33,21 +49,13 @@ public enum SignedRequest {
         token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, nonce: Bytes32, issuedAt: UInt64,
         custodian: Address, chainId: BigUInt, contract: Address
     ) -> TypedData {
-        TypedData(
-            types: [
-                "EIP712Domain": domainFields,
-                "FetchRequest": [
-                    .init(name: "token", type: "bytes32"), .init(name: "encryptedAddress", type: "string"),
-                    .init(name: "purpose", type: "uint8"), .init(name: "nonce", type: "bytes32"),
-                    .init(name: "issuedAt", type: "uint64"), .init(name: "custodian", type: "address"),
-                ],
+        message(
+            "FetchRequest",
+            [
+                ("token", "bytes32", .string(token.hex)), ("encryptedAddress", "string", .string(encryptedAddress)),
+                ("purpose", "uint8", .integer(Int64(purpose.rawValue))),
             ],
-            primaryType: "FetchRequest", domain: domain(chainId: chainId, contract: contract),
-            message: [
-                "token": .string(token.hex), "encryptedAddress": .string(encryptedAddress),
-                "purpose": .integer(Int64(purpose.rawValue)), "nonce": .string(nonce.hex),
-                "issuedAt": .string(String(issuedAt)), "custodian": .string(custodian.checksummed),
-            ])
+            nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
     }
 
     /// A hospital system's request to store a record. The content hash is the SHA-256 of the
@@ -56,39 +64,21 @@ public enum SignedRequest {
         patient: Address, contentType: String, contentSHA256: Bytes32, nonce: Bytes32, issuedAt: UInt64,
         custodian: Address, chainId: BigUInt, contract: Address
     ) -> TypedData {
-        TypedData(
-            types: [
-                "EIP712Domain": domainFields,
-                "StoreRequest": [
-                    .init(name: "patient", type: "address"), .init(name: "contentType", type: "string"),
-                    .init(name: "contentSha256", type: "bytes32"), .init(name: "nonce", type: "bytes32"),
-                    .init(name: "issuedAt", type: "uint64"), .init(name: "custodian", type: "address"),
-                ],
+        message(
+            "StoreRequest",
+            [
+                ("patient", "address", .string(patient.checksummed)), ("contentType", "string", .string(contentType)),
+                ("contentSha256", "bytes32", .string(contentSHA256.hex)),
             ],
-            primaryType: "StoreRequest", domain: domain(chainId: chainId, contract: contract),
-            message: [
-                "patient": .string(patient.checksummed), "contentType": .string(contentType),
-                "contentSha256": .string(contentSHA256.hex), "nonce": .string(nonce.hex),
-                "issuedAt": .string(String(issuedAt)), "custodian": .string(custodian.checksummed),
-            ])
+            nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
     }
 
     /// An auditor's query; `query` is the request target exactly as sent (path and query string).
     public static func audit(
         query: String, nonce: Bytes32, issuedAt: UInt64, custodian: Address, chainId: BigUInt, contract: Address
     ) -> TypedData {
-        TypedData(
-            types: [
-                "EIP712Domain": domainFields,
-                "AuditRequest": [
-                    .init(name: "query", type: "string"), .init(name: "nonce", type: "bytes32"),
-                    .init(name: "issuedAt", type: "uint64"), .init(name: "custodian", type: "address"),
-                ],
-            ],
-            primaryType: "AuditRequest", domain: domain(chainId: chainId, contract: contract),
-            message: [
-                "query": .string(query), "nonce": .string(nonce.hex), "issuedAt": .string(String(issuedAt)),
-                "custodian": .string(custodian.checksummed),
-            ])
+        message(
+            "AuditRequest", [("query", "string", .string(query))],
+            nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
     }
 }

@@ -22,7 +22,7 @@ extension RecordStore {
         onComplete: (@Sendable (PostgresConnection, Bytes32) async throws -> Void)? = nil
     ) async throws -> StoredRecord where Body.Element == ByteBuffer {
         guard !contentType.isEmpty, contentType.utf8.count <= 255 else {
-            throw GatewayError(.invalidConfiguration, "a record needs a content type of 1 to 255 bytes")
+            throw GatewayError(.invalidContentType, "a record needs a content type of 1 to 255 bytes")
         }
         let dataKey = SymmetricKey(size: .bits256)
         let master = keyring.current
@@ -121,7 +121,7 @@ private struct ChunkWriter {
         let sealed = try cipher.seal(last.readableBytesView, index: index, isLast: true)
         let sha256 = try Bytes32(bytes: Array(hasher.finalize()))
         if let expectedSHA256, expectedSHA256 != sha256 {
-            throw GatewayError(.integrityFailure, "the body's SHA-256 is \(sha256.hex), the request declared \(expectedSHA256.hex)")
+            throw GatewayError(.contentHashMismatch, "the body's SHA-256 is \(sha256.hex), the request declared \(expectedSHA256.hex)")
         }
         let recordId = cipher.recordId
         let chunkCount = index + 1

@@ -11,6 +11,8 @@ public struct GatewayError: Error, Equatable, CustomStringConvertible {
         case recordNotFound = "record_not_found"
         case recordErased = "record_erased"
         case recordTooLarge = "record_too_large"
+        case contentHashMismatch = "content_hash_mismatch"
+        case invalidContentType = "invalid_content_type"
         case integrityFailure = "integrity_failure"
         case invalidRange = "invalid_range"
         // encrypted addresses
@@ -21,6 +23,7 @@ public struct GatewayError: Error, Equatable, CustomStringConvertible {
         // schema
         case schemaNotCurrent = "schema_not_current"
         case migrationFailed = "migration_failed"
+        case unexpectedDatabaseState = "unexpected_database_state"
         // configuration
         case invalidConfiguration = "invalid_configuration"
     }

@@ -14,24 +14,18 @@ struct GrantCommand: AsyncParsableCommand {
     @Option(help: "Seconds until the grant expires.") var expiresIn: UInt64 = 86_400
 
     func run() async throws {
-        let key = try key.load()
         let staff = try address(staff, "--staff")
         let record = try bytes32(record, "--record")
-        let contractAddress = try chain.resolvedContract()
-        let token = try await chain.withClient { client, _ in
-            let now = max(UInt64(Date().timeIntervalSince1970), try await client.block(.latest)?.timestamp ?? 0)
-            let data = try MedicalAccessContract.grant(staff: staff, recordId: record, expiresAt: now + expiresIn)
-            let receipt: TransactionReceipt
-            do {
-                receipt = try await chain.submitter(client, key: key).submit(to: contractAddress, data: data)
-            } catch let error as SubmissionError where error.revertData != nil {
-                throw ValidationError("the contract refused: \(MedicalAccessABI.revertReason(error.revertData ?? []))")
-            }
-            let contract = MedicalAccessContract(address: contractAddress, client: client)
-            guard let token = receipt.logs.compactMap(contract.decode).first(where: { $0.name == "Granted" })?.token else {
-                throw ValidationError("the grant transaction emitted no Granted event")
-            }
-            return token
+        // Expiry counts from the later of this clock and the chain's: a chain ahead of the
+        // wall clock would otherwise shorten the grant, or refuse it as already expired.
+        let now = try await chain.withClient { client, _ in
+            max(UInt64(Date().timeIntervalSince1970), try await client.block(.latest)?.timestamp ?? 0)
+        }
+        let receipt = try await send(chain, key, try MedicalAccessContract.grant(staff: staff, recordId: record, expiresAt: now + expiresIn), nil)
+        let contract = try chain.resolvedContract()
+        let granted = receipt.logs.first { $0.address == contract && $0.topics.first == MedicalAccessABI.granted.topic }
+        guard let log = granted, let token = try? MedicalAccessABI.granted.decode(topics: log.topics, data: log.data).token else {
+            throw ValidationError("the grant transaction emitted no Granted event")
         }
         print(token.hex)
     }

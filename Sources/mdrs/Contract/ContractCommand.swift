@@ -111,8 +111,10 @@ struct ContractCommand: AsyncParsableCommand {
     }
 }
 
-/// Sends one contract transaction with `key` and reports it; a revert names the contract's error.
-func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: String) async throws {
+/// Sends one contract transaction with `key` and reports it (unless `what` is nil); a revert
+/// names the contract's error.
+@discardableResult
+func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: String?) async throws -> TransactionReceipt {
     let key = try key.load()
     let contract = try chain.resolvedContract()
     let receipt = try await chain.withClient { client, _ in
@@ -122,7 +124,8 @@ func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: Stri
             throw ValidationError("the contract refused: \(MedicalAccessABI.revertReason(error.revertData ?? []))")
         }
     }
-    print("\(what) in block \(receipt.blockNumber) (tx \(receipt.transactionHash))")
+    if let what { print("\(what) in block \(receipt.blockNumber) (tx \(receipt.transactionHash))") }
+    return receipt
 }
 
 /// The text form staff present, from the bytes anchored on-chain.

@@ -77,8 +77,7 @@ struct JSONRPCClientTests {
     func blockTime() async throws {
         let chain = try await PrivateChain(blockTime: 1)
         let client = chain.client
-        let key = PrivateKey.random()
-        _ = try await client.rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+        let key = try await DevChain.fundedKey(on: client)
         try await eventually("the funding is mined") { try await client.balance(of: key.address) > 0 }
         let chainId = try await client.chainId()
         let fees = try await FeeQuote.suggest(using: client)

@@ -16,15 +16,17 @@ enum DevChain {
             httpClient: HTTPClient.shared))
     }
 
-    /// A new key holding 100 ether from the dev chain's faucet.
-    static func fundedKey() async throws -> PrivateKey {
+    /// A new key holding 100 ether from the faucet of the dev chain behind `client` (the
+    /// shared one by default).
+    static func fundedKey(on client: EthereumClient? = nil) async throws -> PrivateKey {
         let key = PrivateKey.random()
-        _ = try await client().rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+        let client = try client ?? self.client()
+        _ = try await client.rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
         return key
     }
 
-    static func submitter(_ key: PrivateKey) async throws -> TransactionSubmitter {
-        try await TransactionSubmitter(client: client(), key: key)
+    static func submitter(_ key: PrivateKey, on client: EthereumClient? = nil) async throws -> TransactionSubmitter {
+        try await TransactionSubmitter(client: client ?? self.client(), key: key)
     }
 
     static var artifact: ContractArtifact {
@@ -34,9 +36,10 @@ enum DevChain {
     }
 
     /// Deploys a fresh MedicalAccess contract administered by `admin`.
-    static func deploy(admin: PrivateKey) async throws -> MedicalAccessContract {
-        let address = try await artifact.deploy(using: try await submitter(admin))
-        return MedicalAccessContract(address: address, client: try client())
+    static func deploy(admin: PrivateKey, on client: EthereumClient? = nil) async throws -> MedicalAccessContract {
+        let client = try client ?? self.client()
+        let address = try await artifact.deploy(using: try await submitter(admin, on: client))
+        return MedicalAccessContract(address: address, client: client)
     }
 
     /// Moves the chain's clock forward and mines a block.

@@ -31,16 +31,11 @@ struct Deployment: Sendable {
     static func make(rpcURL: String? = nil) async throws -> Deployment {
         let url = try rpcURL ?? DevChain.rpcURL
         let client = EthereumClient(rpc: JSONRPCClient(configuration: .init(url: url), httpClient: HTTPClient.shared))
-        func funded() async throws -> PrivateKey {
-            let key = PrivateKey.random()
-            _ = try await client.rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
-            return key
-        }
+        func funded() async throws -> PrivateKey { try await DevChain.fundedKey(on: client) }
         let admin = try await funded(), hospital = try await funded(), clerk = try await funded()
         let doctor = try await funded(), doctor2 = try await funded(), patient = try await funded()
         let auditor = PrivateKey.random()
-        let address = try await DevChain.artifact.deploy(using: try await TransactionSubmitter(client: client, key: admin))
-        let contract = MedicalAccessContract(address: address, client: client)
+        let contract = try await DevChain.deploy(admin: admin, on: client)
         let deployment = Deployment(
             rpcURL: url, contract: contract, chainId: try await client.chainId(), admin: admin, hospital: hospital,
             clerk: clerk, doctor: doctor, doctor2: doctor2, patient: patient, auditor: auditor,
@@ -59,7 +54,7 @@ struct Deployment: Sendable {
 
     @discardableResult
     func send(_ key: PrivateKey, _ data: [UInt8]) async throws -> TransactionReceipt {
-        try await TransactionSubmitter(client: contract.client, key: key).submit(to: contract.address, data: data)
+        try await DevChain.submitter(key, on: contract.client).submit(to: contract.address, data: data)
     }
 
     /// A grant by the patient to `staff`; returns the token.
