@@ -47,6 +47,8 @@
 # @error EmptyBatch()
 # @error DuplicateRequest(bytes32 requestId)
 # @error GrantMismatch(bytes32 requestId)
+# @error RegistrationChanged(bytes32 token, address staff)
+# @error ForeignDenial(bytes32 requestId)
 
 # ---------------------------------------------------------------------------
 # Types
@@ -55,6 +57,13 @@ struct Custodian:
     name: String[64]
     active: bool
     registeredAt: uint256  # block number; 0 = never registered
+
+struct StaffMember:
+    custodian: address  # zero = not registered (now)
+    # How many times this address was ever registered: a grant remembers the
+    # registration it was made under and dies with it.
+    epoch: uint64
+    registeredAt: uint256  # block number of the current (or last) registration
 
 struct Record:
     patient: address
@@ -75,12 +84,14 @@ struct Grant:
     recordId: bytes32
     custodian: address  # the record's custodian (records never change custodian)
     expiresAt: uint64  # Unix time; valid while block.timestamp < expiresAt
+    staffCustodian: address  # the custodian that had registered `staff` when granted
+    staffEpoch: uint64  # the staff member's registration epoch when granted
     revoked: bool
     grantedAt: uint256  # block number
     updatedAt: uint256  # block number of the last change (grant or revoke)
 
 struct AccessEntry:
-    requestId: bytes32  # the gateway's id for the request; logged at most once ever
+    requestId: bytes32  # the gateway's id for the request; logged at most once per custodian
     token: bytes32  # grant token presented (may be anything for denials)
     recordId: bytes32
     staff: address
@@ -103,6 +114,7 @@ event CustodianDeregistered:
 event StaffRegistered:
     staff: indexed(address)
     custodian: indexed(address)
+    epoch: uint64
 
 event StaffDeregistered:
     staff: indexed(address)
@@ -127,6 +139,8 @@ event Granted:
     patient: indexed(address)
     recordId: bytes32
     expiresAt: uint64
+    staffCustodian: address
+    staffEpoch: uint64
 
 event Revoked:
     token: indexed(bytes32)
@@ -165,12 +179,13 @@ OUTCOME_SERVED: constant(uint8) = 1
 admin: public(address)
 
 _custodians: HashMap[address, Custodian]
-# staff -> the custodian that registered it (zero = not registered)
-_staffCustodian: HashMap[address, address]
+# staff -> its registration (custodian zero = not registered)
+_staff: HashMap[address, StaffMember]
 _records: HashMap[bytes32, Record]
 _grants: HashMap[bytes32, Grant]
-# requestId -> block number where it was logged (0 = never)
-_accessLoggedAt: HashMap[bytes32, uint256]
+# custodian -> requestId -> block number where it was logged (0 = never). Keyed
+# by custodian so that no hospital can occupy another's request ids.
+_accessLoggedAt: HashMap[address, HashMap[bytes32, uint256]]
 # Contract-wide number of grants ever made; part of every token's preimage so
 # two grants can never share a token, even for identical arguments.
 _grantCount: uint256
@@ -259,10 +274,11 @@ def registerStaff(staff: address):
     self._require_active_custodian()
     if staff == empty(address):
         raw_revert(method_id("ZeroAddress()"))
-    if self._staffCustodian[staff] != empty(address):
+    if self._staff[staff].custodian != empty(address):
         raw_revert(abi_encode(staff, method_id=method_id("StaffAlreadyRegistered(address)")))
-    self._staffCustodian[staff] = msg.sender
-    log StaffRegistered(staff=staff, custodian=msg.sender)
+    epoch: uint64 = self._staff[staff].epoch + 1
+    self._staff[staff] = StaffMember(custodian=msg.sender, epoch=epoch, registeredAt=block.number)
+    log StaffRegistered(staff=staff, custodian=msg.sender, epoch=epoch)
 
 
 @external
@@ -271,14 +287,16 @@ def deregisterStaff(staff: address):
     @notice Remove a staff member; only the custodian that registered it may.
     @dev Allowed even for a deregistered custodian, so that a hospital leaving
          the consortium can still off-board its people. Existing grants to the
-         staff stop passing checkGrant (StaffNotRegistered).
+         staff stop passing checkGrant (StaffNotRegistered), and stay dead if
+         any custodian registers the address again (RegistrationChanged): a
+         grant is consent for a person in a role at a hospital, not for a key.
     """
-    registrar: address = self._staffCustodian[staff]
+    registrar: address = self._staff[staff].custodian
     if registrar == empty(address):
         raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
     if registrar != msg.sender:
         raw_revert(abi_encode(msg.sender, staff, method_id=method_id("NotStaffCustodian(address,address)")))
-    self._staffCustodian[staff] = empty(address)
+    self._staff[staff].custodian = empty(address)
     log StaffDeregistered(staff=staff, custodian=msg.sender)
 
 
@@ -288,7 +306,18 @@ def staffCustodian(staff: address) -> address:
     """
     @notice The custodian that registered `staff`, or zero if not registered.
     """
-    return self._staffCustodian[staff]
+    return self._staff[staff].custodian
+
+
+@external
+@view
+def getStaff(staff: address) -> StaffMember:
+    """
+    @notice The staff member's registration: its custodian (zero if not
+            registered now), its epoch (how many times it was ever registered)
+            and the block of its latest registration.
+    """
+    return self._staff[staff]
 
 
 # ---------------------------------------------------------------------------
@@ -354,7 +383,7 @@ def requestAccess(recordId: bytes32, purpose: uint8):
     @dev Changes no state: the event is the request, for the patient's wallet
          to watch (filter by the indexed patient).
     """
-    if self._staffCustodian[msg.sender] == empty(address):
+    if self._staff[msg.sender].custodian == empty(address):
         raw_revert(abi_encode(msg.sender, method_id=method_id("StaffNotRegistered(address)")))
     patient: address = self._records[recordId].patient
     if patient == empty(address):
@@ -371,14 +400,16 @@ def grant(staff: address, recordId: bytes32, expiresAt: uint64) -> bytes32:
     @dev The token hashes the chain, this contract, the parties, the record, the
          expiry, a contract-wide counter and the previous block's hash: the
          counter makes it unique, the block hash makes it unpredictable from
-         earlier tokens.
+         earlier tokens. The grant records the staff member's registration
+         (custodian and epoch): it is valid only while that registration lasts.
     """
     patient: address = self._records[recordId].patient
     if patient == empty(address):
         raw_revert(abi_encode(recordId, method_id=method_id("RecordNotFound(bytes32)")))
     if msg.sender != patient:
         raw_revert(abi_encode(msg.sender, recordId, method_id=method_id("NotRecordPatient(address,bytes32)")))
-    if self._staffCustodian[staff] == empty(address):
+    member: StaffMember = self._staff[staff]
+    if member.custodian == empty(address):
         raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
     if convert(expiresAt, uint256) <= block.timestamp:
         raw_revert(abi_encode(expiresAt, method_id=method_id("InvalidExpiry(uint64)")))
@@ -403,9 +434,19 @@ def grant(staff: address, recordId: bytes32, expiresAt: uint64) -> bytes32:
     self._grants[token].recordId = recordId
     self._grants[token].custodian = self._records[recordId].custodian
     self._grants[token].expiresAt = expiresAt
+    self._grants[token].staffCustodian = member.custodian
+    self._grants[token].staffEpoch = member.epoch
     self._grants[token].grantedAt = block.number
     self._grants[token].updatedAt = block.number
-    log Granted(token=token, staff=staff, patient=msg.sender, recordId=recordId, expiresAt=expiresAt)
+    log Granted(
+        token=token,
+        staff=staff,
+        patient=msg.sender,
+        recordId=recordId,
+        expiresAt=expiresAt,
+        staffCustodian=member.custodian,
+        staffEpoch=member.epoch,
+    )
     return token
 
 
@@ -451,7 +492,9 @@ def checkGrant(token: bytes32, staff: address) -> Grant:
     @notice The grant if `staff` may use it now (at this block's timestamp),
             else the reason as a custom error, checked in this order:
             UnknownGrant, NotGrantee, GrantRevoked, GrantExpired,
-            StaffNotRegistered (the staff was deregistered since the grant).
+            StaffNotRegistered (the staff was deregistered since the grant),
+            RegistrationChanged (the staff was deregistered and registered
+            again, by the same or another custodian, since the grant).
     """
     g: Grant = self._grants[token]
     if g.patient == empty(address):
@@ -462,8 +505,11 @@ def checkGrant(token: bytes32, staff: address) -> Grant:
         raw_revert(abi_encode(token, method_id=method_id("GrantRevoked(bytes32)")))
     if convert(g.expiresAt, uint256) <= block.timestamp:
         raw_revert(abi_encode(token, g.expiresAt, method_id=method_id("GrantExpired(bytes32,uint64)")))
-    if self._staffCustodian[staff] == empty(address):
+    member: StaffMember = self._staff[staff]
+    if member.custodian == empty(address):
         raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
+    if member.custodian != g.staffCustodian or member.epoch != g.staffEpoch:
+        raw_revert(abi_encode(token, staff, method_id=method_id("RegistrationChanged(bytes32,address)")))
     return g
 
 
@@ -474,12 +520,14 @@ def checkGrant(token: bytes32, staff: address) -> Grant:
 def _log_entry(e: AccessEntry):
     # Caller has checked that msg.sender is an active custodian.
     #
-    # Once ever, across all transactions: the gateway's outbox may resend a
-    # batch whose first transaction did land (lost receipt, restart, fee bump
-    # race); the replay must revert whole instead of logging twice.
-    if self._accessLoggedAt[e.requestId] != 0:
+    # Once ever per custodian, across all transactions: the gateway's outbox
+    # may resend a batch whose first transaction did land (lost receipt,
+    # restart, fee bump race); the replay must revert whole instead of logging
+    # twice. Keyed by the logging custodian, so another hospital cannot log an
+    # entry under this one's request id first and make it look logged.
+    if self._accessLoggedAt[msg.sender][e.requestId] != 0:
         raw_revert(abi_encode(e.requestId, method_id=method_id("DuplicateRequest(bytes32)")))
-    self._accessLoggedAt[e.requestId] = block.number
+    self._accessLoggedAt[msg.sender][e.requestId] = block.number
 
     patient: address = empty(address)
     if e.outcome == OUTCOME_SERVED:
@@ -501,6 +549,12 @@ def _log_entry(e: AccessEntry):
     else:
         # Denials are logged as the gateway saw them (unknown token, bad
         # signature, ...); the record may not even exist (patient stays zero).
+        # A custodian may only speak of its own: a record it holds, or staff
+        # it registered. Else any hospital could fill the log with denials
+        # that name others' records or people.
+        holder: address = self._records[e.recordId].custodian
+        if holder != msg.sender and self._staff[e.staff].custodian != msg.sender:
+            raw_revert(abi_encode(e.requestId, method_id=method_id("ForeignDenial(bytes32)")))
         patient = self._records[e.recordId].patient
 
     log Accessed(
@@ -521,7 +575,8 @@ def _log_entry(e: AccessEntry):
 def logAccess(entries: DynArray[AccessEntry, MAX_ENTRIES]):
     """
     @notice Write a batch of the custodian's accesses, one Accessed event each.
-    @dev All or nothing: any bad entry (DuplicateRequest, GrantMismatch) reverts
+    @dev All or nothing: any bad entry (DuplicateRequest, GrantMismatch,
+         ForeignDenial) reverts
          the whole batch, so the gateway never has a half-logged batch to
          reconcile.
     """
@@ -554,8 +609,8 @@ def publish(anchors: DynArray[RecordAnchor, MAX_ANCHORS], entries: DynArray[Acce
 
 @external
 @view
-def accessLoggedAt(requestId: bytes32) -> uint256:
+def accessLoggedAt(custodian: address, requestId: bytes32) -> uint256:
     """
-    @notice The block number where `requestId` was logged, or 0 if never.
+    @notice The block number where `custodian` logged `requestId`, or 0 if never.
     """
-    return self._accessLoggedAt[requestId]
+    return self._accessLoggedAt[custodian][requestId]

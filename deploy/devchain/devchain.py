@@ -468,6 +468,11 @@ class DevChain:
         self.time_offset = 0
         self.next_timestamp = None  # exact timestamp of the next block, if set
         self.min_next_timestamp = 0  # lower bound for the next block's timestamp
+        # Test controls for a node that misbehaves: a frozen "latest" (the node keeps
+        # answering, but stopped following the chain) and a syncing flag.
+        self.frozen_head = None
+        self.syncing = False
+        self.last_block_at = time.monotonic()
 
         dev_keys = get_default_account_keys(quantity=num_accounts)
         faucet = _keys.PrivateKey(FAUCET_KEY)
@@ -500,6 +505,11 @@ class DevChain:
     @property
     def head(self) -> int:
         return len(self.headers) - 1
+
+    @property
+    def visible_head(self) -> int:
+        """The head as the node reports it: frozen, if a test froze it."""
+        return self.head if self.frozen_head is None else min(self.frozen_head, self.head)
 
     def head_state(self):
         """py-evm state after the latest block (reads only)."""
@@ -538,12 +548,12 @@ class DevChain:
             raise invalid_params("block object needs blockHash or blockNumber")
         if isinstance(tag, str) and not tag.startswith(("0x", "0X")):
             if tag in ("latest", "pending", "safe", "finalized"):
-                return self.head
+                return self.visible_head
             if tag == "earliest":
                 return 0
             raise invalid_params(f"unknown block tag {tag!r}")
         n = parse_quantity(tag, "block number")
-        if n > self.head:
+        if n > self.visible_head:
             raise RpcError(-32000, "header not found")
         return n
 
@@ -675,6 +685,7 @@ class DevChain:
         for sender, nonce in state_nonces.items():
             self.pool.drop_stale(sender, nonce)
         self._index_block(block, included)
+        self.last_block_at = time.monotonic()
         return len(included)
 
     def _index_block(self, block, included):
@@ -970,13 +981,16 @@ class Api:
         return "0x0"
 
     def rpc_eth_syncing(self, p):
+        if self.chain.syncing:
+            head = self.chain.visible_head
+            return {"startingBlock": q(0), "currentBlock": q(head), "highestBlock": q(head + 100)}
         return False
 
     def rpc_eth_chainId(self, p):
         return q(self.chain.chain_id)
 
     def rpc_eth_blockNumber(self, p):
-        return q(self.chain.head)
+        return q(self.chain.visible_head)
 
     def rpc_eth_accounts(self, p):
         return [addr_json(a) for a in self.chain.accounts]
@@ -1148,8 +1162,9 @@ class Api:
         else:
             first = self._log_block(f.get("fromBlock"))
             last = self._log_block(f.get("toBlock"))
-            if first > chain.head:
+            if first > chain.visible_head:
                 return []  # polling "from the next block on" before it exists
+            last = min(last, chain.visible_head)
             if first > last:
                 raise RpcError(-32000, "invalid block range params")
         addresses = f.get("address")
@@ -1182,11 +1197,11 @@ class Api:
     def _log_block(self, tag):
         chain = self.chain
         if tag is None or tag in ("latest", "pending", "safe", "finalized"):
-            return chain.head
+            return chain.visible_head
         if tag == "earliest":
             return 0
         n = parse_quantity(tag, "block number")
-        return min(n, chain.head + 1)  # beyond the head: empty
+        return min(n, chain.visible_head + 1)  # beyond the head: empty
 
     # -- dev -----------------------------------------------------------------
     def rpc_evm_mine(self, p):
@@ -1235,6 +1250,23 @@ class Api:
         self.chain.next_timestamp = ts
         self.chain.time_offset = max(self.chain.time_offset, ts - int(time.time()))
         return None
+
+    def rpc_dev_freezeHead(self, p):
+        """From now on report the current head as the latest block (the chain goes on
+        underneath): a node that answers but stopped following the chain."""
+        self.chain.frozen_head = self.chain.head
+        return q(self.chain.frozen_head)
+
+    def rpc_dev_thawHead(self, p):
+        self.chain.frozen_head = None
+        return q(self.chain.head)
+
+    def rpc_dev_setSyncing(self, p):
+        flag = _param(p, 0, required=True, name="syncing")
+        if not isinstance(flag, bool):
+            raise invalid_params("syncing must be true or false")
+        self.chain.syncing = flag
+        return flag
 
     def rpc_dev_fund(self, p):
         address = parse_address(_param(p, 0, required=True, name="address"))
@@ -1372,18 +1404,35 @@ def miner_loop(chain: DevChain, stop: threading.Event):
                     traceback.print_exc(file=sys.stderr)
 
 
+def empty_block_loop(chain: DevChain, interval: float, stop: threading.Event):
+    """Mine an empty block whenever none was mined for `interval` seconds, as a QBFT or
+    proof-of-stake network does: a node's head then always has a recent timestamp, which is how
+    the gateway tells a live node from one that stopped following the chain."""
+    while not stop.wait(min(interval, 0.5)):
+        with chain.lock:
+            if not chain.paused and time.monotonic() - chain.last_block_at >= interval:
+                try:
+                    chain.mine()
+                except Exception:
+                    traceback.print_exc(file=sys.stderr)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="MDRS dev chain (Ethereum JSON-RPC over eth-tester/py-evm)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8545, help="0 picks a free port")
     ap.add_argument("--block-time", type=float, default=0.0,
                     help="0: one block per transaction, at once; N>0: a block every N seconds")
+    ap.add_argument("--empty-blocks", type=float, default=0.0,
+                    help="with --block-time 0: mine an empty block after this many idle seconds (0: never)")
     ap.add_argument("--accounts", type=int, default=10, help="number of funded dev accounts")
     ap.add_argument("--accounts-file", help="write chainId, rpcUrl and the dev accounts' keys here (JSON)")
     ap.add_argument("--verbose", action="store_true", help="log every HTTP request and mining event")
     args = ap.parse_args(argv)
     if args.block_time < 0:
         ap.error("--block-time must be >= 0")
+    if args.empty_blocks < 0:
+        ap.error("--empty-blocks must be >= 0")
     if not 1 <= args.accounts <= 100:
         ap.error("--accounts must be in 1..100")
 
@@ -1420,6 +1469,8 @@ def main(argv=None):
     stop = threading.Event()
     if args.block_time > 0:
         threading.Thread(target=miner_loop, args=(chain, stop), daemon=True, name="miner").start()
+    elif args.empty_blocks > 0:
+        threading.Thread(target=empty_block_loop, args=(chain, args.empty_blocks, stop), daemon=True, name="empty-blocks").start()
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt

@@ -18,6 +18,16 @@ public struct EthereumClient: Sendable {
         try await uint64("eth_blockNumber", [])
     }
 
+    /// `eth_syncing`: whether the node says it is still catching up with the network (its state
+    /// is then behind, whatever its head says).
+    public func isSyncing() async throws -> Bool {
+        let method = "eth_syncing"
+        let result = try await rpc.call(method, [])
+        if case .bool(let syncing) = result { return syncing }
+        if case .object = result { return true }
+        throw JSONRPCError(.invalidResponse, method: method, message: "expected false or a sync status object")
+    }
+
     /// `eth_getBalance`.
     public func balance(of address: Address, at block: BlockTag = .latest) async throws -> BigUInt {
         try await quantity("eth_getBalance", [.string(address.lowercased), block.json])

@@ -17,11 +17,18 @@ public final class JSONRPCClient: Sendable {
         public var timeout: TimeAmount
         /// The largest response body accepted (`eth_getLogs` answers can be large).
         public var maximumResponseBytes: Int
+        /// Extra request headers, e.g. `Authorization: Bearer …` for a node that requires
+        /// authentication (Besu's `--rpc-http-authentication-*`, a proxy in front of geth).
+        public var headers: [(name: String, value: String)]
 
-        public init(url: String, timeout: TimeAmount = .seconds(10), maximumResponseBytes: Int = 64 << 20) {
+        public init(
+            url: String, timeout: TimeAmount = .seconds(10), maximumResponseBytes: Int = 64 << 20,
+            headers: [(name: String, value: String)] = []
+        ) {
             self.url = url
             self.timeout = timeout
             self.maximumResponseBytes = maximumResponseBytes
+            self.headers = headers
         }
     }
 
@@ -84,6 +91,7 @@ public final class JSONRPCClient: Sendable {
         var request = HTTPClientRequest(url: configuration.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        for header in configuration.headers { request.headers.add(name: header.name, value: header.value) }
         request.body = .bytes(ByteBuffer(data: body))
         do {
             let response: HTTPClientResponse

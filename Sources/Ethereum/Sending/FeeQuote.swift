@@ -53,6 +53,24 @@ public enum FeeQuote: Equatable, Sendable {
         }
     }
 
+    /// The most the transaction may pay per gas: the gas price, or the max fee.
+    public var feeCap: BigUInt {
+        switch self {
+        case .legacy(let price): price
+        case .eip1559(let cap, _): cap
+        }
+    }
+
+    /// The quote with its fee cap (and tip) no higher than `maximum`.
+    public func capped(at maximum: BigUInt) -> FeeQuote {
+        switch self {
+        case .legacy(let price): return .legacy(gasPrice: Swift.min(price, maximum))
+        case .eip1559(let cap, let tip):
+            let cap = Swift.min(cap, maximum)
+            return .eip1559(maxFeePerGas: cap, maxPriorityFeePerGas: Swift.min(tip, cap))
+        }
+    }
+
     /// A transaction with these fees.
     public func transaction(
         chainId: BigUInt, nonce: UInt64, gasLimit: UInt64, to: Address?, value: BigUInt = 0, data: [UInt8]

@@ -34,14 +34,25 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
 
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
-    let ethereum = EthereumClient(rpc: JSONRPCClient(
-        configuration: .init(url: configuration.chain.rpcURL, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000))),
-        httpClient: httpClient, logger: logger))
-    let contract = MedicalAccessContract(address: configuration.chain.contract, client: ethereum)
+    let rpcHeaders: [(name: String, value: String)] = try configuration.chain.bearerTokenFile.map { file in
+        [(name: "Authorization", value: "Bearer \(try SecretFile.readText(file))")]
+    } ?? []
+    func node(_ url: String) -> MedicalAccessContract {
+        let client = EthereumClient(rpc: JSONRPCClient(
+            configuration: .init(
+                url: url, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000)), headers: rpcHeaders),
+            httpClient: httpClient, logger: logger))
+        return MedicalAccessContract(address: configuration.chain.contract, client: client)
+    }
+    let contract = node(configuration.chain.rpcURL)
+    let ethereum = contract.client
     let metrics = GatewayMetrics()
     let chain = ChainState(
-        contract: contract, pollInterval: configuration.chain.pollInterval, stalenessBound: configuration.chain.headStaleness,
-        expectedChainId: configuration.chain.chainId,
+        contract: contract, witnesses: configuration.chain.witnessURLs.map(node),
+        configuration: .init(
+            expectedChainId: configuration.chain.chainId, pollInterval: configuration.chain.pollInterval,
+            stalenessBound: configuration.chain.headStaleness, maximumHeadAge: configuration.chain.maximumHeadAge,
+            fromBlock: configuration.chain.fromBlock),
         metrics: metrics, logger: logger)
     let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
     let outboxStore = OutboxStore(client: postgres, logger: logger)
@@ -52,25 +63,50 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         configuration: .init(
             maximumEntries: configuration.outbox.maximumEntries, maximumAnchors: configuration.outbox.maximumAnchors,
             interval: configuration.outbox.interval, replaceAfter: configuration.outbox.replaceAfter,
-            confirmations: configuration.chain.confirmations),
+            confirmations: configuration.chain.confirmations, maximumFeePerGas: configuration.outbox.maximumFeePerGas),
         status: outboxStatus, metrics: metrics, logger: logger)
     let gateway = Gateway(
         configuration: configuration, custodian: signingKey.address, chainId: configuration.chain.chainId, store: store,
         sealer: AddressSealer(keyring: keyring, custodian: signingKey.address), chain: chain, outbox: outboxStore,
-        outboxStatus: outboxStatus, nonces: nonces, metrics: metrics, logger: logger)
+        outboxStatus: outboxStatus, nonces: nonces,
+        refusalBudget: RateLimiter(
+            ratePerSecond: Double(configuration.loggedRefusalsPerMinute) / 60, burst: Double(configuration.loggedRefusalsPerMinute)),
+        metrics: metrics, logger: logger)
+    let operations = OperationsController(gateway: gateway, postgres: postgres)
 
-    let router = Router()
+    // With an operations listener, the public one answers readiness as a bare yes or no and
+    // has no metrics; the details are for the operators' network.
+    let separateOperations = configuration.http.operationsPort != nil
+    let router = Router(context: GatewayRequestContext.self)
+    router.middlewares.add(ResponseHeadersMiddleware())
+    if configuration.http.rateLimitPerSecond > 0 {
+        router.middlewares.add(RateLimitMiddleware(
+            limiter: RateLimiter(ratePerSecond: configuration.http.rateLimitPerSecond, burst: configuration.http.rateLimitBurst),
+            metrics: metrics))
+    }
     router.middlewares.add(LogRequestsMiddleware(.debug))
-    GatewayController(gateway: gateway, operations: OperationsController(gateway: gateway, postgres: postgres))
-        .addRoutes(to: router)
+    GatewayController(gateway: gateway, operations: operations, publicListener: separateOperations).addRoutes(to: router)
+
+    var services: [any Service] = [
+        postgres, HTTPClientService(client: httpClient), chain, writer,
+        Janitor(
+            store: store, nonces: nonces, outbox: outboxStore, interval: .seconds(60), abandonAfter: .seconds(600),
+            localRetention: configuration.localRetention, logger: logger),
+    ]
+    if let port = configuration.http.operationsPort {
+        let opsRouter = Router(context: GatewayRequestContext.self)
+        opsRouter.middlewares.add(ResponseHeadersMiddleware())
+        OperationsRoutes(gateway: gateway, operations: operations).addRoutes(to: opsRouter)
+        services.append(Application(
+            router: opsRouter,
+            configuration: .init(address: .hostname(configuration.http.operationsHost, port: port), serverName: "mdrs-ops"),
+            logger: logger))
+    }
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "mdrs"),
-        services: [
-            postgres, HTTPClientService(client: httpClient), chain, writer,
-            Janitor(store: store, nonces: nonces, interval: .seconds(60), abandonAfter: .seconds(600), logger: logger),
-        ],
+        services: services,
         logger: logger)
     let migrations = URL(fileURLWithPath: configuration.migrationsDirectory)
     app.beforeServerStarts {

@@ -14,6 +14,8 @@ public struct ChainError: Error, Equatable, CustomStringConvertible {
         case wrongChain
         /// A transaction did not make it on-chain in time.
         case timeout
+        /// Two nodes answered the same read at the same block differently: one of them lies.
+        case disagreement
     }
 
     public let code: Code

@@ -5,16 +5,46 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The gateway's view of the chain: the head it has seen, and grant, staff and anchor reads
-/// cached for exactly one block.
+/// The gateway's view of the chain: the head it has seen, who is staff (``StaffDirectory``),
+/// and grant, staff and anchor reads cached for exactly one block.
 ///
 /// A watcher polls the head; for every new block it reads the contract's logs and drops cached
 /// entries the block touched (revocations, new grants, staff changes). An entry is served only
 /// if it is valid at the head the watcher has seen, so the cache never answers with state older
 /// than that head. A revocation therefore takes effect at most one poll interval (plus one
-/// `eth_getLogs` round trip) after its block is produced. If the head cannot be refreshed for
-/// `stalenessBound`, the view reports the chain unavailable and the gateway fails closed.
+/// `eth_getBlockByNumber` and one `eth_getLogs` round trip) after its block is produced.
+///
+/// The view fails closed (``freshHead()`` throws, and nothing is decided) when the last poll
+/// failed, when no poll succeeded for `stalenessBound`, when the node says it is syncing, and
+/// when the head block itself is older than `maximumHeadAge`: a node that keeps answering but
+/// stopped following the chain is as bad as one that is down.
+///
+/// Reads that authorise a release (grants and staff registrations) can be cross-checked on
+/// further nodes (`witnesses`) at the same block; any disagreement refuses the request.
 public final class ChainState: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var expectedChainId: BigUInt
+        public var pollInterval: Duration
+        /// How old the last successful poll may be.
+        public var stalenessBound: Duration
+        /// How old the head block's timestamp may be; nil to not check (chains that make no
+        /// empty blocks).
+        public var maximumHeadAge: Duration?
+        /// The first block with contract events (its deployment block).
+        public var fromBlock: UInt64
+
+        public init(
+            expectedChainId: BigUInt, pollInterval: Duration, stalenessBound: Duration? = nil, maximumHeadAge: Duration? = nil,
+            fromBlock: UInt64 = 0
+        ) {
+            self.expectedChainId = expectedChainId
+            self.pollInterval = pollInterval
+            self.stalenessBound = stalenessBound ?? max(pollInterval * 4, .seconds(2))
+            self.maximumHeadAge = maximumHeadAge
+            self.fromBlock = fromBlock
+        }
+    }
+
     public struct Head: Equatable, Sendable {
         public let number: UInt64
         public let hash: Bytes32
@@ -22,45 +52,46 @@ public final class ChainState: Service, Sendable {
         let observedAt: ContinuousClock.Instant
     }
 
-    private struct Cached<Value: Sendable>: Sendable {
+    struct Cached<Value: Sendable>: Sendable {
         let value: Value
         var validAt: UInt64
     }
 
-    private struct State: Sendable {
+    struct State: Sendable {
         var head: Head?
         var grants: [Bytes32: Cached<GrantState?>] = [:]
-        var staff: [Address: Cached<Address?>] = [:]
+        var staff: [Address: Cached<StaffRegistration>] = [:]
         var custodians: [Address: Cached<Bool>] = [:]
         /// Anchors never change once written, so they are kept until evicted for size.
         var anchors: [Bytes32: AnchoredRecord] = [:]
+        var directory: StaffDirectory?
         var lastError: String?
         var chainIdVerified = false
     }
 
     public let contract: MedicalAccessContract
-    let expectedChainId: BigUInt
-    let pollInterval: Duration
-    let stalenessBound: Duration
+    /// Further nodes on which authorising reads are repeated and compared.
+    public let witnesses: [MedicalAccessContract]
+    public let configuration: Configuration
     let metrics: GatewayMetrics
     let logger: Logger
-    private let state = Mutex(State())
+    let state = Mutex(State())
     static let maximumEntries = 100_000
+    /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
+    static let logWindow: UInt64 = 5000
 
     public init(
-        contract: MedicalAccessContract, pollInterval: Duration, stalenessBound: Duration? = nil, expectedChainId: BigUInt,
+        contract: MedicalAccessContract, witnesses: [MedicalAccessContract] = [], configuration: Configuration,
         metrics: GatewayMetrics, logger: Logger
     ) {
         self.contract = contract
-        self.expectedChainId = expectedChainId
-        self.pollInterval = pollInterval
-        self.stalenessBound = stalenessBound ?? max(pollInterval * 4, .seconds(2))
+        self.witnesses = witnesses
+        self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
     }
 
-    /// The head, if it was refreshed recently enough to decide on; otherwise the chain counts as
-    /// unavailable.
+    /// The head, if it is recent enough to decide on; otherwise the chain counts as unavailable.
     public func freshHead() throws -> Head {
         let (head, lastError) = state.withLock { ($0.head, $0.lastError) }
         guard let head else {
@@ -70,8 +101,18 @@ public final class ChainState: Service, Sendable {
             // The last poll failed: the node is unreachable now, so no cached state is trusted.
             throw ChainError(.unavailable, "the chain node did not answer the last poll: \(lastError)")
         }
-        guard ContinuousClock.now - head.observedAt <= stalenessBound else {
-            throw ChainError(.unavailable, "the chain head is stale (last read \(ContinuousClock.now - head.observedAt) ago)" + (lastError.map { ": \($0)" } ?? ""))
+        let sincePoll = ContinuousClock.now - head.observedAt
+        guard sincePoll <= configuration.stalenessBound else {
+            throw ChainError(.unavailable, "the chain head is stale (last read \(sincePoll) ago)")
+        }
+        if let maximumHeadAge = configuration.maximumHeadAge {
+            let now = UInt64(Date().timeIntervalSince1970)
+            let age = now > head.timestamp ? now - head.timestamp : 0
+            guard Double(age) <= maximumHeadAge.seconds else {
+                throw ChainError(
+                    .unavailable,
+                    "the node's latest block \(head.number) is \(age) s old: the node has stopped following the chain")
+            }
         }
         return head
     }
@@ -90,15 +131,13 @@ public final class ChainState: Service, Sendable {
             return cached.value
         }
         metrics.grantCache(hit: false)
-        metrics.chainCall("getGrant")
-        var grant = try await contract.grant(token, at: .number(head.number))
         var readAt = head.number
+        var grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
         if grant == nil, let newer = await catchUp(from: head.number) {
             // A token granted in a block the watcher had not reached: a doctor typically
             // fetches right after the patient's grant lands. Read again at the newer head.
             readAt = newer
-            metrics.chainCall("getGrant")
-            grant = try await contract.grant(token, at: .number(readAt))
+            grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
         }
         store(\.grants, key: token, value: grant, readAt: readAt)
         return grant
@@ -116,16 +155,23 @@ public final class ChainState: Service, Sendable {
         return head.number
     }
 
-    /// The custodian that registered `staff` at the current head; nil if not registered.
-    public func staffCustodian(_ staff: Address) async throws -> Address? {
+    /// The registration of `staff` at the current head; nil if it is not registered staff of
+    /// any custodian. A signer the ``StaffDirectory`` does not know costs no chain read.
+    public func staff(_ staff: Address) async throws -> StaffRegistration? {
         let head = try freshHead()
-        if let cached = state.withLock({ $0.staff[staff] }), cached.validAt == head.number {
-            return cached.value
+        let (known, cached) = state.withLock { ($0.directory?.contains(staff) ?? false, $0.staff[staff]) }
+        guard known else { return nil }
+        if let cached, cached.validAt == head.number {
+            return cached.value.isRegistered ? cached.value : nil
         }
-        metrics.chainCall("staffCustodian")
-        let custodian = try await contract.staffCustodian(staff, at: .number(head.number))
-        store(\.staff, key: staff, value: custodian, readAt: head.number)
-        return custodian
+        let registration = try await agreedRead("getStaff", at: head.number) { try await $0.staff(staff, at: $1) }
+        store(\.staff, key: staff, value: registration, readAt: head.number)
+        return registration.isRegistered ? registration : nil
+    }
+
+    /// Whether `staff` could be registered staff, from the directory alone (no chain read).
+    public func mayBeStaff(_ staff: Address) -> Bool {
+        state.withLock { $0.directory?.contains(staff) ?? false }
     }
 
     /// Whether `custodian` is an active custodian at the current head.
@@ -153,6 +199,40 @@ public final class ChainState: Service, Sendable {
         return anchor
     }
 
+    /// Reads at block `number` from the node and from every witness, and returns the answer
+    /// only if they all agree. A witness that has not reached the block yet is given a moment.
+    func agreedRead<Value: Equatable & Sendable>(
+        _ name: String, at number: UInt64, _ read: @Sendable (MedicalAccessContract, BlockTag) async throws -> Value
+    ) async throws -> Value {
+        metrics.chainCall(name)
+        let answer = try await read(contract, .number(number))
+        for (index, witness) in witnesses.enumerated() {
+            var attempt = 0
+            while true {
+                metrics.chainCall(name)
+                do {
+                    let other = try await read(witness, .number(number))
+                    guard other == answer else {
+                        metrics.chainDisagreement(name)
+                        logger.error(
+                            "ALERT: chain nodes disagree on the contract's state; refusing to decide",
+                            metadata: ["read": "\(name)", "block": "\(number)", "witness": "\(index + 1)"])
+                        throw ChainError(.disagreement, "the chain nodes disagree about \(name) at block \(number)")
+                    }
+                    break
+                } catch let error as ChainError where error.code != .disagreement && error.code != .reverted {
+                    // Most likely behind by a block or two; else unreachable.
+                    attempt += 1
+                    guard attempt < 10 else {
+                        throw ChainError(.unavailable, "witness node \(index + 1) cannot answer \(name) at block \(number): \(error.message)")
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        return answer
+    }
+
     /// Caches a read made at block `readAt`, unless the head moved on meanwhile (then the
     /// watcher may already have invalidated it, and the next request reads again).
     private func store<Key: Hashable, Value: Sendable>(
@@ -165,100 +245,12 @@ public final class ChainState: Service, Sendable {
         }
     }
 
-    /// One poll: reads the head and, if it moved, the logs of the new blocks.
-    public func poll() async {
-        do {
-            if !state.withLock({ $0.chainIdVerified }) {
-                // Never decide on the state of another chain than the configured one.
-                let chainId = try await contract.client.chainId()
-                guard chainId == expectedChainId else {
-                    throw ChainError(.wrongChain, "the node is on chain \(chainId), the configuration says \(expectedChainId)")
-                }
-                state.withLock { $0.chainIdVerified = true }
-            }
-            // The head as it was before this poll's reads: the new blocks' logs are read from
-            // there, so they cover whatever another poll may apply meanwhile.
-            let previous = state.withLock { $0.head }
-            metrics.chainCall("eth_getBlockByNumber")
-            guard let block = try await contract.client.block(.latest) else { return }
-            var touchedTokens = Set<Bytes32>()
-            var touchedStaff = Set<Address>()
-            var touchedCustodians = Set<Address>()
-            var flushAll = previous == nil
-            if let previous, block.number > previous.number {
-                // Blocks up to the old head may have been replaced (a reorganisation on a chain
-                // without instant finality): then the logs of the new blocks do not tell all.
-                metrics.chainCall("eth_getBlockByNumber")
-                if let sameHeight = try await contract.client.block(.number(previous.number)), sameHeight.hash != previous.hash {
-                    flushAll = true
-                    logger.warning("the chain reorganised below the head; dropping the chain cache", metadata: ["block": "\(previous.number)"])
-                }
-                do {
-                    metrics.chainCall("eth_getLogs")
-                    let logs = try await contract.client.logs(LogFilter(
-                        fromBlock: .number(previous.number + 1), toBlock: .number(block.number), addresses: [contract.address]))
-                    for log in logs {
-                        guard let event = contract.decode(log) else { continue }
-                        switch event.name {
-                        case "Granted", "Revoked":
-                            if let token = event.token { touchedTokens.insert(token) }
-                        case "StaffRegistered", "StaffDeregistered":
-                            if let staff = try? event.value("staff").asAddress() { touchedStaff.insert(staff) }
-                        case "CustodianRegistered", "CustodianDeregistered":
-                            if let custodian = try? event.value("custodian").asAddress() { touchedCustodians.insert(custodian) }
-                        default: break
-                        }
-                    }
-                } catch {
-                    // Without the logs we cannot tell what changed: forget everything.
-                    flushAll = true
-                    logger.warning("could not read new blocks' logs; dropping the chain cache", metadata: ["error": "\(error)"])
-                }
-            } else if let previous, block.number < previous.number || (block.number == previous.number && block.hash != previous.hash) {
-                flushAll = true  // the node is behind what we saw, or on another branch: trust nothing cached
-            }
-            let head = Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now)
-            state.withLock { state in
-                state.lastError = nil
-                if flushAll {
-                    state.grants.removeAll()
-                    state.staff.removeAll()
-                    state.custodians.removeAll()
-                }
-                let current = state.head
-                if let current, head.number < current.number {
-                    // Never move the head backwards (a slower overlapping poll, or a lagging node
-                    // behind a load balancer): reads stay at the higher head, which fail until
-                    // the node catches up, rather than read older state.
-                    return
-                }
-                state.head = head
-                if flushAll { return }
-                // Untouched entries valid at the current head stay valid at the new one; the
-                // touched sets cover every block after `previous`, which is at or before it.
-                let old = current?.number
-                state.grants = state.grants.filter { $0.value.validAt == old && !touchedTokens.contains($0.key) }
-                    .mapValues { Cached(value: $0.value, validAt: head.number) }
-                state.staff = state.staff.filter { $0.value.validAt == old && !touchedStaff.contains($0.key) }
-                    .mapValues { Cached(value: $0.value, validAt: head.number) }
-                state.custodians = state.custodians.filter { $0.value.validAt == old && !touchedCustodians.contains($0.key) }
-                    .mapValues { Cached(value: $0.value, validAt: head.number) }
-            }
-            metrics.chainHead(block.number)
-        } catch is CancellationError {
-            return  // shutting down
-        } catch {
-            state.withLock { $0.lastError = "\(error)" }
-            logger.warning("chain head poll failed", metadata: ["error": "\(error)"])
-        }
-    }
-
     /// Polls until graceful shutdown.
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.poll()
-                try await Task.sleep(for: self.pollInterval)
+                try await Task.sleep(for: self.configuration.pollInterval)
             }
         }
     }

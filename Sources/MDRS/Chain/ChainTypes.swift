@@ -9,6 +9,10 @@ public struct GrantState: Equatable, Sendable {
     public let custodian: Address
     /// Unix time; the grant is valid while now < expiresAt.
     public let expiresAt: UInt64
+    /// The registration the grant was made under: the custodian that had registered the staff
+    /// member, and the staff member's registration epoch. The grant dies with it.
+    public let staffCustodian: Address
+    public let staffEpoch: UInt64
     public let revoked: Bool
     /// Block numbers.
     public let grantedAt: UInt64
@@ -22,9 +26,11 @@ public struct GrantState: Equatable, Sendable {
         self.recordId = try f[2].asBytes32()
         self.custodian = try f[3].asAddress()
         self.expiresAt = try f[4].asUInt64()
-        self.revoked = try f[5].asBool()
-        self.grantedAt = try f[6].asUInt64()
-        self.updatedAt = try f[7].asUInt64()
+        self.staffCustodian = try f[5].asAddress()
+        self.staffEpoch = try f[6].asUInt64()
+        self.revoked = try f[7].asBool()
+        self.grantedAt = try f[8].asUInt64()
+        self.updatedAt = try f[9].asUInt64()
     }
 }
 
@@ -48,6 +54,25 @@ public struct AnchoredRecord: Equatable, Sendable {
         self.encryptedAddress = try f[3].asBytes()
         self.anchoredAt = try f[4].asUInt64()
     }
+}
+
+/// A staff member's registration as the contract holds it.
+public struct StaffRegistration: Equatable, Hashable, Sendable {
+    /// The custodian that registered the staff member; zero if not registered now.
+    public let custodian: Address
+    /// How many times the address was ever registered (grants remember it).
+    public let epoch: UInt64
+    /// Block of the latest registration.
+    public let registeredAt: UInt64
+
+    public init(custodian: Address, epoch: UInt64, registeredAt: UInt64) {
+        self.custodian = custodian
+        self.epoch = epoch
+        self.registeredAt = registeredAt
+    }
+
+    /// Whether the staff member is registered now.
+    public var isRegistered: Bool { custodian != .zero }
 }
 
 /// A custodian as registered on-chain.

@@ -3,7 +3,7 @@ import Ethereum
 /// The interface of `deploy/contract/MedicalAccess.vy`, declared by signature. A test checks it
 /// against the compiled artifact, so the two cannot drift apart.
 public enum MedicalAccessABI {
-    static let grantTuple = "(address,address,bytes32,address,uint64,bool,uint256,uint256)"
+    static let grantTuple = "(address,address,bytes32,address,uint64,address,uint64,bool,uint256,uint256)"
     static let entryTuple = "(bytes32,bytes32,bytes32,address,uint8,uint8,uint64,bytes32)"
     static let anchorTuple = "(bytes32,address,bytes32,bytes)"
 
@@ -23,6 +23,7 @@ public enum MedicalAccessABI {
     public static let registerStaff = function("registerStaff(address)")
     public static let deregisterStaff = function("deregisterStaff(address)")
     public static let staffCustodian = function("staffCustodian(address)", returns: ["address"], view: true)
+    public static let getStaff = function("getStaff(address)", returns: ["(address,uint64,uint256)"], view: true)
     public static let anchorRecord = function("anchorRecord(bytes32,address,bytes32,bytes)")
     public static let getRecord = function("getRecord(bytes32)", returns: ["(address,address,bytes32,bytes,uint256)"], view: true)
     public static let requestAccess = function("requestAccess(bytes32,uint8)")
@@ -32,11 +33,11 @@ public enum MedicalAccessABI {
     public static let checkGrant = function("checkGrant(bytes32,address)", returns: [grantTuple], view: true)
     public static let logAccess = function("logAccess(\(entryTuple)[])")
     public static let publish = function("publish(\(anchorTuple)[],\(entryTuple)[])")
-    public static let accessLoggedAt = function("accessLoggedAt(bytes32)", returns: ["uint256"], view: true)
+    public static let accessLoggedAt = function("accessLoggedAt(address,bytes32)", returns: ["uint256"], view: true)
     public static let admin = function("admin()", returns: ["address"], view: true)
 
     public static let functions: [ABIFunction] = [
-        registerCustodian, deregisterCustodian, getCustodian, registerStaff, deregisterStaff, staffCustodian,
+        registerCustodian, deregisterCustodian, getCustodian, registerStaff, deregisterStaff, staffCustodian, getStaff,
         anchorRecord, getRecord, requestAccess, grant, revoke, getGrant, checkGrant, logAccess, publish,
         accessLoggedAt, admin,
     ]
@@ -52,7 +53,8 @@ public enum MedicalAccessABI {
 
     public static let custodianRegistered = event("CustodianRegistered", [("custodian", "address", true), ("name", "string", false)])
     public static let custodianDeregistered = event("CustodianDeregistered", [("custodian", "address", true)])
-    public static let staffRegistered = event("StaffRegistered", [("staff", "address", true), ("custodian", "address", true)])
+    public static let staffRegistered = event(
+        "StaffRegistered", [("staff", "address", true), ("custodian", "address", true), ("epoch", "uint64", false)])
     public static let staffDeregistered = event("StaffDeregistered", [("staff", "address", true), ("custodian", "address", true)])
     public static let recordAnchored = event(
         "RecordAnchored",
@@ -64,7 +66,8 @@ public enum MedicalAccessABI {
     public static let granted = event(
         "Granted",
         [("token", "bytes32", true), ("staff", "address", true), ("patient", "address", true),
-         ("recordId", "bytes32", false), ("expiresAt", "uint64", false)])
+         ("recordId", "bytes32", false), ("expiresAt", "uint64", false), ("staffCustodian", "address", false),
+         ("staffEpoch", "uint64", false)])
     public static let revoked = event(
         "Revoked",
         [("token", "bytes32", true), ("staff", "address", true), ("patient", "address", true), ("recordId", "bytes32", false)])
@@ -87,7 +90,7 @@ public enum MedicalAccessABI {
         "NotRecordPatient(address,bytes32)", "InvalidExpiry(uint64)", "UnknownGrant(bytes32)",
         "NotGrantPatient(address,bytes32)", "GrantAlreadyRevoked(bytes32)", "GrantRevoked(bytes32)",
         "GrantExpired(bytes32,uint64)", "NotGrantee(bytes32,address)", "EmptyBatch()", "DuplicateRequest(bytes32)",
-        "GrantMismatch(bytes32)",
+        "GrantMismatch(bytes32)", "RegistrationChanged(bytes32,address)", "ForeignDenial(bytes32)",
     ].map { signature in
         guard let error = try? ABICustomError(signature: signature) else { preconditionFailure("invalid built-in error \(signature)") }
         return error

@@ -70,15 +70,21 @@ public struct MedicalAccessContract: Sendable {
         return custodian == .zero ? nil : custodian
     }
 
+    /// The registration of `staff` (custodian zero if not registered now).
+    public func staff(_ staff: Address, at block: BlockTag = .latest) async throws -> StaffRegistration {
+        let fields = try await call(MedicalAccessABI.getStaff, [.address(staff)], at: block)[0].asArray()
+        return StaffRegistration(custodian: try fields[0].asAddress(), epoch: try fields[1].asUInt64(), registeredAt: try fields[2].asUInt64())
+    }
+
     /// The custodian registered under `address`.
     public func custodian(_ address: Address, at block: BlockTag = .latest) async throws -> CustodianState {
         let fields = try await call(MedicalAccessABI.getCustodian, [.address(address)], at: block)[0].asArray()
         return CustodianState(name: try fields[0].asString(), active: try fields[1].asBool(), registeredAt: try fields[2].asUInt64())
     }
 
-    /// The block in which `requestId` was logged; nil if never.
-    public func accessLoggedAt(_ requestId: Bytes32, at block: BlockTag = .latest) async throws -> UInt64? {
-        let number = try await call(MedicalAccessABI.accessLoggedAt, [.bytes32(requestId)], at: block)[0].asUInt64()
+    /// The block in which `custodian` logged `requestId`; nil if never.
+    public func accessLoggedAt(_ requestId: Bytes32, by custodian: Address, at block: BlockTag = .latest) async throws -> UInt64? {
+        let number = try await call(MedicalAccessABI.accessLoggedAt, [.address(custodian), .bytes32(requestId)], at: block)[0].asUInt64()
         return number == 0 ? nil : number
     }
 

@@ -17,6 +17,7 @@ public struct APIError: HTTPResponseError, Equatable {
         case grantRevoked = "grant_revoked"
         case grantExpired = "grant_expired"
         case staffNotRegistered = "staff_not_registered"
+        case registrationChanged = "registration_changed"
         case notCustodianStaff = "not_custodian_staff"
         case notAuditor = "not_auditor"
         case addressInvalid = "address_invalid"
@@ -29,10 +30,14 @@ public struct APIError: HTTPResponseError, Equatable {
         case contentHashMismatch = "content_hash_mismatch"
         case rangeNotSatisfiable = "range_not_satisfiable"
         case chainUnavailable = "chain_unavailable"
+        case chainDisagreement = "chain_disagreement"
         case auditLogStalled = "audit_log_stalled"
         case auditLogUnconfirmed = "audit_log_unconfirmed"
         case custodianInactive = "custodian_inactive"
         case databaseUnavailable = "database_unavailable"
+        case rateLimited = "rate_limited"
+        case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
         case internalError = "internal_error"
 
         public var status: HTTPResponse.Status {
@@ -40,15 +45,18 @@ public struct APIError: HTTPResponseError, Equatable {
             case .badRequest: .badRequest
             case .signatureMissing, .signatureInvalid, .requestStale: .unauthorized
             case .nonceReused, .recordConflict: .conflict
-            case .grantNotFound, .recordNotFound: .notFound
-            case .notGrantee, .grantRevoked, .grantExpired, .staffNotRegistered, .notCustodianStaff, .notAuditor,
-                .addressMismatch, .wrongCustodian:
+            case .grantNotFound, .recordNotFound, .notFound: .notFound
+            case .methodNotAllowed: .methodNotAllowed
+            case .rateLimited: .tooManyRequests
+            case .notGrantee, .grantRevoked, .grantExpired, .staffNotRegistered, .registrationChanged, .notCustodianStaff,
+                .notAuditor, .addressMismatch, .wrongCustodian:
                 .forbidden
             case .recordErased: .gone
             case .addressInvalid, .contentHashMismatch: .unprocessableContent
             case .recordTooLarge: .contentTooLarge
             case .rangeNotSatisfiable: .rangeNotSatisfiable
-            case .chainUnavailable, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable, .custodianInactive:
+            case .chainUnavailable, .chainDisagreement, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable,
+                .custodianInactive:
                 .serviceUnavailable
             case .internalError: .internalServerError
             }
@@ -71,7 +79,7 @@ public struct APIError: HTTPResponseError, Equatable {
         let body = try JSONEncoder().encode(["error": ["code": code.rawValue, "message": message]])
         var headers = self.headers
         headers[.contentType] = "application/json"
-        if code.status == .serviceUnavailable { headers[.retryAfter] = "5" }
+        if code.status == .serviceUnavailable, headers[.retryAfter] == nil { headers[.retryAfter] = "5" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
@@ -91,6 +99,7 @@ extension APIError {
             case .contentHashMismatch:
                 self.init(.contentHashMismatch, "the body does not match \(SignedRequest.Header.contentSHA256); nothing was stored")
             case .invalidContentType: self.init(.badRequest, error.message)
+            case .bodyIncomplete: self.init(.badRequest, "\(error.message); nothing was stored")
             case .invalidRange: self.init(.rangeNotSatisfiable, error.message)
             case .addressMalformed, .addressUnknownVersion, .addressTampered:
                 self.init(.addressInvalid, "the encrypted address is not valid: \(error.message)")
@@ -99,7 +108,9 @@ extension APIError {
             default: self.init(.internalError, "internal error")
             }
         case let error as ChainError where error.code == .unavailable || error.code == .timeout:
-            self.init(.chainUnavailable, "the blockchain cannot be reached; no grant can be checked")
+            self.init(.chainUnavailable, "the blockchain cannot be reached, or the node is not following it; no grant can be checked")
+        case let error as ChainError where error.code == .disagreement:
+            self.init(.chainDisagreement, "the gateway's chain nodes disagree about the grant; nothing is released until they agree")
         case let error as PSQLError where error.code != .server && error.code != .tooManyParameters:
             self.init(.databaseUnavailable, "the database cannot be reached")
         default:

@@ -14,10 +14,14 @@ extension Gateway {
         var patient: Address?
         var purpose: UInt8 = 0
         var signatureHash = Bytes32.zero
-        var signed = false
+        /// The signer is registered staff of some custodian (at the head): only then is a
+        /// refusal worth a row. Before that it is anyone's junk, and only counted.
+        var registration: StaffRegistration?
         /// The request passed the time window and its nonce was claimed: only such refusals
         /// can be decisions worth the chain (a replayed or stale request is anyone's).
         var fresh = false
+        /// The grant names a record this custodian holds.
+        var recordHeldHere = false
         var range: ClosedRange<Int64>?
         /// The served row is written (strict mode may still refuse afterwards).
         var servedRowWritten = false
@@ -38,8 +42,9 @@ extension Gateway {
                 // (the decision was made); this refusal gets its own id and stays local.
                 attempt.requestId = Bytes32.random()
             }
-            await logRefusal(refusal, attempt: attempt)
-            refusal.headers[.mdrsRequestId] = attempt.requestId.hex
+            if await logRefusal(refusal, attempt: attempt) {
+                refusal.headers[.mdrsRequestId] = attempt.requestId.hex
+            }
             metrics.request(route: "fetch", outcome: refusal.code.rawValue)
             throw refusal
         }
@@ -51,26 +56,28 @@ extension Gateway {
         attempt.token = try header(request, SignedRequest.Header.token) { try Bytes32($0) }
         let purpose = try header(request, SignedRequest.Header.purpose) { PurposeOfUse(code: $0) ?? UInt8($0).flatMap(PurposeOfUse.init(rawValue:)) }
         attempt.purpose = purpose.rawValue
-        try await checkReady()
+        try await checkReady(for: .fetch)
 
         let typedData = SignedRequest.fetch(
             token: attempt.token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: signed.nonce,
             issuedAt: signed.issuedAt, custodian: custodian, chainId: chainId, contract: contract)
         let signer = try self.signer(of: typedData, signed)
         attempt.staff = signer
-        attempt.signed = true
-        try await checkFreshness(signer: signer, signed)
-        attempt.fresh = true
-        // Registered staff first: an unknown key costs one cached lookup, never a grant read.
-        guard try await chain.staffCustodian(signer) != nil else {
+        // Registered staff first, from the staff directory: a stranger's key (and any 65 bytes
+        // recover one) costs no database row, no nonce and no chain read.
+        guard let registration = try await chain.staff(signer) else {
             throw APIError(.staffNotRegistered, "the signer is not registered staff of any custodian")
         }
+        attempt.registration = registration
+        try await checkFreshness(signer: signer, signed)
+        attempt.fresh = true
 
         guard let grant = try await chain.grant(attempt.token) else {
             throw APIError(.grantNotFound, "no grant has this token")
         }
         attempt.recordId = grant.recordId
         attempt.patient = grant.patient
+        attempt.recordHeldHere = grant.custodian == custodian
         guard grant.staff == signer else {
             throw APIError(.notGrantee, "the request is not signed by the staff member the grant names")
         }
@@ -78,6 +85,11 @@ extension Gateway {
         let now = try chain.now()
         guard now < grant.expiresAt else {
             throw APIError(.grantExpired, "the grant expired at \(grant.expiresAt)")
+        }
+        guard grant.staffCustodian == registration.custodian, grant.staffEpoch == registration.epoch else {
+            throw APIError(
+                .registrationChanged,
+                "the grant was made while the staff member was registered under another hospital or an earlier registration; the patient must grant again")
         }
         guard grant.custodian == custodian else {
             throw APIError(.wrongCustodian, "the grant is for a record held by another custodian")
@@ -96,7 +108,7 @@ extension Gateway {
         }
         let range: ClosedRange<Int64>?
         do {
-            range = try Self.parseRange(request.headers[.range], size: record.size)
+            range = try RangeHeader.parse(request.headers[.range], size: record.size)
         } catch var error as APIError {
             error.headers[.contentRange] = "bytes */\(record.size)"
             throw error
@@ -107,18 +119,22 @@ extension Gateway {
         let access = accessRecord(attempt, outcome: .served, reason: "served", accessedAt: now)
         try await outbox.insert(access, onChain: true)
         attempt.servedRowWritten = true
-        outboxStatus.noteInsert()
+        outboxStatus.noteInsert(.served)
         if configuration.strict {
             try await waitForConfirmation(access.requestId)
         }
         metrics.request(route: "fetch", outcome: "served")
         logger.info("record released", metadata: ["request": "\(access.requestId)", "record": "\(record.id)", "staff": "\(signer)"])
-        return response(record: record, reader: reader, requestId: access.requestId, partial: request.headers[.range] != nil && range != nil)
+        return response(record: record, reader: reader, requestId: access.requestId, partial: range != nil)
     }
 
     private func response(record: StoredRecord, reader: RecordReader, requestId: Bytes32, partial: Bool) -> Response {
+        // The content type is what the uploader declared: never let a browser sniff it into
+        // something executable, and make it a download rather than a page of this origin.
         var headers: HTTPFields = [
             .contentType: record.contentType,
+            .contentDisposition: "attachment; filename=\"\(record.id.hex.dropFirst(2)).bin\"",
+            .xContentTypeOptions: "nosniff",
             .acceptRanges: "bytes",
             .cacheControl: "no-store",
             .mdrsRequestId: requestId.hex,
@@ -146,27 +162,40 @@ extension Gateway {
             signatureHash: attempt.signatureHash)
     }
 
-    /// Logs a refusal: always locally; on-chain too when the configuration asks for it and the
-    /// signer is registered staff somewhere in the consortium. Any 65 bytes recover *some*
-    /// address, so strangers' requests stay local: they cannot spend the custodian's gas or
-    /// stall the outbox.
-    private func logRefusal(_ refusal: APIError, attempt: FetchAttempt) async {
-        var onChain = attempt.fresh && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
-            && refusal.code != .chainUnavailable && refusal.code != .auditLogStalled && refusal.code != .databaseUnavailable
-            && refusal.code != .custodianInactive
-        if onChain {
-            onChain = ((try? await chain.staffCustodian(attempt.staff)) ?? nil) != nil
+    /// Logs a refusal of a request signed by registered staff: locally, and on-chain too when
+    /// the configuration asks for it, the request was fresh, and the custodian may speak of it
+    /// (the record is held here or the signer is its own staff: the contract's rule). Returns
+    /// whether a row was written.
+    ///
+    /// Anything else is only counted: a stranger's request (any 65 bytes recover *some* address)
+    /// must not grow the database or spend the custodian's gas, and a registered signer's
+    /// refusals are logged up to `access.logged_refusals_per_minute`, so that no single key can
+    /// flood the log or push the outbox past its stall bound.
+    private func logRefusal(_ refusal: APIError, attempt: FetchAttempt) async -> Bool {
+        guard let registration = attempt.registration else {
+            metrics.refusalUnlogged("unknown_signer")
+            return false
         }
+        guard refusalBudget.allow(attempt.staff) else {
+            metrics.refusalUnlogged("over_budget")
+            logger.debug("refusal over its signer's budget; counted only", metadata: ["staff": "\(attempt.staff)", "code": "\(refusal.code.rawValue)"])
+            return false
+        }
+        let outage: Set<APIError.Code> = [.chainUnavailable, .chainDisagreement, .auditLogStalled, .databaseUnavailable, .custodianInactive]
+        let onChain = attempt.fresh && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
+            && !outage.contains(refusal.code) && (attempt.recordHeldHere || registration.custodian == custodian)
         let access = accessRecord(
             attempt, outcome: Self.outcome(for: refusal.code), reason: refusal.code.rawValue,
             accessedAt: (try? chain.now()) ?? UInt64(Date().timeIntervalSince1970))
         do {
             try await outbox.insert(access, onChain: onChain)
-            if onChain { outboxStatus.noteInsert() }
+            if onChain { outboxStatus.noteInsert(.denial) }
         } catch {
             logger.error("could not log a refused fetch", metadata: ["request": "\(access.requestId)", "error": "\(error)"])
+            return false
         }
         logger.notice("fetch refused", metadata: ["request": "\(access.requestId)", "code": "\(refusal.code.rawValue)", "staff": "\(attempt.staff)"])
+        return true
     }
 
     static func outcome(for code: APIError.Code) -> AccessOutcome {
@@ -179,6 +208,7 @@ extension Gateway {
         case .grantRevoked: .grantRevoked
         case .grantExpired: .grantExpired
         case .staffNotRegistered: .staffNotRegistered
+        case .registrationChanged: .registrationChanged
         case .addressInvalid: .addressInvalid
         case .wrongCustodian: .wrongCustodian
         case .addressMismatch: .addressMismatch
@@ -200,30 +230,5 @@ extension Gateway {
             }
         }
         throw APIError(.auditLogUnconfirmed, "the access was not confirmed on-chain within \(configuration.strictTimeout); nothing was released")
-    }
-
-    /// Parses a single `bytes=` range (RFC 9110). nil means the whole record; several ranges are
-    /// answered with the whole record, which the RFC allows.
-    static func parseRange(_ header: String?, size: Int64) throws -> ClosedRange<Int64>? {
-        guard let header else { return nil }
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst("bytes=".count)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw APIError(.rangeNotSatisfiable, "malformed Range header") }
-        let range: ClosedRange<Int64>
-        if parts[0].isEmpty {
-            guard let suffix = Int64(parts[1]), suffix > 0, size > 0 else {
-                throw APIError(.rangeNotSatisfiable, "unsatisfiable range \(header) for \(size) bytes")
-            }
-            range = Swift.max(0, size - suffix)...(size - 1)
-        } else {
-            guard let start = Int64(parts[0]), start < size else {
-                throw APIError(.rangeNotSatisfiable, "unsatisfiable range \(header) for \(size) bytes")
-            }
-            let end = parts[1].isEmpty ? size - 1 : Swift.min(Int64(parts[1]) ?? -1, size - 1)
-            guard end >= start else { throw APIError(.rangeNotSatisfiable, "unsatisfiable range \(header)") }
-            range = start...end
-        }
-        return range
     }
 }

@@ -45,20 +45,20 @@ extension Gateway {
             let typedData = SignedRequest.store(
                 patient: patient, contentType: contentType, contentSHA256: contentSHA256, nonce: signed.nonce,
                 issuedAt: signed.issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+            try await checkReady(for: .store)
             let signer = try self.signer(of: typedData, signed)
-            try await checkReady()
-            try await checkFreshness(signer: signer, signed)
-            guard try await chain.staffCustodian(signer) == custodian else {
+            // This custodian's staff before the nonce: a stranger's signature costs no row.
+            guard try await chain.staff(signer)?.custodian == custodian else {
                 throw APIError(.notCustodianStaff, "the request is not signed by registered staff of this custodian")
             }
+            try await checkFreshness(signer: signer, signed)
 
             let recordId = Bytes32.random()
             let encryptedAddress = try sealer.sealBytes(recordId: recordId)
             let logger = self.logger
             let metrics = self.metrics
-            let counted = request.body.map { buffer -> ByteBuffer in
-                metrics.bytesStreamed(buffer.readableBytes, direction: "in")
-                return buffer
+            let counted = CheckedBody(base: request.body, expectedLength: request.headers[.contentLength].flatMap(Int64.init)) {
+                metrics.bytesStreamed($0, direction: "in")
             }
             let record = try await store.write(
                 patient: patient, contentType: contentType, body: counted, recordId: recordId,
@@ -68,7 +68,7 @@ extension Gateway {
                     RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),
                     on: connection, logger: logger)
             }
-            outboxStatus.noteInsert()
+            outboxStatus.noteInsert(.anchor)
             metrics.request(route: "store", outcome: "stored")
             logger.info("record stored", metadata: ["record": "\(recordId)", "bytes": "\(record.size)", "staff": "\(signer)"])
             let body = StoreResponse(

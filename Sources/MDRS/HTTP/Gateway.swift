@@ -19,6 +19,8 @@ public struct Gateway: Sendable {
     let outbox: OutboxStore
     let outboxStatus: OutboxStatus
     let nonces: NonceStore
+    /// Refusals logged per signer (see ``logRefusal``).
+    let refusalBudget: RateLimiter<Address>
     let metrics: GatewayMetrics
     let logger: Logger
 
@@ -85,9 +87,18 @@ public struct Gateway: Sendable {
         }
     }
 
+    /// What a request is about to do, for ``checkReady(for:)``.
+    enum Intent {
+        /// Release a record: needs its access to reach the chain in time.
+        case fetch
+        /// Store a record: needs its anchor to reach the chain in time.
+        case store
+    }
+
     /// Refuses to decide while the chain cannot be read, this custodian is not active on-chain
-    /// (its log entries would be refused), or the audit log is stalled.
-    func checkReady() async throws {
+    /// (its log entries would be refused), or the part of the outbox this request adds to is
+    /// stalled: served accesses for a fetch, anchors for a store. Denials never stall anything.
+    func checkReady(for intent: Intent) async throws {
         do {
             _ = try chain.freshHead()
             guard try await chain.custodianActive(custodian) else {
@@ -98,9 +109,18 @@ public struct Gateway: Sendable {
         } catch {
             throw APIError(error)
         }
-        let age = outboxStatus.oldestAge
-        if age > configuration.outbox.stallBound.seconds {
-            throw APIError(.auditLogStalled, "the on-chain access log is \(Int(age)) s behind; no record is released until it catches up")
+        let bound = configuration.outbox.stallBound.seconds
+        switch intent {
+        case .fetch:
+            let age = outboxStatus.servedAge
+            if age > bound {
+                throw APIError(.auditLogStalled, "the on-chain access log is \(Int(age)) s behind; no record is released until it catches up")
+            }
+        case .store:
+            let age = outboxStatus.anchorAge
+            if age > bound {
+                throw APIError(.auditLogStalled, "record anchors are \(Int(age)) s behind on-chain; no record is stored until they catch up")
+            }
         }
     }
 }

@@ -5,9 +5,12 @@ import Hummingbird
 struct GatewayController: Sendable {
     let gateway: Gateway
     let operations: OperationsController
+    /// A separate operations listener serves `/metrics` and the readiness details; this one
+    /// then answers readiness as a bare yes or no.
+    let publicListener: Bool
 
     func addRoutes(to router: Router<some RequestContext>) {
-        for endpoint in Endpoint.allCases {
+        for endpoint in Endpoint.allCases where !(publicListener && endpoint == .metrics) {
             router.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
                 try await handle(endpoint, request, parameters: context.parameters)
             }
@@ -33,15 +36,37 @@ struct GatewayController: Sendable {
             return try await gateway.audit(request)
         case .auditCheck:
             return try await gateway.consistencyCheck(request)
-        case .live:
-            return try Response.json(["status": "live"])
+        case .live, .ready, .metrics:
+            return try await OperationsRoutes(gateway: gateway, operations: operations).respond(endpoint, detailed: !publicListener)
+        }
+    }
+}
+
+/// Liveness, readiness and metrics: on the public listener, or on their own (`http.ops_port`).
+struct OperationsRoutes: Sendable {
+    let gateway: Gateway
+    let operations: OperationsController
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        for endpoint in [Endpoint.live, .ready, .metrics] {
+            router.on(RouterPath(endpoint.path), method: endpoint.method) { _, _ in
+                try await respond(endpoint, detailed: true)
+            }
+        }
+    }
+
+    func respond(_ endpoint: Endpoint, detailed: Bool) async throws -> Response {
+        switch endpoint {
         case .ready:
             let readiness = await operations.readiness()
-            return try Response.json(readiness, status: readiness.ready ? .ok : .serviceUnavailable)
+            let status: HTTPResponse.Status = readiness.ready ? .ok : .serviceUnavailable
+            return detailed ? try Response.json(readiness, status: status) : try Response.json(["ready": readiness.ready], status: status)
         case .metrics:
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: gateway.metrics.exposition())))
+        default:
+            return try Response.json(["status": "live"])
         }
     }
 }

@@ -14,7 +14,10 @@ struct OperationsController: Sendable {
         let outbox: String
         let chainHead: UInt64?
         let outboxDepth: Int
+        /// The oldest served access or anchor waiting for the chain.
         let outboxOldestSeconds: Double
+        /// The oldest denial waiting for the chain (reported; it does not make the gateway unready).
+        let outboxOldestDenialSeconds: Double
     }
 
     func readiness() async -> Readiness {
@@ -41,10 +44,13 @@ struct OperationsController: Sendable {
             chain = "unavailable"
             gateway.logger.debug("readiness: chain unavailable", metadata: ["error": "\(error)"])
         }
-        let age = gateway.outboxStatus.oldestAge
-        let outbox = age > gateway.configuration.outbox.stallBound.seconds ? "stalled" : "ok"
+        let status = gateway.outboxStatus
+        let bound = gateway.configuration.outbox.stallBound.seconds
+        // Denials never stall anything (see OutboxStatus); served rows and anchors do.
+        let outbox = status.servedAge > bound || status.anchorAge > bound ? "stalled" : "ok"
         return Readiness(
             ready: database == "ok" && chain == "ok" && outbox == "ok", postgres: database, chain: chain, outbox: outbox,
-            chainHead: head, outboxDepth: gateway.outboxStatus.depth, outboxOldestSeconds: age)
+            chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),
+            outboxOldestDenialSeconds: status.denialAge)
     }
 }

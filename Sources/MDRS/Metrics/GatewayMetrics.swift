@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Prometheus
 
 /// The gateway's metrics, on its own Prometheus registry (no global bootstrap, so several
@@ -33,13 +34,41 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "mdrs_log_transactions_total", dimensions: [("event", event)], factory: factory).increment()
     }
 
-    func outbox(depth: Int, oldestAgeSeconds: Double) {
-        Gauge(label: "mdrs_outbox_depth", factory: factory).record(depth)
-        Gauge(label: "mdrs_outbox_oldest_age_seconds", factory: factory).record(oldestAgeSeconds)
+    func outbox(_ backlog: OutboxStatus.Backlog) {
+        Gauge(label: "mdrs_outbox_depth", factory: factory).record(backlog.depth)
+        for (kind, oldest) in [("served", backlog.oldestServed), ("denial", backlog.oldestDenial), ("anchor", backlog.oldestAnchor)] {
+            Gauge(label: "mdrs_outbox_oldest_age_seconds", dimensions: [("kind", kind)], factory: factory)
+                .record(oldest.map { Date().timeIntervalSince($0) } ?? 0)
+        }
     }
 
     func logLag(seconds: Double) {
         Gauge(label: "mdrs_log_lag_seconds", factory: factory).record(seconds)
+    }
+
+    /// An access row the contract will not log. `served` rows are incidents (alert on them): a
+    /// record left and the chain does not account for it.
+    func logEntryRejected(served: Bool, reason: String) {
+        Counter(
+            label: "mdrs_log_entries_rejected_total", dimensions: [("outcome", served ? "served" : "denied"), ("reason", reason)],
+            factory: factory
+        ).increment()
+    }
+
+    /// Two chain nodes answered an authorising read differently.
+    func chainDisagreement(_ read: String) {
+        Counter(label: "mdrs_chain_disagreements_total", dimensions: [("read", read)], factory: factory).increment()
+    }
+
+    /// A refusal that was only counted: its signer is unknown, or it exceeded its signer's
+    /// budget of logged refusals.
+    func refusalUnlogged(_ why: String) {
+        Counter(label: "mdrs_refusals_unlogged_total", dimensions: [("why", why)], factory: factory).increment()
+    }
+
+    /// A request refused by the per-client rate limit before any work.
+    func rateLimited() {
+        Counter(label: "mdrs_rate_limited_total", factory: factory).increment()
     }
 
     func chainHead(_ number: UInt64) {

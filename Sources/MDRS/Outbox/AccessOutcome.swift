@@ -15,5 +15,8 @@ public enum AccessOutcome: UInt8, Sendable, CaseIterable {
     case recordErased = 13
     case recordConflict = 14
     case wrongCustodian = 15
+    /// The grant was made under an earlier registration of the staff member (deregistered and
+    /// registered again since, here or at another hospital).
+    case registrationChanged = 16
     case refused = 255
 }

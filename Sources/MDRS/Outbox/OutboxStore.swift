@@ -70,11 +70,13 @@ struct OutboxStore: Sendable {
         return anchors
     }
 
+    /// The next entries for the chain: served accesses first (oldest first), then denials, so
+    /// that served rows never wait behind a flood of denials.
     func pendingEntries(limit: Int) async throws -> [AccessEntry] {
         let rows = try await client.query(
             """
             SELECT request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment FROM access_log
-            WHERE chain_state = 'pending' ORDER BY created_at, request_id LIMIT \(limit)
+            WHERE chain_state = 'pending' ORDER BY (outcome <> 1), created_at, request_id LIMIT \(limit)
             """, logger: logger)
         var entries = [AccessEntry]()
         for try await (requestId, token, recordId, staff, purpose, outcome, accessedAt, commitment)
@@ -88,17 +90,34 @@ struct OutboxStore: Sendable {
         return entries
     }
 
-    /// How many rows wait for the chain, and since when the oldest.
-    func backlog() async throws -> (count: Int, oldest: Date?) {
+    /// How many rows wait for the chain, and since when the oldest of each kind.
+    func backlog() async throws -> OutboxStatus.Backlog {
         let rows = try await client.query(
             """
-            SELECT count(*), min(created_at) FROM (
-                SELECT created_at FROM access_log WHERE chain_state IN ('pending', 'submitted')
-                UNION ALL SELECT created_at FROM record_anchors WHERE chain_state IN ('pending', 'submitted')
-            ) AS waiting
+            SELECT
+                (SELECT count(*) FROM access_log WHERE chain_state IN ('pending', 'submitted'))
+                    + (SELECT count(*) FROM record_anchors WHERE chain_state IN ('pending', 'submitted')),
+                (SELECT min(created_at) FROM access_log WHERE chain_state IN ('pending', 'submitted') AND outcome = 1),
+                (SELECT min(created_at) FROM access_log WHERE chain_state IN ('pending', 'submitted') AND outcome <> 1),
+                (SELECT min(created_at) FROM record_anchors WHERE chain_state IN ('pending', 'submitted'))
             """, logger: logger)
-        for try await (count, oldest) in rows.decode((Int64, Date?).self) { return (Int(count), oldest) }
-        return (0, nil)
+        for try await (count, served, denial, anchor) in rows.decode((Int64, Date?, Date?, Date?).self) {
+            return OutboxStatus.Backlog(depth: Int(count), oldestServed: served, oldestAnchor: anchor, oldestDenial: denial)
+        }
+        return OutboxStatus.Backlog()
+    }
+
+    /// Deletes rows kept only here (`local_only`: refusals never meant for the chain) created
+    /// more than `age` ago. Rows meant for the chain are evidence and are never deleted.
+    /// Measured on the database's clock, which set `created_at`.
+    @discardableResult
+    func purgeLocalOnly(olderThan age: Duration) async throws -> Int {
+        try await client.query(
+            """
+            DELETE FROM access_log WHERE chain_state = 'local_only' AND created_at < now() - make_interval(secs => \(age.seconds))
+            RETURNING 1
+            """, logger: logger
+        ).collect().count
     }
 
     /// The chain state of one access row.
@@ -152,8 +171,8 @@ struct OutboxStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
-                INSERT INTO outbox_batches (signer, account_nonce, state)
-                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), 'sent') RETURNING id
+                INSERT INTO outbox_batches (signer, account_nonce, state, last_sent_at)
+                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), 'sent', \(Date())) RETURNING id
                 """, logger: logger)
             var batchId: Int64?
             for try await id in rows.decode(Int64.self) { batchId = id }
@@ -177,8 +196,15 @@ struct OutboxStore: Sendable {
     func addReplacement(_ transaction: SignedTransaction, batch: Int64) async throws {
         try await client.transaction(logger: logger) { connection in
             try await Self.insertTransaction(transaction, batch: batch, on: connection, logger: logger)
-            try await connection.query("UPDATE outbox_batches SET last_sent_at = now() WHERE id = \(batch)", logger: logger)
+            try await connection.query("UPDATE outbox_batches SET last_sent_at = \(Date()) WHERE id = \(batch)", logger: logger)
         }
+    }
+
+    /// Restarts a batch's replacement wait without a new version (its fee is at the cap), so
+    /// the writer looks again only after another wait, not every round. The gateway's clock,
+    /// like every comparison with it.
+    func deferReplacement(batch: Int64) async throws {
+        try await client.query("UPDATE outbox_batches SET last_sent_at = \(Date()) WHERE id = \(batch)", logger: logger)
     }
 
     private static func insertTransaction(_ transaction: SignedTransaction, batch: Int64, on connection: PostgresConnection, logger: Logger) async throws {

@@ -23,6 +23,11 @@ public struct OutboxWriter: Service {
         var interval: Duration
         var replaceAfter: Duration
         var confirmations: UInt64
+        var maximumFeePerGas: BigUInt?
+    }
+
+    var policy: ReplacementPolicy {
+        ReplacementPolicy(replaceAfter: configuration.replaceAfter, maximumFeePerGas: configuration.maximumFeePerGas)
     }
 
     let store: OutboxStore
@@ -98,9 +103,9 @@ public struct OutboxWriter: Service {
     }
 
     private func refreshStatus() async {
-        guard let (count, oldest) = try? await store.backlog() else { return }
-        status.update(oldest: oldest, depth: count)
-        metrics.outbox(depth: count, oldestAgeSeconds: oldest.map { Date().timeIntervalSince($0) } ?? 0)
+        guard let backlog = try? await store.backlog() else { return }
+        status.update(backlog)
+        metrics.outbox(backlog)
     }
 
     /// One step; true if it changed something (so the next can follow at once).
@@ -138,12 +143,9 @@ public struct OutboxWriter: Service {
         }
         let latest = try SignedTransaction(raw: latestRaw)
         // Replace with a higher fee when stuck, backing off (a node that does not mine at all
-        // is not helped by ever more versions) but never giving up: a base fee that rose past
-        // the last version's cap is met by the next one, which follows the market.
-        let versions = batch.hashes.count
-        let wait = configuration.replaceAfter.seconds * Double(1 << min(versions - 1, 5))
-        if Date().timeIntervalSince(batch.lastSentAt) >= wait {
-            try await replace(latest, batch: batch)
+        // is not helped by ever more versions), within the version and fee caps.
+        let elapsed = Duration.seconds(max(0, Date().timeIntervalSince(batch.lastSentAt)))
+        if policy.isDue(versions: batch.hashes.count, elapsed: elapsed), try await replace(latest, batch: batch) {
             return true
         }
         if rebroadcast[batch.id].map({ ContinuousClock.now - $0 > .seconds(5) }) ?? true {
@@ -192,9 +194,18 @@ public struct OutboxWriter: Service {
         return true
     }
 
-    private func replace(_ latest: SignedTransaction, batch: OutboxStore.OpenBatch) async throws {
+    /// Signs, records and sends a fee-bumped version of `latest`; false if the fee cap leaves no
+    /// room for one (the transaction then waits at the cap and is only re-broadcast).
+    private func replace(_ latest: SignedTransaction, batch: OutboxStore.OpenBatch) async throws -> Bool {
         let market = try await FeeQuote.suggest(using: client)
-        let fees = latest.transaction.feeQuote.bumped(byPercent: 12).atLeast(market)
+        guard let fees = policy.replacementFees(latest: latest.transaction.feeQuote, market: market) else {
+            metrics.logTransaction("at_fee_cap")
+            logger.warning(
+                "a log transaction waits at outbox.max_fee_per_gas; it is not replaced",
+                metadata: ["batch": "\(batch.id)", "fee": "\(latest.transaction.feeQuote.feeCap)"])
+            try await store.deferReplacement(batch: batch.id)
+            return false
+        }
         let replacement = try fees.transaction(
             chainId: chainId, nonce: latest.transaction.nonce, gasLimit: latest.transaction.gasLimit,
             to: latest.transaction.to, data: latest.transaction.data
@@ -203,6 +214,7 @@ public struct OutboxWriter: Service {
         logger.info("replacing a stuck log transaction with a higher fee", metadata: ["batch": "\(batch.id)", "tx": "\(replacement.hash)"])
         metrics.logTransaction("replaced")
         try await send(replacement, batch: batch.id)
+        return true
     }
 
     /// Sends a recorded transaction. Pool answers that mean "it is there" or "try later" are not
@@ -265,7 +277,7 @@ public struct OutboxWriter: Service {
             guard estimate <= blockGasLimit else { break }
             let gasLimit = min(estimate + estimate / 4 + 10_000, blockGasLimit)
             let nonce = try await client.transactionCount(of: key.address, at: .pending)
-            let fees = try await FeeQuote.suggest(using: client)
+            let fees = policy.initialFees(market: try await FeeQuote.suggest(using: client))
             let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gasLimit, to: contract.address, data: data)
                 .signed(with: key)
             let batchId = try await store.createBatch(
@@ -283,7 +295,7 @@ public struct OutboxWriter: Service {
             // Only one row is left (see startBatch): it is the one the contract refuses.
             if let entry = entries.first, entries.count == 1, anchors.isEmpty {
                 logger.error("the contract refuses an access entry without saying why", metadata: ["request": "\(entry.requestId)", "reason": "\(reason)"])
-                try await store.rejectEntry(entry.requestId, error: "\(reason)")
+                try await reject(entry.requestId, reason: "\(reason)", entries: entries)
                 return
             }
             if let anchor = anchors.first, anchors.count == 1, entries.isEmpty {
@@ -297,15 +309,17 @@ public struct OutboxWriter: Service {
         switch (name, id) {
         case ("DuplicateRequest", let requestId?):
             // Logged before (a batch that landed although we had not seen its receipt).
-            try await resolveAlreadyLogged(requestId)
+            try await resolveAlreadyLogged(requestId, entries: entries)
         case ("RecordAlreadyAnchored", let recordId?):
             try await resolveAlreadyAnchored(recordId, anchors: anchors)
         case ("GrantMismatch", let requestId?):
-            logger.error("the contract refused an access entry as not matching its grant", metadata: ["request": "\(requestId)"])
-            try await store.rejectEntry(requestId, error: "GrantMismatch")
+            // A served access the contract does not accept: the record left on the strength of
+            // a grant the chain does not have (a node that answered falsely, or a bug). That is
+            // an incident, not a routine refusal.
+            try await reject(requestId, reason: "GrantMismatch", entries: entries)
         default:
             if let id, entries.contains(where: { $0.requestId == id }) {
-                try await store.rejectEntry(id, error: name)
+                try await reject(id, reason: name, entries: entries)
             } else if let id, anchors.contains(where: { $0.recordId == id }) {
                 try await store.rejectAnchor(id, error: name)
             } else {
@@ -315,16 +329,47 @@ public struct OutboxWriter: Service {
         }
     }
 
-    private func resolveAlreadyLogged(_ requestId: Bytes32) async throws {
-        guard let block = try await contract.accessLoggedAt(requestId) else {
+    /// Keeps a row the contract will not take as `rejected`. A served row is an incident: the
+    /// record left, and the chain does not accept the log entry that was to account for it (a
+    /// node that answered falsely, or a bug), so it raises an alert (error log and metric).
+    private func reject(_ requestId: Bytes32, reason: String, entries: [AccessEntry]) async throws {
+        let served = entries.first { $0.requestId == requestId }?.outcome == AccessOutcome.served.rawValue
+        metrics.logEntryRejected(served: served, reason: reason)
+        if served {
+            logger.error(
+                "ALERT: the contract refuses the log entry of a served access; the record was released without an on-chain account",
+                metadata: ["request": "\(requestId)", "reason": "\(reason)"])
+        } else {
+            logger.warning("the contract refuses a denial's log entry; kept here as rejected", metadata: ["request": "\(requestId)", "reason": "\(reason)"])
+        }
+        try await store.rejectEntry(requestId, error: reason)
+    }
+
+    /// The contract says this custodian logged `requestId` before. The row counts as logged only
+    /// if the entry on-chain is ours and carries the row's commitment: anything else is logged
+    /// by someone holding this custodian's key, which the operator must hear about.
+    private func resolveAlreadyLogged(_ requestId: Bytes32, entries: [AccessEntry]) async throws {
+        guard let block = try await contract.accessLoggedAt(requestId, by: key.address) else {
             throw ChainError(.invalidResponse, "DuplicateRequest for \(requestId), but it is not logged")
         }
         let logs = try await client.logs(LogFilter(
             fromBlock: .number(block), toBlock: .number(block), addresses: [contract.address],
             topics: [[MedicalAccessABI.accessed.topic]]))
-        let original = logs.first { (try? contract.decode($0)?.value("requestId").asBytes32()) == requestId }
-        try await store.confirmEntry(
-            requestId, tx: original?.transactionHash ?? .zero, block: block, logIndex: original?.logIndex ?? 0)
+        let expected = entries.first { $0.requestId == requestId }
+        let original = logs.first { log in
+            guard let event = contract.decode(log), (try? event.value("requestId").asBytes32()) == requestId else { return false }
+            return (try? event.value("custodian").asAddress()) == key.address
+        }
+        guard let original, let event = contract.decode(original),
+            let expected, (try? event.value("commitment").asBytes32()) == expected.commitment
+        else {
+            logger.error(
+                "this custodian's key logged another entry under one of its request ids (a second gateway with the same key?)",
+                metadata: ["request": "\(requestId)", "block": "\(block)"])
+            try await reject(requestId, reason: "DuplicateRequest with another entry", entries: entries)
+            return
+        }
+        try await store.confirmEntry(requestId, tx: original.transactionHash, block: block, logIndex: original.logIndex)
         logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "block": "\(block)"])
     }
 

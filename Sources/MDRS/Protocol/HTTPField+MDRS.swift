@@ -18,3 +18,10 @@ extension HTTPField.Name {
     static let mdrsRequestId = mdrs(SignedRequest.Header.requestId)
     static let mdrsRecordSHA256 = mdrs(SignedRequest.Header.recordSHA256)
 }
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = HTTPField.Name.mdrs("X-Content-Type-Options")
+    static let referrerPolicy = HTTPField.Name.mdrs("Referrer-Policy")
+    static let contentSecurityPolicy = HTTPField.Name.mdrs("Content-Security-Policy")
+    static let xFrameOptions = HTTPField.Name.mdrs("X-Frame-Options")
+}

@@ -19,9 +19,10 @@ public struct NonceStore: Sendable {
         return try await rows.collect().count == 1
     }
 
-    /// Deletes nonces whose window has passed.
+    /// Deletes nonces whose window has passed by `now`: the gateway's clock, the one the time
+    /// window is checked against (never the database's, which may differ).
     @discardableResult
-    func purgeExpired() async throws -> Int {
-        try await client.query("DELETE FROM request_nonces WHERE expires_at < now() RETURNING 1", logger: logger).collect().count
+    func purgeExpired(now: Date = Date()) async throws -> Int {
+        try await client.query("DELETE FROM request_nonces WHERE expires_at < \(now) RETURNING 1", logger: logger).collect().count
     }
 }

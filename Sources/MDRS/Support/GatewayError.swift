@@ -15,6 +15,7 @@ public struct GatewayError: Error, Equatable, CustomStringConvertible {
         case invalidContentType = "invalid_content_type"
         case integrityFailure = "integrity_failure"
         case invalidRange = "invalid_range"
+        case bodyIncomplete = "body_incomplete"
         // encrypted addresses
         case addressMalformed = "address_malformed"
         case addressUnknownVersion = "address_unknown_version"

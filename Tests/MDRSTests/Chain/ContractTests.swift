@@ -229,7 +229,7 @@ struct ContractTests {
                 #expect(try event.value("requestId").asBytes32() == entry.requestId)
                 #expect(try event.value("patient").asAddress() == c.patient.address)
             }
-            #expect(try await c.contract.accessLoggedAt(entries[0].requestId) == receipt.blockNumber)
+            #expect(try await c.contract.accessLoggedAt(entries[0].requestId, by: c.hospital.address) == receipt.blockNumber)
         }
         print("logAccess gas: 1 entry \(gas[1]!), 100 entries \(gas[100]!) (\(gas[100]! / 100)/entry), 500 entries \(gas[500]!) (\(gas[500]! / 500)/entry)")
         print("logAccess on the dev chain (estimate + send + receipt): " + [1, 100, 500].map { "\($0) entries \(Int(seconds[$0]! * 1000)) ms = \(Int(Double($0) / seconds[$0]!)) accesses/s" }.joined(separator: ", "))
@@ -239,7 +239,7 @@ struct ContractTests {
         // A replayed batch reverts whole: nothing is logged twice.
         let fresh = c.entry(token, staff: c.doctor.address)
         try await c.expectRevert("DuplicateRequest", c.hospital, MedicalAccessContract.logAccess([fresh, logged]))
-        #expect(try await c.contract.accessLoggedAt(fresh.requestId) == nil)
+        #expect(try await c.contract.accessLoggedAt(fresh.requestId, by: c.hospital.address) == nil)
         try await c.expectRevert("EmptyBatch", c.hospital, MedicalAccessContract.logAccess([]))
         try await c.expectRevert("NotCustodian", c.stranger, MedicalAccessContract.logAccess([fresh]))
         // Another hospital cannot log a served access to a record it does not hold.
@@ -248,11 +248,67 @@ struct ContractTests {
         try await c.expectRevert("GrantMismatch", c.hospital, MedicalAccessContract.logAccess([c.entry(token, staff: c.otherDoctor.address)]))
         try await c.expectRevert("GrantMismatch", c.hospital, MedicalAccessContract.logAccess([c.entry(token, staff: c.doctor.address, recordId: Bytes32.random())]))
         try await c.expectRevert("GrantMismatch", c.hospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.doctor.address)]))
-        // A denial is logged without a grant.
+        // A denial is logged without a grant, by the record's custodian.
         try await c.send(c.hospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.stranger.address, outcome: 5)]))
+        // A hospital speaks only of its own: denials naming another's record and another's
+        // staff are refused; naming its own staff (for any record) they are logged.
+        try await c.expectRevert("ForeignDenial", c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.doctor.address, outcome: 6)]))
+        try await c.send(c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)]))
+        try await c.send(c.otherHospital, MedicalAccessContract.logAccess([
+            c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 5, recordId: Bytes32.random()),
+        ]))
         // More than the maximum is refused by the ABI bound.
         let tooMany = (0..<501).map { _ in c.entry(token, staff: c.doctor.address) }
         await #expect(throws: SubmissionError.self) { try await c.send(c.hospital, MedicalAccessContract.logAccess(tooMany)) }
+    }
+
+    @Test("request ids are per custodian: another hospital cannot take over one")
+    func requestIdsPerCustodian() async throws {
+        let c = try await Consortium.make()
+        let token = try await c.grant(to: c.doctor)
+        // Hospital B logs a denial (of its own doctor) under the request id hospital A is about
+        // to log a served access with.
+        let served = c.entry(token, staff: c.doctor.address)
+        let squatter = AccessEntry(
+            requestId: served.requestId, token: Bytes32.random(), recordId: Bytes32.random(), staff: c.otherDoctor.address,
+            purpose: 1, outcome: 6, accessedAt: served.accessedAt, commitment: Bytes32.random())
+        let squatted = try await c.send(c.otherHospital, MedicalAccessContract.logAccess([squatter]))
+        #expect(try await c.contract.accessLoggedAt(served.requestId, by: c.otherHospital.address) == squatted.blockNumber)
+        #expect(try await c.contract.accessLoggedAt(served.requestId, by: c.hospital.address) == nil)
+        // A's own entry is still logged, once.
+        let receipt = try await c.send(c.hospital, MedicalAccessContract.logAccess([served]))
+        #expect(try await c.contract.accessLoggedAt(served.requestId, by: c.hospital.address) == receipt.blockNumber)
+        try await c.expectRevert("DuplicateRequest", c.hospital, MedicalAccessContract.logAccess([served]))
+    }
+
+    @Test("grants die with the registration they were made under")
+    func grantsFollowRegistration() async throws {
+        let c = try await Consortium.make()
+        let token = try await c.grant(to: c.doctor)
+        let grant = try #require(try await c.contract.grant(token))
+        let registration = try await c.contract.staff(c.doctor.address)
+        #expect(grant.staffCustodian == c.hospital.address && grant.staffEpoch == registration.epoch && registration.epoch == 1)
+        _ = try await c.contract.call(MedicalAccessABI.checkGrant, [.bytes32(token), .address(c.doctor.address)])
+
+        // Hospital A off-boards the doctor; hospital B hires them.
+        try await c.send(c.hospital, MedicalAccessContract.deregisterStaff(c.doctor.address))
+        await Self.expectViewRevert("StaffNotRegistered", c.contract, [.bytes32(token), .address(c.doctor.address)])
+        #expect(try await c.contract.staff(c.doctor.address) == StaffRegistration(custodian: .zero, epoch: 1, registeredAt: registration.registeredAt))
+        try await c.send(c.otherHospital, MedicalAccessContract.registerStaff(c.doctor.address))
+        let rehired = try await c.contract.staff(c.doctor.address)
+        #expect(rehired.custodian == c.otherHospital.address && rehired.epoch == 2)
+        // A's old grant stays dead.
+        await Self.expectViewRevert("RegistrationChanged", c.contract, [.bytes32(token), .address(c.doctor.address)])
+        // A grant made now is for the new registration.
+        let fresh = try await c.grant(to: c.doctor)
+        _ = try await c.contract.call(MedicalAccessABI.checkGrant, [.bytes32(fresh), .address(c.doctor.address)])
+        #expect(try await c.contract.grant(fresh)?.staffCustodian == c.otherHospital.address)
+
+        // Deregistered and registered again by the same hospital: also a new registration.
+        try await c.send(c.otherHospital, MedicalAccessContract.deregisterStaff(c.doctor.address))
+        try await c.send(c.otherHospital, MedicalAccessContract.registerStaff(c.doctor.address))
+        await Self.expectViewRevert("RegistrationChanged", c.contract, [.bytes32(fresh), .address(c.doctor.address)])
+        #expect(try await c.contract.staff(c.doctor.address).epoch == 3)
     }
 
     @Test("publish anchors and logs in one transaction")
@@ -286,10 +342,13 @@ struct ContractTests {
         #expect(try first("CustodianRegistered").value("name").asString() == "St. Elsewhere")
         #expect(try first("CustodianDeregistered").value("custodian").asAddress() == c.otherHospital.address)
         #expect(try first("StaffRegistered").value("custodian").asAddress() == c.hospital.address)
+        #expect(try first("StaffRegistered").value("epoch").asUInt64() == 1)
         #expect(try first("StaffDeregistered").value("staff").asAddress() == c.doctor.address)
         #expect(try first("RecordAnchored").value("encryptedAddress").asBytes() == Array(repeating: 0xAB, count: 89))
         #expect(try first("AccessRequested").value("purpose").asUInt64() == UInt64(PurposeOfUse.emergencyTreatment.rawValue))
         #expect(try first("Granted").value("recordId").asBytes32() == c.recordId)
+        #expect(try first("Granted").value("staffCustodian").asAddress() == c.hospital.address)
+        #expect(try first("Granted").value("staffEpoch").asUInt64() == 1)
         #expect(try first("Revoked").value("token").asBytes32() == token)
         #expect(try first("Accessed").value("custodian").asAddress() == c.hospital.address)
 

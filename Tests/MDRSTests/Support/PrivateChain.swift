@@ -17,7 +17,7 @@ final class PrivateChain: Sendable {
         process.executableURL = URL(fileURLWithPath: try TestEnvironment.require("MDRS_TEST_PYTHON"))
         process.arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("deploy/devchain/devchain.py").path,
-            "--port", "0", "--block-time", String(blockTime), "--accounts-file", accountsFile,
+            "--port", "0", "--block-time", String(blockTime), "--empty-blocks", "2", "--accounts-file", accountsFile,
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

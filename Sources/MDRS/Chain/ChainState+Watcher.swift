@@ -1,0 +1,150 @@
+import Ethereum
+import Foundation
+
+extension ChainState {
+    /// What one poll learned, applied to the state at once.
+    private struct Observation {
+        var head: Head
+        var touchedTokens = Set<Bytes32>()
+        var touchedStaff = Set<Address>()
+        var touchedCustodians = Set<Address>()
+        var staffChanges = [StaffDirectory.Change]()
+        /// A directory read from scratch (first poll, or after a reorganisation).
+        var rebuiltDirectory: StaffDirectory?
+        var flushAll = false
+    }
+
+    /// One poll: reads the head and, if it moved, the logs of the new blocks.
+    public func poll() async {
+        do {
+            try await verifyChainId()
+            metrics.chainCall("eth_syncing")
+            if try await contract.client.isSyncing() {
+                // A syncing node's state is behind the network's, whatever its head says.
+                throw ChainError(.unavailable, "the chain node is still syncing")
+            }
+            // The head as it was before this poll's reads: the new blocks' logs are read from
+            // there, so they cover whatever another poll may apply meanwhile.
+            let (previous, directoryBuilt) = state.withLock { ($0.head, $0.directory != nil) }
+            metrics.chainCall("eth_getBlockByNumber")
+            guard let block = try await contract.client.block(.latest) else { return }
+            var observation = Observation(
+                head: Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now),
+                flushAll: previous == nil)
+            if let previous, block.number > previous.number {
+                // Blocks up to the old head may have been replaced (a reorganisation on a chain
+                // without instant finality): then the logs of the new blocks do not tell all.
+                metrics.chainCall("eth_getBlockByNumber")
+                if let sameHeight = try await contract.client.block(.number(previous.number)), sameHeight.hash != previous.hash {
+                    observation.flushAll = true
+                    logger.warning("the chain reorganised below the head; dropping the chain cache", metadata: ["block": "\(previous.number)"])
+                } else {
+                    do {
+                        try await readChanges(from: previous.number + 1, to: block.number, into: &observation)
+                    } catch {
+                        // Without the logs we cannot tell what changed: forget everything.
+                        observation.flushAll = true
+                        logger.warning("could not read new blocks' logs; dropping the chain cache", metadata: ["error": "\(error)"])
+                    }
+                }
+            } else if let previous, block.number < previous.number || (block.number == previous.number && block.hash != previous.hash) {
+                observation.flushAll = true  // the node is behind what we saw, or on another branch: trust nothing cached
+            }
+            if observation.flushAll || !directoryBuilt {
+                observation.rebuiltDirectory = try await buildDirectory(through: block.number)
+            }
+            apply(observation)
+            metrics.chainHead(block.number)
+        } catch is CancellationError {
+            return  // shutting down
+        } catch {
+            state.withLock { $0.lastError = "\(error)" }
+            logger.warning("chain head poll failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Never decide on the state of another chain than the configured one.
+    private func verifyChainId() async throws {
+        guard !state.withLock({ $0.chainIdVerified }) else { return }
+        let chainId = try await contract.client.chainId()
+        guard chainId == configuration.expectedChainId else {
+            throw ChainError(.wrongChain, "the node is on chain \(chainId), the configuration says \(configuration.expectedChainId)")
+        }
+        state.withLock { $0.chainIdVerified = true }
+    }
+
+    /// The contract's logs of blocks `from...to`: what they touch, and the staff changes in order.
+    private func readChanges(from: UInt64, to: UInt64, into observation: inout Observation) async throws {
+        metrics.chainCall("eth_getLogs")
+        let logs = try await contract.client.logs(LogFilter(fromBlock: .number(from), toBlock: .number(to), addresses: [contract.address]))
+        for log in logs {
+            guard let event = contract.decode(log) else { continue }
+            switch event.name {
+            case MedicalAccessABI.granted.name, MedicalAccessABI.revoked.name:
+                if let token = event.token { observation.touchedTokens.insert(token) }
+            case MedicalAccessABI.staffRegistered.name, MedicalAccessABI.staffDeregistered.name:
+                if let change = StaffDirectory.change(in: event, block: log.blockNumber) {
+                    observation.touchedStaff.insert(change.staff)
+                    observation.staffChanges.append(change)
+                }
+            case MedicalAccessABI.custodianRegistered.name, MedicalAccessABI.custodianDeregistered.name:
+                if let custodian = try? event.value("custodian").asAddress() { observation.touchedCustodians.insert(custodian) }
+            default: break
+            }
+        }
+    }
+
+    /// Reads every staff registration change from the contract's first block, in windows.
+    private func buildDirectory(through head: UInt64) async throws -> StaffDirectory {
+        let topics: [[Bytes32]?] = [[MedicalAccessABI.staffRegistered.topic, MedicalAccessABI.staffDeregistered.topic]]
+        var changes = [StaffDirectory.Change]()
+        var from = configuration.fromBlock
+        while from <= head {
+            let to = min(from + Self.logWindow - 1, head)
+            metrics.chainCall("eth_getLogs")
+            let logs = try await contract.client.logs(
+                LogFilter(fromBlock: .number(from), toBlock: .number(to), addresses: [contract.address], topics: topics))
+            changes += logs.compactMap { log in contract.decode(log).flatMap { StaffDirectory.change(in: $0, block: log.blockNumber) } }
+            from = to + 1
+        }
+        var directory = StaffDirectory(appliedThrough: configuration.fromBlock == 0 ? 0 : configuration.fromBlock - 1)
+        directory.apply(changes, through: head)
+        logger.debug("staff directory read", metadata: ["staff": "\(directory.count)", "through": "\(head)"])
+        return directory
+    }
+
+    private func apply(_ observation: Observation) {
+        let head = observation.head
+        state.withLock { state in
+            state.lastError = nil
+            if observation.flushAll {
+                state.grants.removeAll()
+                state.staff.removeAll()
+                state.custodians.removeAll()
+            }
+            if let rebuilt = observation.rebuiltDirectory, rebuilt.appliedThrough >= (state.directory?.appliedThrough ?? 0) || observation.flushAll {
+                state.directory = rebuilt
+            } else {
+                state.directory?.apply(observation.staffChanges, through: head.number)
+            }
+            let current = state.head
+            if let current, head.number < current.number {
+                // Never move the head backwards (a slower overlapping poll, or a lagging node
+                // behind a load balancer): reads stay at the higher head, which fail until
+                // the node catches up, rather than read older state.
+                return
+            }
+            state.head = head
+            if observation.flushAll { return }
+            // Untouched entries valid at the current head stay valid at the new one; the
+            // touched sets cover every block after `previous`, which is at or before it.
+            let old = current?.number
+            state.grants = state.grants.filter { $0.value.validAt == old && !observation.touchedTokens.contains($0.key) }
+                .mapValues { Cached(value: $0.value, validAt: head.number) }
+            state.staff = state.staff.filter { $0.value.validAt == old && !observation.touchedStaff.contains($0.key) }
+                .mapValues { Cached(value: $0.value, validAt: head.number) }
+            state.custodians = state.custodians.filter { $0.value.validAt == old && !observation.touchedCustodians.contains($0.key) }
+                .mapValues { Cached(value: $0.value, validAt: head.number) }
+        }
+    }
+}

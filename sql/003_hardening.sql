@@ -1,0 +1,12 @@
+-- Served accesses before denials in the outbox, the backlog by kind, and the retention of rows
+-- kept only here.
+
+-- The writer takes pending served rows first, oldest first, then denials.
+DROP INDEX access_log_pending;
+CREATE INDEX access_log_pending ON access_log ((outcome <> 1), created_at, request_id) WHERE chain_state = 'pending';
+
+-- The stall bound reads the oldest waiting served row; readiness the oldest of each kind.
+CREATE INDEX access_log_waiting ON access_log (outcome, created_at) WHERE chain_state IN ('pending', 'submitted');
+
+-- The janitor deletes local-only rows after access.local_retention_days.
+CREATE INDEX access_log_local ON access_log (created_at) WHERE chain_state = 'local_only';
