@@ -78,7 +78,7 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     // has no metrics; the details are for the operators' network.
     let separateOperations = configuration.http.operationsPort != nil
     let router = Router(context: GatewayRequestContext.self)
-    router.middlewares.add(ResponseHeadersMiddleware())
+    router.middlewares.add(ResponseHeadersMiddleware(served: Endpoint.allCases.filter { !(separateOperations && $0 == .metrics) }))
     if configuration.http.rateLimitPerSecond > 0 {
         router.middlewares.add(RateLimitMiddleware(
             limiter: RateLimiter(ratePerSecond: configuration.http.rateLimitPerSecond, burst: configuration.http.rateLimitBurst),
@@ -95,7 +95,7 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     ]
     if let port = configuration.http.operationsPort {
         let opsRouter = Router(context: GatewayRequestContext.self)
-        opsRouter.middlewares.add(ResponseHeadersMiddleware())
+        opsRouter.middlewares.add(ResponseHeadersMiddleware(served: [.live, .ready, .metrics]))
         OperationsRoutes(gateway: gateway, operations: operations).addRoutes(to: opsRouter)
         services.append(Application(
             router: opsRouter,

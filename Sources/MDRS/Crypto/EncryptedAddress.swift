@@ -103,12 +103,16 @@ public enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// Decodes the canonical form only: the alphabet of §5, no padding, and zero bits where
+    /// the last character has bits to spare (§3.5). Else several texts would open to the same
+    /// bytes, and the text a doctor signs would not be the one thing that names the record.
     public static func decode(_ text: String) -> [UInt8]? {
         guard text.utf8.allSatisfy({ byte in
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
         }) else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64).map { [UInt8]($0) }
+        guard let bytes = Data(base64Encoded: base64).map({ [UInt8]($0) }), encode(bytes) == text else { return nil }
+        return bytes
     }
 }

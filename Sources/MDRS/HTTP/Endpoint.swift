@@ -32,11 +32,6 @@ public enum Endpoint: String, CaseIterable, Sendable {
         return zip(pattern, segments).allSatisfy { $0.hasPrefix(":") ? !$1.isEmpty : $0 == $1 }
     }
 
-    /// The methods served at `path`; empty if no route serves it.
-    public static func methods(forPath path: String) -> [HTTPRequest.Method] {
-        allCases.filter { $0.matches(path: path) }.map(\.method)
-    }
-
     /// The path in OpenAPI's syntax (`{name}` parameters).
     public var openAPIPath: String {
         path.split(separator: "/", omittingEmptySubsequences: false).map { segment in

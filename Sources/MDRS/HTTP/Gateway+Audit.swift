@@ -89,9 +89,15 @@ extension Gateway {
         try await checkFreshness(signer: signer, signed)
     }
 
+    static let auditParameters: Set<String> = ["record", "patient", "staff", "from", "to"]
+
     static func auditFilter(_ request: Request) throws -> AuditFilter {
         var filter = AuditFilter()
         let query = request.uri.queryParameters
+        // A typo must not widen the answer to the whole log.
+        for (name, _) in query where !Self.auditParameters.contains(String(name)) {
+            throw APIError(.badRequest, "unknown query parameter \(name); use \(Self.auditParameters.sorted().joined(separator: ", "))")
+        }
         func parse<T>(_ name: String, _ make: (String) throws -> T?) throws -> T? {
             guard let text = query[name[...]].map(String.init) else { return nil }
             guard let value = try? make(text) else { throw APIError(.badRequest, "malformed query parameter \(name)") }
@@ -135,6 +141,9 @@ extension Gateway {
     public func consistencyCheck(_ request: Request) async throws -> Response {
         do {
             try await authenticateAuditor(request)
+            if let (name, _) = request.uri.queryParameters.first {
+                throw APIError(.badRequest, "unknown query parameter \(name): the check takes none")
+            }
             let onChain = try await onChainEntries(AuditFilter())
             let local = try await localEntries(AuditFilter()).filter { $0.value.chainState != "local_only" }
             var missing = [String](), waiting = [String](), rejected = [String](), unknown = [String](), mismatch = [String]()

@@ -334,7 +334,8 @@ public struct OutboxWriter: Service {
     /// node that answered falsely, or a bug), so it raises an alert (error log and metric).
     private func reject(_ requestId: Bytes32, reason: String, entries: [AccessEntry]) async throws {
         let served = entries.first { $0.requestId == requestId }?.outcome == AccessOutcome.served.rawValue
-        metrics.logEntryRejected(served: served, reason: reason)
+        // Named reasons only, so the metric's label values stay few.
+        metrics.logEntryRejected(served: served, reason: reason.allSatisfy { $0.isLetter || $0 == " " } ? reason : "unnamed")
         if served {
             logger.error(
                 "ALERT: the contract refuses the log entry of a served access; the record was released without an on-chain account",

@@ -20,8 +20,5 @@ extension HTTPField.Name {
 }
 
 extension HTTPField.Name {
-    static let xContentTypeOptions = HTTPField.Name.mdrs("X-Content-Type-Options")
     static let referrerPolicy = HTTPField.Name.mdrs("Referrer-Policy")
-    static let contentSecurityPolicy = HTTPField.Name.mdrs("Content-Security-Policy")
-    static let xFrameOptions = HTTPField.Name.mdrs("X-Frame-Options")
 }

@@ -22,6 +22,30 @@ struct AddressSealerTests {
         #expect(try sealer.seal(recordId: recordId) != text, "each sealing uses a fresh nonce")
     }
 
+    @Test("only the canonical text opens: no padding, no stray bits in the last character")
+    func canonicalText() throws {
+        let sealer = AddressSealer(keyring: keyring, custodian: custodian)
+        let recordId = Bytes32.random()
+        let text = try sealer.seal(recordId: recordId)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        // 89 bytes are 712 bits: the 119th character carries 4 of them and 2 that must be zero.
+        #expect(text.count == 119)
+        let last = try #require(alphabet.firstIndex(of: text.last!))
+        for spare in 1...3 {
+            let variant = String(text.dropLast()) + String(alphabet[last ^ spare])
+            #expect(Base64URL.decode(variant) == nil, "spare bits \(spare) accepted")
+            #expect(throws: GatewayError.self) { try sealer.open(variant) }
+        }
+        #expect(throws: GatewayError.self) { try sealer.open(text + "=") }
+        #expect(throws: GatewayError.self) { try sealer.open(text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "x") }
+        #expect(try sealer.open(text).recordId == recordId)
+        // Every byte string round-trips through its one canonical text.
+        for length in 0..<40 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+            #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+        }
+    }
+
     @Test("every single-byte change is detected")
     func tampering() throws {
         let sealer = AddressSealer(keyring: keyring, custodian: custodian)

@@ -89,6 +89,12 @@ struct GatewayRefusalTests {
             chars[40] = chars[40] == "A" ? "B" : "A"
             return f.builder(address: String(chars))
         },
+        Case(name: "a non-canonical spelling of the address (spare bits set)", status: .unprocessableContent, code: "address_invalid", logged: .chain) { f in
+            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+            let text = f.stored.encryptedAddress
+            let last = try #require(alphabet.firstIndex(of: text.last!))
+            return f.builder(address: String(text.dropLast()) + String(alphabet[last ^ 1]))
+        },
         Case(name: "an address that is not base64url", status: .unprocessableContent, code: "address_invalid", logged: .chain) { f in
             f.builder(address: "not*an*address")
         },

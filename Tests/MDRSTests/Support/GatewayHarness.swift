@@ -188,3 +188,37 @@ extension Bytes32 {
         (try? Bytes32(bytes: Array(SHA256.hash(data: bytes)))) ?? .zero
     }
 }
+
+extension LiveGateway {
+    /// The value of a Prometheus counter or gauge of this gateway (0 if it has no sample yet).
+    /// `labels` must match exactly the sample's label text, e.g. `method="getGrant"`.
+    func metric(_ name: String, _ labels: String? = nil, path: String = "/metrics", via base: String? = nil) async throws -> Double {
+        let text: String
+        if let base {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + path), timeout: .seconds(10))
+            text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+        } else {
+            text = String(buffer: try await client.execute(uri: path, method: .get, headers: [:], body: nil).body)
+        }
+        let prefix = labels.map { "\(name){\($0)} " } ?? "\(name) "
+        return text.split(separator: "\n").compactMap { line -> Double? in
+            line.hasPrefix(prefix) ? Double(line.dropFirst(prefix.count).split(separator: " ").first ?? "") : nil
+        }.reduce(0, +)
+    }
+
+    /// How many rows a table holds.
+    func count(_ table: String) async throws -> Int {
+        let rows = try await postgres.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: TestEnvironment.logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    /// A second hospital, registered by the consortium admin, with one doctor of its own.
+    func secondHospital() async throws -> (hospital: PrivateKey, doctor: PrivateKey) {
+        let hospital = try await DevChain.fundedKey(on: deployment.contract.client)
+        let doctor = try await DevChain.fundedKey(on: deployment.contract.client)
+        try await deployment.send(deployment.admin, MedicalAccessContract.registerCustodian(hospital.address, name: "County General"))
+        try await deployment.send(hospital, MedicalAccessContract.registerStaff(doctor.address))
+        return (hospital, doctor)
+    }
+}

@@ -12,7 +12,10 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     let metrics: GatewayMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let key = Self.clientKey(context.remoteAddress), !limiter.allow(key) {
+        // Health checks and scrapes come from the operators' own machines, often and by design.
+        let path = request.uri.path
+        let exempt = path.hasPrefix("/health/") || path == "/metrics"
+        if !exempt, let key = Self.clientKey(context.remoteAddress), !limiter.allow(key) {
             metrics.rateLimited()
             var error = APIError(.rateLimited, "too many requests from this address; slow down and retry")
             error.headers[.retryAfter] = "1"

@@ -10,6 +10,9 @@ import Hummingbird
 /// - A path no route serves is `404 not_found`; a route's path with another method is `405
 ///   method_not_allowed` with `Allow`. Both with the JSON error body every other refusal has.
 struct ResponseHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The endpoints this listener serves (the public one may leave the operations ones out).
+    let served: [Endpoint]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             var response = try await next(request, context)
@@ -17,7 +20,7 @@ struct ResponseHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             var refusal: APIError
-            let methods = Endpoint.methods(forPath: request.uri.path)
+            let methods = served.filter { $0.matches(path: request.uri.path) }.map(\.method)
             if methods.isEmpty {
                 refusal = APIError(.notFound, "no such route: \(request.uri.path)")
             } else {

@@ -1,0 +1,167 @@
+import AsyncHTTPClient
+import Ethereum
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Testing
+
+@testable import MDRS
+
+/// What anonymous traffic and a single registered key can make the gateway spend: rows, nonces,
+/// chain reads, the outbox's stall bound.
+@Suite("Gateway under abuse")
+struct GatewayAbuseTests {
+    /// Chain reads that a request can cause.
+    static let chainReads = ["getStaff", "getGrant", "getCustodian", "getRecord", "eth_blockNumber"]
+
+    func chainReads(_ gateway: LiveGateway) async throws -> Double {
+        var total = 0.0
+        for method in Self.chainReads { total += try await gateway.metric("mdrs_chain_calls_total", "method=\"\(method)\"") }
+        return total
+    }
+
+    @Test("strangers' requests cost no row, no nonce and no chain read", .timeLimit(.minutes(3)))
+    func strangers() async throws {
+        try await LiveGateway.run(adjust: { $0.http.rateLimitPerSecond = 0 }) { gateway in
+            let d = gateway.deployment
+            let stored = try await gateway.store(Array("a record".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            let ok = try await GatewayRefusalTests.send(
+                FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress), via: gateway)
+            #expect(ok.status == .ok)
+            // Let the grant, staff and custodian reads of that fetch settle into the cache.
+            let rows = try await gateway.count("access_log"), nonces = try await gateway.count("request_nonces")
+            let reads = try await chainReads(gateway)
+
+            for round in 0..<200 {
+                // A fresh random key each time (any signature recovers some address), a valid
+                // token and address; no signature; a garbage signature.
+                var builder = FetchRequestBuilder(deployment: d, key: PrivateKey.random(), token: token, encryptedAddress: stored.encryptedAddress)
+                if round % 4 == 1 { builder.omitSignature = true }
+                if round % 4 == 2 { builder.signatureOverride = "0x" + String(repeating: "ab", count: 65) }
+                if round % 4 == 3 { builder.token = Bytes32.random() }
+                let response = try await GatewayRefusalTests.send(builder, via: gateway)
+                #expect([.unauthorized, .forbidden].contains(response.status), "\(response.status)")
+            }
+            // Stores and audit queries signed by strangers.
+            let stranger = try await gateway.client(PrivateKey.random())
+            for _ in 0..<20 {
+                await #expect(throws: GatewayClientError.self) {
+                    _ = try await stranger.store(
+                        body: .bytes(ByteBuffer(string: "junk")), sha256: Bytes32.sha256(Array("junk".utf8)), patient: d.patient.address,
+                        contentType: "text/plain")
+                }
+                await #expect(throws: GatewayClientError.self) { _ = try await stranger.audit("/v1/audit/accesses") }
+            }
+            #expect(try await gateway.count("access_log") == rows)
+            #expect(try await gateway.count("request_nonces") == nonces)
+            #expect(try await gateway.count("records") == 1)
+            #expect(try await chainReads(gateway) == reads, "strangers caused chain reads")
+            #expect(try await gateway.metric("mdrs_refusals_unlogged_total", "why=\"unknown_signer\"") >= 200)
+        }
+    }
+
+    @Test("a client over its rate is refused with 429 before any work", .timeLimit(.minutes(2)))
+    func rateLimit() async throws {
+        // Practically no refill, so that the count does not depend on how fast the machine is.
+        try await LiveGateway.run(adjust: { $0.http.rateLimitPerSecond = 0.0001; $0.http.rateLimitBurst = 5 }) { gateway in
+            var statuses = [HTTPResponse.Status]()
+            var refusal: TestResponse?
+            for _ in 0..<12 {
+                let response = try await gateway.client.execute(uri: "/v1/info", method: .get, headers: [:], body: nil)
+                statuses.append(response.status)
+                if response.status == .tooManyRequests { refusal = response }
+            }
+            #expect(statuses.prefix(5).allSatisfy { $0 == .ok })
+            #expect(statuses.dropFirst(5).allSatisfy { $0 == .tooManyRequests })
+            let body = String(buffer: try #require(refusal).body)
+            #expect(body.contains("\"code\":\"rate_limited\""))
+            #expect(refusal?.headers[.retryAfter] == "1")
+            // Health checks of a load balancer are not counted.
+            #expect(try await gateway.client.execute(uri: "/health/live", method: .get, headers: [:], body: nil).status == .ok)
+        }
+    }
+
+    @Test("one registered staff key cannot flood the log or stall serving", .timeLimit(.minutes(4)))
+    func denialFlood() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await LiveGateway.run(deployment: deployment, adjust: {
+            $0.outbox.stallBound = .seconds(2)
+            $0.outbox.maximumEntries = 5
+            $0.loggedRefusalsPerMinute = 30
+            $0.http.rateLimitPerSecond = 0
+        }) { gateway in
+            let d = gateway.deployment
+            let stored = try await gateway.store(Array("still served".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+
+            // The chain stops mining: every logged denial waits. doctor2, registered staff,
+            // floods fresh requests with the doctor's (public) token.
+            try await chain.stopMining()
+            let started = ContinuousClock.now
+            for _ in 0..<100 {
+                let builder = FetchRequestBuilder(deployment: d, key: d.doctor2, token: token, encryptedAddress: stored.encryptedAddress)
+                let response = try await GatewayRefusalTests.send(builder, via: gateway)
+                #expect(response.status == .forbidden)
+            }
+            // The budget: a burst of 30, and 30 a minute after it (half a row a second).
+            let earned = Int(((ContinuousClock.now - started).seconds / 2).rounded(.up))
+            let denials = try await gateway.accessRows().filter { $0.reason == "not_grantee" }
+            #expect(denials.count >= 30 && denials.count <= 30 + earned, "\(denials.count) rows, budget \(30 + earned)")
+            let unlogged = try await gateway.metric("mdrs_refusals_unlogged_total", "why=\"over_budget\"")
+            #expect(Int(unlogged) + denials.count == 100)
+
+            // Older than the stall bound, the denials still stall nothing.
+            try await Task.sleep(for: .seconds(3))
+            let ready = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+            #expect(ready.status == .ok, "\(String(buffer: ready.body))")
+            let served = try await GatewayRefusalTests.send(
+                FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress), via: gateway)
+            #expect(served.status == .ok, "\(String(buffer: served.body))")
+            let servedId = try #require(served.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
+
+            // Mining again: the served row goes ahead of the denials that waited before it.
+            try await chain.startMining()
+            try await eventually("every row is on-chain", timeout: .seconds(60)) {
+                try await gateway.accessRows().allSatisfy { $0.state == "confirmed" }
+            }
+            let batches = try await gateway.postgres.query(
+                "SELECT request_id, outcome, batch_id, created_at FROM access_log", logger: TestEnvironment.logger)
+            var servedBatch: Int64?, servedAt: Date?
+            var denialBatches = [(Int64, Date)]()
+            for try await (id, outcome, batch, created) in batches.decode((ByteBuffer, Int16, Int64?, Date).self) {
+                if Hex.encode(Array(id.readableBytesView)) == servedId { (servedBatch, servedAt) = (batch, created) }
+                else if outcome != 1, let batch { denialBatches.append((batch, created)) }
+            }
+            let batch = try #require(servedBatch), at = try #require(servedAt)
+            #expect(denialBatches.contains { $0.1 < at && $0.0 > batch }, "the served row waited behind older denials")
+        }
+    }
+
+    @Test("local-only rows are deleted after their retention; rows meant for the chain never are", .timeLimit(.minutes(1)))
+    func retention() async throws {
+        try await TestEnvironment.withDatabase { client, _ in
+            let outbox = OutboxStore(client: client, logger: TestEnvironment.logger)
+            func row(_ reason: String) -> AccessRecord {
+                AccessRecord(
+                    requestId: Bytes32.random(), token: Bytes32.random(), recordId: Bytes32.random(), staff: PrivateKey.random().address,
+                    patient: nil, custodian: PrivateKey.random().address, purpose: 1, outcome: .nonceReused, reason: reason,
+                    accessedAt: UInt64(Date().timeIntervalSince1970), rangeStart: nil, rangeEnd: nil, signatureHash: .zero)
+            }
+            try await outbox.insert(row("old local"), onChain: false)
+            try await outbox.insert(row("old for the chain"), onChain: true)
+            try await outbox.insert(row("new local"), onChain: false)
+            try await client.query(
+                "UPDATE access_log SET created_at = now() - interval '100 days' WHERE reason LIKE 'old%'", logger: TestEnvironment.logger)
+            let purged = try await outbox.purgeLocalOnly(olderThan: .seconds(90 * 86_400))
+            #expect(purged == 1)
+            var left = [String]()
+            for try await reason in try await client.query("SELECT reason FROM access_log ORDER BY reason", logger: TestEnvironment.logger)
+                .decode(String.self) { left.append(reason) }
+            #expect(left == ["new local", "old for the chain"])
+        }
+    }
+}

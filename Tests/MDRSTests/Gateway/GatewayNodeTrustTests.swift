@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import Ethereum
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Testing
+
+@testable import MDRS
+
+/// How far the gateway trusts its chain node: one that stops following the chain, one that is
+/// syncing, and one that lies about a grant.
+@Suite("Gateway and its chain nodes")
+struct GatewayNodeTrustTests {
+    @Test("a node that keeps answering but stopped following the chain is detected; so is a syncing one", .timeLimit(.minutes(3)))
+    func frozenNode() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await LiveGateway.run(deployment: deployment, adjust: { $0.chain.maximumHeadAge = .seconds(4) }) { gateway in
+            let d = gateway.deployment
+            let stored = try await gateway.store(Array("frozen".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            let doctor = try await gateway.client(d.doctor)
+            func fetch() async throws -> (UInt, String) {
+                let response = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 16)))
+            }
+            #expect(try await fetch().0 == 200)
+
+            // The node freezes its "latest" block; the chain goes on, and the patient revokes.
+            try await chain.call("dev_freezeHead")
+            try await d.send(d.patient, MedicalAccessContract.revoke(token))
+            // The gateway still sees the old head for a while; once the head is older than the
+            // bound it refuses everything (bounded loop: the bound is 4 s, the loop up to 30 s).
+            var served = 0
+            var refusal: (UInt, String)?
+            for _ in 0..<300 {
+                let answer = try await fetch()
+                if answer.0 == 200 { served += 1 } else { refusal = answer; break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let (status, body) = try #require(refusal, "a frozen node was trusted for 30 s")
+            #expect(status == 503 && body.contains("chain_unavailable"), "\(body)")
+            print("served \(served) times on the frozen head before refusing (bound 4 s)")
+            let ready = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(String(buffer: ready.body).contains("\"chain\":\"unavailable\""))
+
+            // The node follows the chain again: the revocation is seen.
+            try await chain.call("dev_thawHead")
+            try await eventually("the revocation is seen") {
+                let (status, body) = try await fetch()
+                return status == 403 && body.contains("grant_revoked")
+            }
+
+            // A syncing node is not trusted either.
+            try await chain.call("dev_setSyncing", [.bool(true)])
+            try await eventually("a syncing node is refused") {
+                let (status, body) = try await fetch()
+                return status == 503 && body.contains("chain_unavailable")
+            }
+            try await chain.call("dev_setSyncing", [.bool(false)])
+            try await gateway.waitUntilReady()
+        }
+    }
+
+    @Test("a forged grant is refused when a second node disagrees; served alone, the contract's refusal raises an alert", .timeLimit(.minutes(3)))
+    func forgedGrant() async throws {
+        let d = try await Deployment.make()
+        // The forger answers any token with a grant to doctor2 for the record the token names;
+        // the patient never granted doctor2 anything.
+        let registration = try await d.contract.staff(d.doctor2.address)
+        let forger = try await ForgingNode(
+            upstream: d.rpcURL, staff: d.doctor2.address, custodian: d.hospital.address, patient: d.patient.address,
+            epoch: registration.epoch)
+        @Sendable func attempt(_ gateway: LiveGateway) async throws -> TestResponse {
+            let stored = try await gateway.store(Array("never granted".utf8), contentType: "text/plain")
+            let builder = FetchRequestBuilder(
+                deployment: d, key: d.doctor2, token: try Bytes32(stored.recordId), encryptedAddress: stored.encryptedAddress)
+            return try await GatewayRefusalTests.send(builder, via: gateway)
+        }
+
+        // Two nodes, one forging: the reads disagree, nothing is released.
+        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = forger.url; $0.chain.witnessURLs = [d.rpcURL] }) { gateway in
+            let response = try await attempt(gateway)
+            let body = String(buffer: response.body)
+            #expect(response.status == .serviceUnavailable && body.contains("chain_disagreement"), "\(body)")
+            #expect(!body.contains("never granted"))
+            #expect(try await gateway.metric("mdrs_chain_disagreements_total", "read=\"getGrant\"") >= 1)
+        }
+
+        // The forging node alone: the record is released (the threat), and when the contract
+        // refuses its log entry the gateway raises an alert.
+        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = forger.url }) { gateway in
+            let response = try await attempt(gateway)
+            #expect(response.status == .ok)
+            let requestId = try #require(response.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
+            try await eventually("the contract refuses the served row") { try await gateway.accessRow(requestId)?.state == "rejected" }
+            #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"served\",reason=\"GrantMismatch\"") == 1)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""A dishonest chain node for the gateway's tests: it forwards every JSON-RPC request to a real
+node, except that `getGrant(token)` calls answer with a forged grant to the given staff member,
+valid for a day, for the record whose id is the token itself (so the attacker picks the record
+by picking the token). Everything else, including the transactions the gateway sends, goes to
+the real chain, which is how the test sees what the contract makes of a release the forgery
+caused.
+
+    forging_node.py --upstream URL --port-file FILE --staff ADDR --custodian ADDR --patient ADDR --epoch N
+"""
+
+import argparse
+import json
+import os
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+
+GET_GRANT = keccak(text="getGrant(bytes32)")[:4]
+GRANT_TUPLE = "(address,address,bytes32,address,uint64,address,uint64,bool,uint256,uint256)"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--staff", required=True)
+    ap.add_argument("--custodian", required=True)
+    ap.add_argument("--patient", required=True)
+    ap.add_argument("--epoch", type=int, default=1)
+    args = ap.parse_args()
+
+    def forged(token: bytes) -> str:
+        grant = (to_checksum_address(args.patient), to_checksum_address(args.staff), token, to_checksum_address(args.custodian),
+                 int(time.time()) + 86400, to_checksum_address(args.custodian), args.epoch, False, 1, 1)
+        return "0x" + encode([GRANT_TUPLE], [grant]).hex()
+
+    def forge(request):
+        if request.get("method") != "eth_call":
+            return None
+        params = request.get("params") or []
+        call = params[0] if params and isinstance(params[0], dict) else {}
+        data = call.get("data") or call.get("input") or ""
+        if not data.startswith("0x") or len(data) != 2 + 8 + 64 or bytes.fromhex(data[2:10]) != GET_GRANT:
+            return None
+        return {"jsonrpc": "2.0", "id": request.get("id"), "result": forged(bytes.fromhex(data[10:]))}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            payload = json.loads(body)
+            single = forge(payload) if isinstance(payload, dict) else None
+            if single is not None:
+                out = json.dumps(single).encode()
+            else:
+                upstream = urllib.request.Request(args.upstream, data=body, headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(upstream, timeout=30) as response:
+                    out = response.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(str(server.server_address[1]))
+    os.replace(tmp, args.port_file)
+    server.serve_forever(poll_interval=0.2)
+
+
+if __name__ == "__main__":
+    main()
