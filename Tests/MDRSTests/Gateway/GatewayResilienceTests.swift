@@ -92,6 +92,45 @@ struct GatewayResilienceTests {
         }
     }
 
+    @Test("two gateway processes on one database: both serve, one writes the log, neither reports a stall", .timeLimit(.minutes(3)))
+    func twoGatewaysOneDatabase() async throws {
+        try await LiveGateway.run(adjust: { $0.outbox.stallBound = .seconds(3) }) { first in
+            let d = first.deployment
+            let stored = try await first.store(Array("shared database".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            var configuration = try d.configuration(database: first.database)
+            configuration.outbox.stallBound = .seconds(3)
+            let app = try await buildApplication(configuration, logger: TestEnvironment.logger)
+            try await app.test(.live) { client in
+                let second = LiveGateway(
+                    deployment: d, baseURL: "http://127.0.0.1:\(try #require(client.port))", client: client, database: first.database,
+                    postgres: first.postgres)
+                try await second.waitUntilReady()
+                let builder = { FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress) }
+                // Rows from the second process are logged by the first one's writer; the second
+                // sees its backlog drain although it never holds the writer lock.
+                for round in 0..<3 {
+                    for gateway in [first, second] {
+                        let response = try await GatewayRefusalTests.send(builder(), via: gateway)
+                        #expect(response.status == .ok, "round \(round): \(String(buffer: response.body))")
+                    }
+                    try await Task.sleep(for: .seconds(2))
+                }
+                // A nonce used at one is refused at the other.
+                let once = builder()
+                #expect(try await GatewayRefusalTests.send(once, via: first).status == .ok)
+                #expect(try await GatewayRefusalTests.send(once, via: second).status == .conflict)
+                try await eventually("every access is on-chain") {
+                    try await first.accessRows().filter { $0.reason == "served" }.allSatisfy { $0.state == "confirmed" }
+                }
+                for gateway in [first, second] {
+                    let ready = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+                    #expect(ready.status == .ok, "\(String(buffer: ready.body))")
+                }
+            }
+        }
+    }
+
     @Test("crashes with pending outbox rows: after restarts each access is logged exactly once", .timeLimit(.minutes(5)))
     func crashAndRestart() async throws {
         let chain = try await PrivateChain()

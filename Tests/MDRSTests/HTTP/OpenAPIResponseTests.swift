@@ -1,0 +1,155 @@
+import Ethereum
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import MDRS
+
+/// Real answers of a running gateway, for every route and its usual statuses, checked against
+/// `docs/openapi.json` by `Tests/tools/validate_openapi.py` (jsonschema, with the document's
+/// `additionalProperties: false`): a field the server sends and the document does not name
+/// fails, and so does a documented field the server leaves out when it is required.
+@Suite("OpenAPI document against real answers")
+struct OpenAPIResponseTests {
+    final class Samples: @unchecked Sendable {
+        var items = [[String: Any]]()
+
+        func add(_ method: HTTPRequest.Method, _ template: String, _ response: TestResponse) {
+            let contentType = response.headers[.contentType] ?? ""
+            var body: Any = NSNull()
+            if contentType.hasPrefix("application/json") {
+                body = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView), options: [.fragmentsAllowed])) ?? "not JSON"
+            }
+            var headers = [String: String]()
+            for field in response.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+            items.append([
+                "method": method.rawValue, "path": template, "status": Int(response.status.code), "contentType": contentType,
+                "headers": headers, "body": body,
+            ])
+        }
+    }
+
+    static func fields(_ headers: [(String, String)]) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        return fields
+    }
+
+    @Test("every route's answers validate against the document", .timeLimit(.minutes(3)))
+    func answersMatchDocument() async throws {
+        let samples = Samples()
+        try await LiveGateway.run { gateway in
+            let d = gateway.deployment
+            let api = gateway.client
+            samples.add(.get, "/v1/info", try await api.execute(uri: "/v1/info", method: .get, headers: [:], body: nil))
+            samples.add(.get, "/health/live", try await api.execute(uri: "/health/live", method: .get, headers: [:], body: nil))
+            samples.add(.get, "/health/ready", try await api.execute(uri: "/health/ready", method: .get, headers: [:], body: nil))
+            samples.add(.get, "/metrics", try await api.execute(uri: "/metrics", method: .get, headers: [:], body: nil))
+
+            // Stores: accepted, a wrong hash, a stranger, missing headers.
+            func store(_ key: PrivateKey, _ body: [UInt8], declared: Bytes32? = nil) async throws -> TestResponse {
+                let client = try await gateway.client(key)
+                let sha256 = declared ?? Bytes32.sha256(body)
+                var headers = try client.signedHeaders { nonce, issuedAt in
+                    SignedRequest.store(
+                        patient: d.patient.address, contentType: "text/plain", contentSHA256: sha256, nonce: nonce, issuedAt: issuedAt,
+                        custodian: d.hospital.address, chainId: d.chainId, contract: d.contract.address)
+                }
+                headers.add(name: SignedRequest.Header.patient, value: d.patient.address.checksummed)
+                headers.add(name: SignedRequest.Header.contentSHA256, value: sha256.hex)
+                headers.add(name: "Content-Type", value: "text/plain")
+                return try await api.execute(
+                    uri: "/v1/records", method: .post, headers: Self.fields(headers.map { ($0.name, $0.value) }),
+                    body: ByteBuffer(bytes: body))
+            }
+            let body = Array("a record for the document".utf8)
+            let created = try await store(d.clerk, body)
+            samples.add(.post, "/v1/records", created)
+            samples.add(.post, "/v1/records", try await store(d.clerk, body, declared: Bytes32.random()))
+            samples.add(.post, "/v1/records", try await store(d.patient, body))
+            samples.add(.post, "/v1/records", try await api.execute(uri: "/v1/records", method: .post, headers: [:], body: ByteBuffer(bytes: body)))
+            let stored = try JSONDecoder().decode(StoreResponse.self, from: Data(created.body.readableBytesView))
+
+            // Anchors: one that waits or is confirmed, an unknown one, a malformed id.
+            let anchor = "/v1/records/{recordId}/anchor"
+            samples.add(.get, anchor, try await api.execute(uri: "/v1/records/\(stored.recordId)/anchor", method: .get, headers: [:], body: nil))
+            try await eventually("the anchor is confirmed") {
+                let status = try await api.execute(uri: "/v1/records/\(stored.recordId)/anchor", method: .get, headers: [:], body: nil)
+                return String(buffer: status.body).contains("\"confirmed\"")
+            }
+            samples.add(.get, anchor, try await api.execute(uri: "/v1/records/\(stored.recordId)/anchor", method: .get, headers: [:], body: nil))
+            samples.add(.get, anchor, try await api.execute(uri: "/v1/records/\(Bytes32.random().hex)/anchor", method: .get, headers: [:], body: nil))
+            samples.add(.get, anchor, try await api.execute(uri: "/v1/records/nonsense/anchor", method: .get, headers: [:], body: nil))
+
+            // Fetches: whole, a range, an unsatisfiable range, and refusals.
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            let fetch = "/v1/access/{address}"
+            func send(_ builder: FetchRequestBuilder, range: String? = nil) async throws -> TestResponse {
+                var headers = try builder.headers()
+                if let range { headers[.range] = range }
+                return try await api.execute(uri: builder.uri, method: .get, headers: headers, body: nil)
+            }
+            let doctor = FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress)
+            samples.add(.get, fetch, try await send(doctor))
+            samples.add(.get, fetch, try await send(FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress), range: "bytes=0-3"))
+            samples.add(.get, fetch, try await send(FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress), range: "bytes=9999-"))
+            samples.add(.get, fetch, try await send(FetchRequestBuilder(deployment: d, key: d.doctor2, token: token, encryptedAddress: stored.encryptedAddress)))
+            samples.add(.get, fetch, try await send(FetchRequestBuilder(deployment: d, key: d.doctor, token: Bytes32.random(), encryptedAddress: stored.encryptedAddress)))
+            samples.add(.get, fetch, try await send(FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: "AAAA")))
+            var stale = FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress)
+            stale.issuedAt -= 3600
+            samples.add(.get, fetch, try await send(stale))
+            samples.add(.get, fetch, try await send(doctor))  // the same nonce again
+            var unsigned = doctor
+            unsigned.omitSignature = true
+            samples.add(.get, fetch, try await send(unsigned))
+
+            // Audit: the log, the check, a bad parameter, a stranger.
+            try await eventually("the accesses are on-chain") {
+                try await gateway.accessRows().allSatisfy { $0.state == "confirmed" || $0.state == "local_only" }
+            }
+            func audit(_ key: PrivateKey, _ target: String) async throws -> TestResponse {
+                let client = try await gateway.client(key)
+                let headers = try client.signedHeaders { nonce, issuedAt in
+                    SignedRequest.audit(
+                        query: target, nonce: nonce, issuedAt: issuedAt, custodian: d.hospital.address, chainId: d.chainId,
+                        contract: d.contract.address)
+                }
+                return try await api.execute(uri: target, method: .get, headers: Self.fields(headers.map { ($0.name, $0.value) }), body: nil)
+            }
+            samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses"))
+            samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses?record=\(stored.recordId)"))
+            samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses?limit=1"))
+            samples.add(.get, "/v1/audit/accesses", try await audit(d.doctor, "/v1/audit/accesses"))
+            samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check"))
+            samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check?x=1"))
+        }
+
+        let file = NSTemporaryDirectory() + "mdrs-openapi-samples-\(UUID().uuidString).json"
+        try JSONSerialization.data(withJSONObject: samples.items, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (status, output) = try await Self.runPython([
+            TestEnvironment.repositoryRoot.appendingPathComponent("Tests/tools/validate_openapi.py").path,
+            TestEnvironment.repositoryRoot.appendingPathComponent("docs/openapi.json").path, file,
+        ])
+        #expect(status == 0, "\(output)")
+    }
+
+    /// Runs the venv's Python; returns its exit status and output.
+    static func runPython(_ arguments: [String]) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestEnvironment.require("MDRS_TEST_PYTHON"))
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        // Read while it runs (a full pipe would block it); Foundation's waitUntilExit spins a run
+        // loop that never turns on a Swift concurrency thread, so poll.
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
