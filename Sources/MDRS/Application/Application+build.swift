@@ -33,10 +33,14 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
 
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
 
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
+    // Everything that can fail comes before the HTTP client, which must be shut down once made.
     let rpcHeaders: [(name: String, value: String)] = try configuration.chain.bearerTokenFile.map { file in
         [(name: "Authorization", value: "Bearer \(try SecretFile.readText(file))")]
     } ?? []
+    let portal: PortalAssets? = try configuration.portal.enabled
+        ? configuration.portal.directory.map { try PortalAssets(directory: URL(fileURLWithPath: $0)) } ?? PortalAssets.bundled()
+        : nil
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
     func node(_ url: String) -> MedicalAccessContract {
         let client = EthereumClient(rpc: JSONRPCClient(
             configuration: .init(
@@ -84,8 +88,9 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
             limiter: RateLimiter(ratePerSecond: configuration.http.rateLimitPerSecond, burst: configuration.http.rateLimitBurst),
             metrics: metrics))
     }
-    router.middlewares.add(LogRequestsMiddleware(.debug))
+    router.middlewares.add(RequestLogMiddleware())
     GatewayController(gateway: gateway, operations: operations, publicListener: separateOperations).addRoutes(to: router)
+    if let portal { PortalController(assets: portal).addRoutes(to: router) }
 
     var services: [any Service] = [
         postgres, HTTPClientService(client: httpClient), chain, writer,

@@ -145,7 +145,19 @@ public struct GatewayConfiguration: Sendable {
         public var maximumFeePerGas: BigUInt? = BigUInt(1_000) * BigUInt(1_000_000_000)
     }
 
+    /// The browser portal the gateway serves at `/`.
+    public struct Portal: Sendable {
+        public var enabled = true
+        /// Serve the portal's files from this directory instead of the ones built in.
+        public var directory: String?
+        /// A JSON-RPC URL that people's wallets can reach, offered to a wallet that does not
+        /// know the chain yet (`wallet_addEthereumChain`); nil: the person adds it by hand.
+        public var walletRPCURL: String?
+        public var chainName = "MDRS consortium"
+    }
+
     public var http = HTTP()
+    public var portal = Portal()
     public var postgres = Postgres()
     public var chain = Chain()
     public var outbox = Outbox()
@@ -188,6 +200,7 @@ public struct GatewayConfiguration: Sendable {
         "storage.chunk_size", "storage.max_record_bytes",
         "requests.window_seconds", "access.logged_refusals_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block",
         "migrations.directory", "log.level",
+        "portal.enabled", "portal.directory", "portal.wallet_rpc_url", "portal.chain_name",
     ]
 
     /// Reads and validates the settings.
@@ -281,6 +294,10 @@ public struct GatewayConfiguration: Sendable {
         guard auditFrom >= 0 else { throw GatewayError(.invalidConfiguration, "audit.from_block must not be negative") }
         auditFromBlock = UInt64(auditFrom)
         migrationsDirectory = s.string("migrations.directory") ?? migrationsDirectory
+        portal.enabled = try s.bool("portal.enabled", default: true)
+        portal.directory = s.string("portal.directory")
+        portal.walletRPCURL = s.string("portal.wallet_rpc_url")
+        portal.chainName = s.string("portal.chain_name") ?? portal.chainName
         logLevel = s.string("log.level") ?? logLevel
         let durations: [(String, Duration, Duration)] = [
             ("chain.poll_interval_ms", chain.pollInterval, .milliseconds(10)), ("chain.timeout_ms", chain.requestTimeout, .milliseconds(100)),

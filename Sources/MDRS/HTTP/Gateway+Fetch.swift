@@ -51,10 +51,11 @@ extension Gateway {
     }
 
     private func authorizeAndStream(_ request: Request, encryptedAddress: String, attempt: inout FetchAttempt) async throws -> Response {
-        let signed = try signedHeaders(request)
+        let fields = try SignedFields.query(request) ?? .headers(request)
+        let signed = try signedHeaders(fields)
         attempt.signatureHash = signed.signatureHash
-        attempt.token = try header(request, SignedRequest.Header.token) { try Bytes32($0) }
-        let purpose = try header(request, SignedRequest.Header.purpose) { PurposeOfUse(code: $0) ?? UInt8($0).flatMap(PurposeOfUse.init(rawValue:)) }
+        attempt.token = try field(fields, SignedRequest.Header.token) { try Bytes32($0) }
+        let purpose = try field(fields, SignedRequest.Header.purpose) { PurposeOfUse(code: $0) ?? UInt8($0).flatMap(PurposeOfUse.init(rawValue:)) }
         attempt.purpose = purpose.rawValue
         try await checkReady(for: .fetch)
 

@@ -26,6 +26,15 @@ public struct Gateway: Sendable {
 
     var contract: Address { configuration.chain.contract }
 
+    /// What `GET /v1/info` answers.
+    var info: GatewayInfo {
+        let definitions = SignedRequest.typeDefinitions(chainId: chainId, contract: contract)
+        return GatewayInfo(
+            custodian: custodian.checksummed, chainId: String(chainId), contract: contract.checksummed, version: "1",
+            typedData: .init(domain: definitions.domain, types: definitions.types), fromBlock: String(configuration.chain.fromBlock),
+            wallet: configuration.portal.walletRPCURL.map { .init(rpcUrl: $0, chainName: configuration.portal.chainName) })
+    }
+
     /// The signed headers common to every authenticated request.
     struct SignedHeaders {
         let nonce: Bytes32
@@ -34,9 +43,55 @@ public struct Gateway: Sendable {
         let signatureHash: Bytes32
     }
 
+    /// Where a request's signed fields travel: in headers (every client), or, for a fetch, in
+    /// the query string of a single-use signed URL (a plain browser download cannot add
+    /// headers). Either way the same fields are signed and checked the same way.
+    struct SignedFields {
+        let lookup: @Sendable (String) -> String?
+        let describe: @Sendable (String) -> String
+
+        static func headers(_ request: Request) -> SignedFields {
+            let headers = request.headers
+            return SignedFields(lookup: { headers[.mdrs($0)] }, describe: { "header \($0)" })
+        }
+
+        /// The query-string names of the signed fields of a signed URL.
+        static let queryNames = [
+            SignedRequest.Header.token: "token", SignedRequest.Header.purpose: "purpose", SignedRequest.Header.nonce: "nonce",
+            SignedRequest.Header.issuedAt: "issuedAt", SignedRequest.Header.signature: "signature",
+        ]
+
+        /// The signed fields of a signed URL; nil if the request has no query string. A query
+        /// string with other parameters, or a request that also signs in headers, is refused:
+        /// one request, one set of signed fields.
+        static func query(_ request: Request) throws -> SignedFields? {
+            let parameters = request.uri.queryParameters
+            guard !parameters.isEmpty else { return nil }
+            var values = [String: String]()
+            for (name, value) in parameters {
+                guard Self.queryNames.values.contains(String(name)) else {
+                    throw APIError(.badRequest, "unknown query parameter \(name); a signed URL carries \(Self.queryNames.values.sorted().joined(separator: ", "))")
+                }
+                guard values[String(name)] == nil else { throw APIError(.badRequest, "query parameter \(name) given twice") }
+                values[String(name)] = String(value)
+            }
+            if Self.queryNames.keys.contains(where: { request.headers[.mdrs($0)] != nil }) {
+                throw APIError(.badRequest, "sign in headers or in the URL, not both")
+            }
+            let signed = values
+            return SignedFields(
+                lookup: { header in Self.queryNames[header].flatMap { signed[$0] } },
+                describe: { "query parameter \(Self.queryNames[$0] ?? $0)" })
+        }
+    }
+
     func signedHeaders(_ request: Request) throws -> SignedHeaders {
-        guard let signatureText = request.headers[.mdrsSignature] else {
-            throw APIError(.signatureMissing, "the request carries no \(SignedRequest.Header.signature) header")
+        try signedHeaders(.headers(request))
+    }
+
+    func signedHeaders(_ fields: SignedFields) throws -> SignedHeaders {
+        guard let signatureText = fields.lookup(SignedRequest.Header.signature) else {
+            throw APIError(.signatureMissing, "the request carries no \(fields.describe(SignedRequest.Header.signature))")
         }
         let signatureBytes: [UInt8]
         let signature: Signature
@@ -44,21 +99,26 @@ public struct Gateway: Sendable {
             signatureBytes = try Hex.decode(signatureText)
             signature = try Signature(bytes: signatureBytes)
         } catch {
-            throw APIError(.signatureInvalid, "\(SignedRequest.Header.signature) is not a 65-byte signature")
+            throw APIError(.signatureInvalid, "\(fields.describe(SignedRequest.Header.signature)) is not a 65-byte signature")
         }
         return SignedHeaders(
-            nonce: try header(request, SignedRequest.Header.nonce) { try Bytes32($0) },
-            issuedAt: try header(request, SignedRequest.Header.issuedAt) { UInt64($0) },
+            nonce: try field(fields, SignedRequest.Header.nonce) { try Bytes32($0) },
+            issuedAt: try field(fields, SignedRequest.Header.issuedAt) { UInt64($0) },
             signature: signature, signatureHash: Bytes32.keccak(signatureBytes))
     }
 
     /// A required header, parsed; a missing or malformed one is a 400 naming it.
     func header<T>(_ request: Request, _ name: String, _ parse: (String) throws -> T?) throws -> T {
-        guard let text = request.headers[.mdrs(name)] else {
-            throw APIError(.badRequest, "missing header \(name)")
+        try field(.headers(request), name, parse)
+    }
+
+    /// A required signed field, parsed; a missing or malformed one is a 400 naming it.
+    func field<T>(_ fields: SignedFields, _ name: String, _ parse: (String) throws -> T?) throws -> T {
+        guard let text = fields.lookup(name) else {
+            throw APIError(.badRequest, "missing \(fields.describe(name))")
         }
         guard let value = try? parse(text) else {
-            throw APIError(.badRequest, "malformed header \(name)")
+            throw APIError(.badRequest, "malformed \(fields.describe(name))")
         }
         return value
     }

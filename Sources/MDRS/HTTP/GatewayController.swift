@@ -20,9 +20,7 @@ struct GatewayController: Sendable {
     private func handle(_ endpoint: Endpoint, _ request: Request, parameters: Parameters) async throws -> Response {
         switch endpoint {
         case .info:
-            return try Response.json(GatewayInfo(
-                custodian: gateway.custodian.checksummed, chainId: String(gateway.chainId),
-                contract: gateway.contract.checksummed, version: "1"))
+            return try Response.json(gateway.info)
         case .storeRecord:
             return try await gateway.storeRecord(request)
         case .anchorStatus:

@@ -81,4 +81,18 @@ public enum SignedRequest {
             "AuditRequest", [("query", "string", .string(query))],
             nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
     }
+
+    /// The domain and the types of every request, as `GET /v1/info` publishes them.
+    public static func typeDefinitions(chainId: BigUInt, contract: Address) -> (domain: JSONValue, types: [String: [TypedData.Field]]) {
+        let custodian = Address.zero
+        let messages = [
+            fetch(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, custodian: custodian, chainId: chainId, contract: contract),
+            store(patient: .zero, contentType: "", contentSHA256: .zero, nonce: .zero, issuedAt: 0, custodian: custodian, chainId: chainId, contract: contract),
+            audit(query: "", nonce: .zero, issuedAt: 0, custodian: custodian, chainId: chainId, contract: contract),
+        ]
+        var types = [String: [TypedData.Field]]()
+        for message in messages { types.merge(message.types) { first, _ in first } }
+        return (messages[0].domain, types)
+    }
 }
+

@@ -18,6 +18,10 @@ struct FetchRequestBuilder {
     var contract: Address
     var signatureOverride: String?
     var omitSignature = false
+    /// The purpose as sent, if not the signed one's code (an unknown code, say).
+    var purposeOverride: String?
+    /// As a signed URL (the fields in the query string) instead of in headers.
+    var asSignedURL = false
 
     init(deployment: Deployment, key: PrivateKey, token: Bytes32, encryptedAddress: String) {
         self.key = key
@@ -28,20 +32,33 @@ struct FetchRequestBuilder {
         self.contract = deployment.contract.address
     }
 
-    var uri: String { "/v1/access/\(encryptedAddress)" }
-
-    func headers() throws -> HTTPFields {
+    /// The signed fields, in the order a client sends them.
+    func signedFields() throws -> [(header: String, query: String, value: String)] {
         let typedData = SignedRequest.fetch(
             token: token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: nonce, issuedAt: issuedAt,
             custodian: custodian, chainId: chainId, contract: contract)
-        var fields: HTTPFields = [:]
-        fields[HTTPField.Name(SignedRequest.Header.token)!] = token.hex
-        fields[HTTPField.Name(SignedRequest.Header.purpose)!] = purpose.code
-        fields[HTTPField.Name(SignedRequest.Header.nonce)!] = nonce.hex
-        fields[HTTPField.Name(SignedRequest.Header.issuedAt)!] = String(issuedAt)
+        var fields: [(String, String, String)] = [
+            (SignedRequest.Header.token, "token", token.hex), (SignedRequest.Header.purpose, "purpose", purposeOverride ?? purpose.code),
+            (SignedRequest.Header.nonce, "nonce", nonce.hex), (SignedRequest.Header.issuedAt, "issuedAt", String(issuedAt)),
+        ]
         if !omitSignature {
-            fields[HTTPField.Name(SignedRequest.Header.signature)!] = try signatureOverride ?? typedData.sign(with: key).hex
+            fields.append((SignedRequest.Header.signature, "signature", try signatureOverride ?? typedData.sign(with: key).hex))
         }
+        return fields
+    }
+
+    var path: String { "/v1/access/\(encryptedAddress)" }
+
+    /// The request target: the path, and for a signed URL its query string.
+    var uri: String {
+        guard asSignedURL, let fields = try? signedFields() else { return path }
+        return path + "?" + fields.map { "\($0.query)=\($0.value)" }.joined(separator: "&")
+    }
+
+    func headers() throws -> HTTPFields {
+        var fields: HTTPFields = [:]
+        guard !asSignedURL else { return fields }
+        for field in try signedFields() { fields[HTTPField.Name(field.header)!] = field.value }
         return fields
     }
 }

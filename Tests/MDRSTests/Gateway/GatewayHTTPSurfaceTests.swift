@@ -56,7 +56,7 @@ struct GatewayHTTPSurfaceTests {
             #expect(response.headers[.xContentTypeOptions] == "nosniff")
             #expect(response.headers[.contentDisposition]?.hasPrefix("attachment") == true)
             #expect(response.headers[.cacheControl] == "no-store")
-            #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            #expect(response.headers[.contentSecurityPolicy] == "default-src 'none'; frame-ancestors 'self'")
 
             let auditor = try await gateway.client(d.auditor)
             var request = HTTPClientRequest(url: gateway.baseURL + "/v1/audit/accesses")

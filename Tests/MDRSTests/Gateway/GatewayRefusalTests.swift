@@ -111,9 +111,9 @@ struct GatewayRefusalTests {
     }
 
     static func send(_ builder: FetchRequestBuilder, via gateway: LiveGateway, purpose: String? = nil) async throws -> TestResponse {
-        var headers = try builder.headers()
-        if let purpose { headers[HTTPField.Name(SignedRequest.Header.purpose)!] = purpose }
-        return try await gateway.client.execute(uri: builder.uri, method: .get, headers: headers, body: nil)
+        var builder = builder
+        if let purpose { builder.purposeOverride = purpose }
+        return try await gateway.client.execute(uri: builder.uri, method: .get, headers: try builder.headers(), body: nil)
     }
 
     static func expectRefusal(_ response: TestResponse, status: HTTPResponse.Status, code: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -123,13 +123,16 @@ struct GatewayRefusalTests {
         #expect(response.headers[HTTPField.Name(SignedRequest.Header.recordSHA256)!] == nil, sourceLocation: sourceLocation)
     }
 
-    @Test("each malformed or unauthorised fetch is refused with its code, streams nothing, and is logged or counted", .timeLimit(.minutes(3)))
-    func refusals() async throws {
+    @Test(
+        "each malformed or unauthorised fetch is refused with its code, streams nothing, and is logged or counted",
+        .timeLimit(.minutes(3)), arguments: [false, true])
+    func refusals(asSignedURL: Bool) async throws {
         try await LiveGateway.run { gateway in
             let fixture = try await Self.makeFixture(gateway)
             for refusal in Self.cases {
                 let before = try await gateway.accessRows().count
-                let builder = try await refusal.build(fixture)
+                var builder = try await refusal.build(fixture)
+                builder.asSignedURL = asSignedURL
                 let response = try await Self.send(builder, via: gateway, purpose: refusal.name == "an unknown purpose" ? "SPYING" : nil)
                 Self.expectRefusal(response, status: refusal.status, code: refusal.code)
                 let rows = try await gateway.accessRows()
@@ -145,7 +148,9 @@ struct GatewayRefusalTests {
                 }
             }
             // The valid request still works afterwards: nothing above consumed the grant.
-            let ok = try await Self.send(fixture.builder(), via: gateway)
+            var valid = fixture.builder()
+            valid.asSignedURL = asSignedURL
+            let ok = try await Self.send(valid, via: gateway)
             #expect(ok.status == .ok)
             #expect(Array(ok.body.readableBytesView) == Array("a small record".utf8))
 
@@ -156,6 +161,70 @@ struct GatewayRefusalTests {
             let auditor = try await gateway.client(gateway.deployment.auditor)
             let check = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
             #expect(check.consistent && check.onChainEntries == Self.cases.filter { $0.logged == .chain }.count + 1, "\(check)")
+        }
+    }
+
+    @Test("a signed URL works once, and not when expired, altered in any part, or another's", .timeLimit(.minutes(3)))
+    func signedURLs() async throws {
+        try await LiveGateway.run { gateway in
+            let fixture = try await Self.makeFixture(gateway)
+            var builder = fixture.builder()
+            builder.asSignedURL = true
+            let url = builder.uri
+            let first = try await gateway.client.execute(uri: url, method: .get, headers: [:], body: nil)
+            #expect(first.status == .ok)
+            #expect(Array(first.body.readableBytesView) == Array("a small record".utf8))
+            #expect(first.headers[.contentDisposition]?.hasPrefix("attachment") == true)
+            // Reused.
+            Self.expectRefusal(try await gateway.client.execute(uri: url, method: .get, headers: [:], body: nil), status: .conflict, code: "nonce_reused")
+
+            // Altered in any part: each field, and the path. A changed field recovers another
+            // signer; a changed signature another signer or none.
+            let fresh = { () -> FetchRequestBuilder in var b = fixture.builder(); b.asSignedURL = true; return b }
+            let signed = try fresh().signedFields()
+            for (index, field) in signed.enumerated() {
+                let template = fresh()
+                var values = try template.signedFields()
+                // Re-sign with the fresh nonce, then alter one value.
+                let original = values[index].value
+                var altered = original
+                switch field.query {
+                case "token": altered = Bytes32.random().hex
+                case "purpose": altered = "ETREAT"
+                case "nonce": altered = Bytes32.random().hex
+                case "issuedAt": altered = String((UInt64(original) ?? 0) - 1)
+                default: altered = String(original.dropLast(2)) + (original.hasSuffix("1b") ? "1c" : "1b")
+                }
+                values[index].value = altered
+                let target = template.path + "?" + values.map { "\($0.query)=\($0.value)" }.joined(separator: "&")
+                let response = try await gateway.client.execute(uri: target, method: .get, headers: [:], body: nil)
+                #expect([.forbidden, .unauthorized].contains(response.status), "\(field.query): \(String(buffer: response.body))")
+                #expect(!String(buffer: response.body).contains("a small record"))
+            }
+            var otherPath = fresh()
+            let query = otherPath.uri.split(separator: "?").last.map(String.init) ?? ""
+            otherPath.encryptedAddress = fixture.other.encryptedAddress
+            Self.expectRefusal(
+                try await gateway.client.execute(uri: otherPath.path + "?" + query, method: .get, headers: [:], body: nil),
+                status: .forbidden, code: "staff_not_registered")
+
+            // Expired: signed longer ago than the request window.
+            var old = fresh()
+            old.issuedAt -= 3600
+            Self.expectRefusal(try await gateway.client.execute(uri: old.uri, method: .get, headers: [:], body: nil), status: .unauthorized, code: "request_stale")
+
+            // Another signer's grant: doctor2 signs a URL with the doctor's token.
+            var stolen = fixture.builder(fixture.d.doctor2)
+            stolen.asSignedURL = true
+            Self.expectRefusal(try await gateway.client.execute(uri: stolen.uri, method: .get, headers: [:], body: nil), status: .forbidden, code: "not_grantee")
+
+            // One set of signed fields per request; nothing else in the query string.
+            var both = fresh()
+            let mixed = try await gateway.client.execute(uri: both.uri, method: .get, headers: try { both.asSignedURL = false; return try both.headers() }(), body: nil)
+            Self.expectRefusal(mixed, status: .badRequest, code: "bad_request")
+            Self.expectRefusal(
+                try await gateway.client.execute(uri: fresh().uri + "&download=1", method: .get, headers: [:], body: nil),
+                status: .badRequest, code: "bad_request")
         }
     }
 

@@ -4,8 +4,8 @@ import Hummingbird
 /// Headers every answer carries, and the shape of answers the routes do not make themselves.
 ///
 /// - `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, and a
-///   `Content-Security-Policy` that forbids framing (and everything else: the API serves data,
-///   not pages). `Cache-Control: no-store` unless the route set its own: answers carry medical
+///   `Content-Security-Policy` that lets nothing run and only this origin frame the answer (the
+///   portal reads a refused download's JSON from a frame of its own; no other site may frame it). `Cache-Control: no-store` unless the route set its own: answers carry medical
 ///   data or audit trails that no shared cache may keep.
 /// - A path no route serves is `404 not_found`; a route's path with another method is `405
 ///   method_not_allowed` with `Allow`. Both with the JSON error body every other refusal has.
@@ -40,7 +40,7 @@ struct ResponseHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         headers[.xContentTypeOptions] = "nosniff"
         headers[.referrerPolicy] = "no-referrer"
         if headers[.contentSecurityPolicy] == nil {
-            headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
+            headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'self'"
         }
         if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
     }

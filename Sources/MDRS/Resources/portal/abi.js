@@ -1,0 +1,178 @@
+// The few calls and events of the MedicalAccess contract the portal needs, encoded and decoded
+// by hand (Solidity ABI). Selectors and topics are constants: a browser test checks each one,
+// and every encoding here, against the compiled contract's ABI and eth-abi.
+
+export const selectors = {
+  requestAccess: "0xfccd07ea", // requestAccess(bytes32,uint8)
+  grant: "0xf9bc3615", // grant(address,bytes32,uint64)
+  revoke: "0xb75c7dc6", // revoke(bytes32)
+  getRecord: "0x213681cd", // getRecord(bytes32)
+  getGrant: "0xe483ac04", // getGrant(bytes32)
+  getCustodian: "0xcb5aa7e9", // getCustodian(address)
+  getStaff: "0xddd79504", // getStaff(address)
+};
+
+export const topics = {
+  CustodianRegistered: "0x90b319119f127f96bc754edb4fdba9bfdbd13a5a6d437d80f257c90991e7db4a",
+  StaffRegistered: "0x17110647c1797b627b3ece5dac70a71f75191cdd78ce3c68105ad383741ddaec",
+  StaffDeregistered: "0x20237d9dbfc350c5f3126e09b78de5dbb9a1422c2378677df83dcff9efe2facc",
+  RecordAnchored: "0xd2f4aef4481d4269e3b6bba9b2d90b5b6b8ab88b2c87fdeee5aec0c47e715ddc",
+  AccessRequested: "0x53f321110344834dc3405814bbcbfe43f5605d36c32d33fe960bb3ae48ebdcca",
+  Granted: "0xba51bceed3296ec83fbe42ca107232c5157804cdb3ff558dab357b0a8011db28",
+  Revoked: "0x41255a52cf87eef471b972aa1ab728693bdd0417fc0fa73261de237d4bdf140f",
+  Accessed: "0xaf0ce59bbcbae101c25bf37494fd6787c726406a065685a2571b91279ade5e25",
+};
+
+const HEX = /^0x[0-9a-fA-F]*$/;
+
+function strip(hex) {
+  if (typeof hex !== "string" || !HEX.test(hex)) throw new Error(`not hex: ${hex}`);
+  return hex.slice(2).toLowerCase();
+}
+
+/** A 32-byte word of an address (left-padded), e.g. an indexed topic. */
+export function addressWord(address) {
+  const body = strip(address);
+  if (body.length !== 40) throw new Error(`not an address: ${address}`);
+  return "0x" + body.padStart(64, "0");
+}
+
+function bytes32Word(value) {
+  const body = strip(value);
+  if (body.length !== 64) throw new Error(`not 32 bytes: ${value}`);
+  return body;
+}
+
+function uintWord(value) {
+  const number = BigInt(value);
+  if (number < 0n || number >= 1n << 256n) throw new Error(`out of range: ${value}`);
+  return number.toString(16).padStart(64, "0");
+}
+
+/** Call data: the selector and the arguments, each one static word. */
+export function encodeCall(name, args) {
+  switch (name) {
+    case "requestAccess": return selectors.requestAccess + bytes32Word(args.recordId) + uintWord(args.purpose);
+    case "grant": return selectors.grant + addressWord(args.staff).slice(2) + bytes32Word(args.recordId) + uintWord(args.expiresAt);
+    case "revoke": return selectors.revoke + bytes32Word(args.token);
+    case "getRecord": return selectors.getRecord + bytes32Word(args.recordId);
+    case "getGrant": return selectors.getGrant + bytes32Word(args.token);
+    case "getCustodian": return selectors.getCustodian + addressWord(args.custodian).slice(2);
+    case "getStaff": return selectors.getStaff + addressWord(args.staff).slice(2);
+    default: throw new Error(`no encoding for ${name}`);
+  }
+}
+
+/** Reads ABI data as 32-byte words. */
+class Words {
+  constructor(hex) {
+    this.body = strip(hex);
+    if (this.body.length % 64 !== 0) throw new Error("ABI data is not whole words");
+  }
+  word(index) {
+    const word = this.body.slice(index * 64, index * 64 + 64);
+    if (word.length !== 64) throw new Error("ABI data too short");
+    return word;
+  }
+  bytes32(index) { return "0x" + this.word(index); }
+  uint(index) { return BigInt("0x" + this.word(index)); }
+  number(index) {
+    const value = this.uint(index);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("number too large");
+    return Number(value);
+  }
+  address(index) {
+    const word = this.word(index);
+    if (!/^0{24}/.test(word)) throw new Error("not an address word");
+    return "0x" + word.slice(24);
+  }
+  bool(index) { return this.uint(index) === 1n; }
+  /** A `bytes` value whose offset (in bytes from `base` words) is at word `index`. */
+  dynamicBytes(index, base = 0) {
+    const offset = this.number(index);
+    if (offset % 32 !== 0) throw new Error("misaligned offset");
+    const start = base + offset / 32;
+    const length = this.number(start);
+    const hex = this.body.slice((start + 1) * 64, (start + 1) * 64 + length * 2);
+    if (hex.length !== length * 2) throw new Error("ABI data too short");
+    return "0x" + hex;
+  }
+  string(index, base = 0) {
+    const hex = this.dynamicBytes(index, base).slice(2);
+    const bytes = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    return new TextDecoder().decode(bytes);
+  }
+}
+
+/** Decodes what a view returned. */
+export function decodeResult(name, hex) {
+  const w = new Words(hex);
+  switch (name) {
+    case "getRecord": {
+      // A struct with a dynamic member: an offset to the tuple, then the tuple.
+      const base = w.number(0) / 32;
+      return {
+        patient: w.address(base), custodian: w.address(base + 1), contentHash: w.bytes32(base + 2),
+        encryptedAddress: w.dynamicBytes(base + 3, base), anchoredAt: w.number(base + 4),
+      };
+    }
+    case "getGrant":
+      return {
+        patient: w.address(0), staff: w.address(1), recordId: w.bytes32(2), custodian: w.address(3), expiresAt: w.number(4),
+        staffCustodian: w.address(5), staffEpoch: w.number(6), revoked: w.bool(7), grantedAt: w.number(8), updatedAt: w.number(9),
+      };
+    case "getCustodian": {
+      const base = w.number(0) / 32;
+      return { name: w.string(base, base), active: w.bool(base + 1), registeredAt: w.number(base + 2) };
+    }
+    case "getStaff":
+      return { custodian: w.address(0), epoch: w.number(1), registeredAt: w.number(2) };
+    default: throw new Error(`no decoding for ${name}`);
+  }
+}
+
+/** Decodes a log of the contract into {name, ...fields, block, tx}; null for other events. */
+export function decodeLog(log) {
+  const t = log.topics || [];
+  const w = new Words(log.data || "0x");
+  const common = { block: Number(BigInt(log.blockNumber)), tx: log.transactionHash, logIndex: Number(BigInt(log.logIndex)) };
+  const topicAddress = (i) => "0x" + strip(t[i]).slice(24);
+  switch (t[0]) {
+    case topics.CustodianRegistered:
+      return { name: "CustodianRegistered", custodian: topicAddress(1), hospital: w.string(0), ...common };
+    case topics.StaffRegistered:
+      return { name: "StaffRegistered", staff: topicAddress(1), custodian: topicAddress(2), epoch: w.number(0), ...common };
+    case topics.StaffDeregistered:
+      return { name: "StaffDeregistered", staff: topicAddress(1), custodian: topicAddress(2), ...common };
+    case topics.RecordAnchored:
+      return {
+        name: "RecordAnchored", recordId: t[1], patient: topicAddress(2), custodian: topicAddress(3), contentHash: w.bytes32(0),
+        encryptedAddress: w.dynamicBytes(1), ...common,
+      };
+    case topics.AccessRequested:
+      return { name: "AccessRequested", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), purpose: w.number(0), ...common };
+    case topics.Granted:
+      return {
+        name: "Granted", token: t[1], staff: topicAddress(2), patient: topicAddress(3), recordId: w.bytes32(0), expiresAt: w.number(1),
+        staffCustodian: w.address(2), staffEpoch: w.number(3), ...common,
+      };
+    case topics.Revoked:
+      return { name: "Revoked", token: t[1], staff: topicAddress(2), patient: topicAddress(3), recordId: w.bytes32(0), ...common };
+    case topics.Accessed:
+      return {
+        name: "Accessed", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), custodian: w.address(0), token: w.bytes32(1),
+        requestId: w.bytes32(2), purpose: w.number(3), outcome: w.number(4), accessedAt: w.number(5), commitment: w.bytes32(6), ...common,
+      };
+    default:
+      return null;
+  }
+}
+
+/** base64url without padding (the gateway's encrypted-address form) of 0x-hex bytes. */
+export function base64url(hex) {
+  const body = strip(hex);
+  let binary = "";
+  for (let i = 0; i < body.length; i += 2) binary += String.fromCharCode(parseInt(body.slice(i, i + 2), 16));
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,27 @@
+// Who is who in the consortium, from the contract's events: hospitals by name, and which
+// hospital had registered a staff member at a given block.
+
+import { topics } from "./abi.js";
+
+export async function readDirectory(wallet) {
+  const [custodians, staff] = await Promise.all([
+    wallet.events([topics.CustodianRegistered]),
+    wallet.events([[topics.StaffRegistered, topics.StaffDeregistered]]),
+  ]);
+  const names = new Map(custodians.map((e) => [e.custodian.toLowerCase(), e.hospital]));
+  return {
+    hospitalName(custodian) {
+      return names.get(String(custodian).toLowerCase()) || String(custodian);
+    },
+    /** The hospital that had registered `address` at `block` (or now), or null. */
+    hospitalOf(address, block = Infinity) {
+      let current = null;
+      for (const event of staff) {
+        if (event.block > block) break;
+        if (event.staff.toLowerCase() !== address.toLowerCase()) continue;
+        current = event.name === "StaffRegistered" ? event.custodian : null;
+      }
+      return current ? this.hospitalName(current) : null;
+    },
+  };
+}

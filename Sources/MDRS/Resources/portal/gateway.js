@@ -1,0 +1,126 @@
+// The gateway's API from the page: the same EIP-712 requests as every other client, built from
+// what GET /v1/info says (domain, types), and signed by the person's wallet.
+
+import { base64url } from "./abi.js";
+
+export class GatewayError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** A fresh 32-byte nonce, 0x-hex. */
+export function randomNonce() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return "0x" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function readInfo() {
+  const response = await fetch("/v1/info", { cache: "no-store" });
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
+}
+
+/** The typed data of a request, exactly as the gateway rebuilds it to check the signature. */
+export function typedData(info, primaryType, message) {
+  return {
+    types: { EIP712Domain: info.typedData.types.EIP712Domain, [primaryType]: info.typedData.types[primaryType] },
+    primaryType,
+    domain: info.typedData.domain,
+    message,
+  };
+}
+
+function now() {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** The error a failed answer carries, as {status, code, message}. */
+export async function errorOf(response) {
+  try {
+    const body = await response.json();
+    if (body && body.error) return new GatewayError(response.status, body.error.code, body.error.message);
+  } catch (_) {
+    // not JSON: fall through
+  }
+  return new GatewayError(response.status, "http_" + response.status, `The gateway answered HTTP ${response.status}.`);
+}
+
+/**
+ * Stores `file` for `patient`: its SHA-256 (computed beforehand, incrementally) is signed into
+ * the StoreRequest, and the file streams from disk as the body. `onProgress(sent, total)`.
+ */
+export function storeRecord(info, wallet, file, patient, sha256, onProgress) {
+  return (async () => {
+    const contentType = file.type || "application/octet-stream";
+    const nonce = randomNonce();
+    const issuedAt = now();
+    const signature = await wallet.signTypedData(typedData(info, "StoreRequest", {
+      patient, contentType, contentSha256: sha256, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
+    }));
+    return new Promise((resolve, reject) => {
+      // XMLHttpRequest, not fetch: only it reports upload progress, and it streams a File.
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", "/v1/records");
+      xhr.setRequestHeader("Content-Type", contentType);
+      xhr.setRequestHeader("MDRS-Patient", patient);
+      xhr.setRequestHeader("MDRS-Content-SHA256", sha256);
+      xhr.setRequestHeader("MDRS-Nonce", nonce);
+      xhr.setRequestHeader("MDRS-Issued-At", String(issuedAt));
+      xhr.setRequestHeader("MDRS-Signature", signature);
+      xhr.upload.onprogress = (event) => onProgress(event.loaded, event.total || file.size);
+      xhr.onerror = () => reject(new GatewayError(0, "network", "The upload broke off."));
+      xhr.onload = () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (_) { /* handled below */ }
+        if (xhr.status === 201 && body) resolve(body);
+        else if (body && body.error) reject(new GatewayError(xhr.status, body.error.code, body.error.message));
+        else reject(new GatewayError(xhr.status, "http_" + xhr.status, `The gateway answered HTTP ${xhr.status}.`));
+      };
+      xhr.send(file);
+    });
+  })();
+}
+
+export async function anchorStatus(recordId) {
+  const response = await fetch(`/v1/records/${recordId}/anchor`, { cache: "no-store" });
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
+}
+
+/**
+ * A single-use signed URL for a fetch: the FetchRequest's fields as query parameters, so a
+ * plain browser download (which cannot add headers) streams the record to disk. It is good
+ * once, and only within the gateway's request window of the time it was signed.
+ */
+export async function signedFetchURL(info, wallet, { token, encryptedAddress, purpose }) {
+  const nonce = randomNonce();
+  const issuedAt = now();
+  const signature = await wallet.signTypedData(typedData(info, "FetchRequest", {
+    token, encryptedAddress, purpose, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
+  }));
+  const query = new URLSearchParams({ token, purpose: String(purpose), nonce, issuedAt: String(issuedAt), signature });
+  return `/v1/access/${encryptedAddress}?${query}`;
+}
+
+/** The encrypted address a record's anchor carries, in the form the fetch path takes. */
+export function encryptedAddressOf(anchor) {
+  return base64url(anchor.encryptedAddress);
+}
+
+/** A signed audit query (`/v1/audit/...`), answered as JSON. */
+export async function audit(info, wallet, target) {
+  const nonce = randomNonce();
+  const issuedAt = now();
+  const signature = await wallet.signTypedData(typedData(info, "AuditRequest", {
+    query: target, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
+  }));
+  const response = await fetch(target, {
+    cache: "no-store",
+    headers: { "MDRS-Nonce": nonce, "MDRS-Issued-At": String(issuedAt), "MDRS-Signature": signature },
+  });
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
+}

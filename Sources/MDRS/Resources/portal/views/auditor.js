@@ -1,0 +1,96 @@
+// The auditor: the access log with filters, the consistency check, and a CSV download.
+
+import { audit } from "../gateway.js";
+import { el, isAddress, isBytes32, mono, outcomeText, purposeText, table, time } from "../ui.js";
+
+export const title = "Auditor";
+export const intro = "Read the hospital's access log, joined with what is on the blockchain, and check that the two agree.";
+
+const columns = ["accessedAt", "requestId", "recordId", "staff", "patient", "purpose", "outcome", "reason", "chainState", "transaction", "block"];
+
+function csvCell(value) {
+  const text = value === undefined || value === null ? "" : String(value);
+  // Quote everything; neutralise spreadsheet formulas (a cell starting with = + - @).
+  return `"${(/^[=+\-@]/.test(text) ? "'" + text : text).replace(/"/g, '""')}"`;
+}
+
+export async function render({ info, wallet, main, notify, guarded }) {
+  const record = el("input", { id: "filter-record", placeholder: "0x… record id" });
+  const staff = el("input", { id: "filter-staff", placeholder: "0x… staff address" });
+  const patient = el("input", { id: "filter-patient", placeholder: "0x… patient address" });
+  const from = el("input", { id: "filter-from", type: "datetime-local" });
+  const to = el("input", { id: "filter-to", type: "datetime-local" });
+  const results = el("div", { id: "audit-results" });
+  const check = el("div", { id: "audit-check" });
+  let entries = [];
+
+  function target() {
+    const query = new URLSearchParams();
+    if (record.value.trim()) {
+      if (!isBytes32(record.value)) throw new Error("A record id is 0x and 64 hex digits.");
+      query.set("record", record.value.trim().toLowerCase());
+    }
+    for (const [input, name] of [[staff, "staff"], [patient, "patient"]]) {
+      if (!input.value.trim()) continue;
+      if (!isAddress(input.value)) throw new Error(`The ${name} address is 0x and 40 hex digits.`);
+      query.set(name, input.value.trim().toLowerCase());
+    }
+    if (from.value) query.set("from", String(Math.floor(new Date(from.value).getTime() / 1000)));
+    if (to.value) query.set("to", String(Math.floor(new Date(to.value).getTime() / 1000)));
+    const text = query.toString();
+    return "/v1/audit/accesses" + (text ? "?" + text : "");
+  }
+
+  async function load() {
+    const report = await audit(info, wallet, target());
+    entries = report.entries;
+    results.replaceChildren(el("p", { class: "muted" }, `${entries.length} entries`), table(
+      ["when", "staff", "record", "patient", "purpose", "outcome", "here", "on-chain"],
+      entries.map((e) => [time(e.accessedAt), mono(e.staff), mono(e.recordId), e.patient ? mono(e.patient) : "—", purposeText(e.purpose),
+        el("span", { class: e.outcome === 1 ? "ok" : "bad" }, e.outcome === 1 ? "served" : outcomeText(e.outcome)),
+        e.local ? `${e.local.chainState}${e.local.commitmentValid ? "" : " (row altered!)"}` : el("span", { class: "bad" }, "no row here"),
+        e.onChain ? `block ${e.onChain.blockNumber}` : el("span", { class: "warn" }, "not on-chain")]),
+      "No access matches."));
+  }
+
+  function downloadCSV() {
+    const lines = [columns.join(",")];
+    for (const e of entries) {
+      lines.push([new Date(e.accessedAt * 1000).toISOString(), e.requestId, e.recordId, e.staff, e.patient, e.purpose, e.outcome,
+        e.local && e.local.reason, e.local && e.local.chainState, e.onChain && e.onChain.transactionHash, e.onChain && e.onChain.blockNumber]
+        .map(csvCell).join(","));
+    }
+    const link = el("a", { href: URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" })), download: "access-log.csv" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+
+  async function runCheck() {
+    const report = await audit(info, wallet, "/v1/audit/check");
+    const problems = [["missing on-chain", report.missingOnChain], ["on-chain, unknown here", report.unknownHere],
+      ["altered (commitment mismatch)", report.commitmentMismatch], ["refused by the contract", report.rejected]];
+    check.replaceChildren(
+      el("p", { class: report.consistent ? "ok" : "bad", id: "check-verdict" }, report.consistent
+        ? `Consistent: the ${report.onChainEntries} entries on the blockchain and the hospital's ${report.localEntries} rows agree.`
+        : "Inconsistent: the blockchain and the hospital's rows disagree."),
+      report.waiting.length ? el("p", { class: "muted" }, `${report.waiting.length} entries are still on their way to the blockchain.`) : "",
+      ...problems.filter(([, list]) => list.length).map(([what, list]) => el("p", {}, `${what}: `, ...list.map((id) => mono(id)))));
+  }
+
+  main.replaceChildren(
+    el("section", { class: "card", id: "log" }, el("h2", {}, "Access log"),
+      el("div", { class: "row" },
+        el("div", {}, el("label", { for: "filter-record" }, "Record"), record),
+        el("div", {}, el("label", { for: "filter-staff" }, "Staff"), staff),
+        el("div", {}, el("label", { for: "filter-patient" }, "Patient"), patient)),
+      el("div", { class: "row" },
+        el("div", {}, el("label", { for: "filter-from" }, "From"), from),
+        el("div", {}, el("label", { for: "filter-to" }, "To"), to),
+        el("div", {}, el("button", { type: "button", id: "audit-load", onclick: () => guarded(load, results) }, "Show"), " ",
+          el("button", { type: "button", class: "secondary", id: "audit-csv", onclick: () => (entries.length ? downloadCSV() : notify("Show the log first.")) }, "Download CSV"))),
+      results),
+    el("section", { class: "card", id: "consistency" }, el("h2", {}, "Consistency check"),
+      el("button", { type: "button", id: "check-button", onclick: () => guarded(runCheck, check) }, "Check the log against the blockchain"), check));
+  await guarded(load, results);
+}

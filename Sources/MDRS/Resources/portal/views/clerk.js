@@ -1,0 +1,78 @@
+// The records clerk: choose a file and the patient, see its SHA-256 computed here (slice by
+// slice, so a file of any size is never held whole), upload it with progress, and see the
+// record id, its encrypted address and the anchor's confirmation on the blockchain.
+
+import { anchorStatus, storeRecord } from "../gateway.js";
+import { sha256OfBlob } from "../sha256.js";
+import { el, isAddress } from "../ui.js";
+
+export const title = "Records clerk";
+export const intro = "Add a patient's record: it is encrypted by the hospital's gateway and anchored on the blockchain.";
+
+export async function render({ info, wallet, main, notify, guarded }) {
+  const file = el("input", { type: "file", id: "record-file" });
+  const patient = el("input", { id: "record-patient", placeholder: "0x… the patient's address" });
+  const hashLine = el("p", { id: "record-sha256", class: "mono" });
+  const hashProgress = el("progress", { id: "hash-progress", max: "1", value: "0", hidden: true });
+  const uploadProgress = el("progress", { id: "upload-progress", max: "1", value: "0", hidden: true });
+  const result = el("div", { id: "store-result" });
+  const upload = el("button", { type: "button", id: "upload-button", disabled: true }, "Upload");
+  let sha256 = null;
+
+  file.addEventListener("change", () => guarded(async () => {
+    sha256 = null;
+    upload.disabled = true;
+    const chosen = file.files[0];
+    if (!chosen) return;
+    hashProgress.hidden = false;
+    hashLine.textContent = "Computing SHA-256…";
+    sha256 = await sha256OfBlob(chosen, (done, total) => { hashProgress.value = total ? done / total : 1; });
+    hashLine.textContent = `SHA-256 ${sha256} (${chosen.size} bytes)`;
+    upload.disabled = false;
+  }, result));
+
+  upload.addEventListener("click", () => guarded(async () => {
+    const chosen = file.files[0];
+    if (!chosen || !sha256) return;
+    if (!isAddress(patient.value)) {
+      notify("Enter the patient's address: 0x and 40 hex digits.", "error");
+      return;
+    }
+    upload.disabled = true;
+    uploadProgress.hidden = false;
+    result.replaceChildren(el("p", { class: "muted" }, "Sign the upload in your wallet…"));
+    try {
+      const stored = await storeRecord(info, wallet, chosen, patient.value.trim().toLowerCase(), sha256, (sent, total) => {
+        uploadProgress.value = total ? sent / total : 1;
+      });
+      const anchorLine = el("dd", { id: "anchor-state" }, "waiting for the blockchain…");
+      result.replaceChildren(el("p", { class: "ok" }, "Stored and encrypted."), el("dl", { class: "facts" },
+        el("dt", {}, "record id"), el("dd", { class: "mono", id: "stored-record" }, stored.recordId),
+        el("dt", {}, "encrypted address"), el("dd", { class: "mono", id: "stored-address" }, stored.encryptedAddress),
+        el("dt", {}, "SHA-256"), el("dd", { class: "mono" }, stored.sha256),
+        el("dt", {}, "size"), el("dd", {}, `${stored.size} bytes`),
+        el("dt", {}, "anchor"), anchorLine));
+      for (let attempt = 0; attempt < 240; attempt++) {
+        const anchor = await anchorStatus(stored.recordId);
+        if (anchor.status === "confirmed") {
+          anchorLine.replaceChildren(el("span", { class: "ok" }, `confirmed in block ${anchor.blockNumber}`), " ",
+            el("span", { class: "mono" }, anchor.transactionHash || ""));
+          return;
+        }
+        if (anchor.status === "rejected") {
+          anchorLine.replaceChildren(el("span", { class: "bad" }, "the blockchain refused the anchor; tell the hospital's IT"));
+          return;
+        }
+        anchorLine.textContent = `${anchor.status}…`;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } finally {
+      upload.disabled = false;
+    }
+  }, result));
+
+  main.replaceChildren(el("section", { class: "card", id: "store" }, el("h2", {}, "Add a record"),
+    el("label", { for: "record-file" }, "File"), file, hashProgress, hashLine,
+    el("label", { for: "record-patient" }, "Patient"), patient,
+    el("p", {}, upload), uploadProgress, result));
+}

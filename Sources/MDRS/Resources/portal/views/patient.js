@@ -1,0 +1,104 @@
+// The patient: my records, who asks for them, my grants (grant and revoke in one click), and
+// who looked at my records.
+
+import { addressWord, topics } from "../abi.js";
+import { readDirectory } from "../directory.js";
+import { el, mono, outcomeText, purposeText, table, time, isAddress, isBytes32 } from "../ui.js";
+
+export const title = "Patient";
+export const intro = "See your records, answer requests for access, grant and revoke, and see who looked at your records.";
+
+const durations = [[1, "1 day"], [7, "7 days"], [30, "30 days"], [365, "1 year"]];
+
+function durationSelect() {
+  return el("select", { "aria-label": "for how long" }, durations.map(([days, text]) => el("option", { value: String(days) }, text)));
+}
+
+export async function render({ info, wallet, main, notify, guarded }) {
+  const me = addressWord(wallet.account);
+  const [directory, records, requests, granted, revoked, accessed, latest] = await Promise.all([
+    readDirectory(wallet),
+    wallet.events([topics.RecordAnchored, null, me]),
+    wallet.events([topics.AccessRequested, null, null, me]),
+    wallet.events([topics.Granted, null, null, me]),
+    wallet.events([topics.Revoked, null, null, me]),
+    wallet.events([topics.Accessed, null, null, me]),
+    wallet.request("eth_getBlockByNumber", ["latest", false]),
+  ]);
+  const chainNow = Number(BigInt(latest.timestamp));
+  const revokedTokens = new Set(revoked.map((e) => e.token));
+  const rerender = () => render({ info, wallet, main, notify, guarded });
+
+  async function grant(staff, recordId, days, button) {
+    button.disabled = true;
+    await guarded(async () => {
+      const expiresAt = Math.max(chainNow, Math.floor(Date.now() / 1000)) + days * 86400;
+      await wallet.transact("grant", { staff, recordId, expiresAt });
+      notify(`Access granted for ${days} day(s).`);
+      await rerender();
+    });
+    button.disabled = false;
+  }
+
+  async function revoke(token, button) {
+    button.disabled = true;
+    await guarded(async () => {
+      await wallet.transact("revoke", { token });
+      notify("Access revoked.");
+      await rerender();
+    });
+    button.disabled = false;
+  }
+
+  const recordsCard = el("section", { class: "card", id: "my-records" }, el("h2", {}, "My records"),
+    table(["record", "hospital", "anchored in block"], records.map((r) => [mono(r.recordId), directory.hospitalName(r.custodian), String(r.block)]),
+      "No record is anchored to your address yet."));
+
+  const requestRows = requests.slice().reverse().map((r) => {
+    const choice = durationSelect();
+    const button = el("button", { type: "button", onclick: (e) => grant(r.staff, r.recordId, Number(choice.value), e.target) }, "Grant");
+    return [mono(r.staff), directory.hospitalOf(r.staff, r.block) || "not registered", mono(r.recordId), purposeText(r.purpose),
+      el("span", { class: "row" }, choice, button)];
+  });
+  const requestsCard = el("section", { class: "card", id: "requests" }, el("h2", {}, "Requests for access"),
+    table(["staff", "hospital", "record", "purpose", ""], requestRows, "Nobody has asked for access."));
+
+  const staffInput = el("input", { id: "grant-staff", placeholder: "0x… staff address" });
+  const recordInput = el("input", { id: "grant-record", placeholder: "0x… record id" });
+  const manualDuration = durationSelect();
+  const manual = el("div", { class: "row" },
+    el("div", {}, el("label", { for: "grant-staff" }, "Staff member"), staffInput),
+    el("div", {}, el("label", { for: "grant-record" }, "Record"), recordInput),
+    el("div", {}, el("label", {}, "For"), manualDuration),
+    el("div", {}, el("button", {
+      type: "button", id: "grant-button",
+      onclick: (e) => {
+        if (!isAddress(staffInput.value) || !isBytes32(recordInput.value)) {
+          notify("Enter a staff address (0x and 40 hex digits) and a record id (0x and 64 hex digits).", "error");
+          return;
+        }
+        grant(staffInput.value.trim().toLowerCase(), recordInput.value.trim().toLowerCase(), Number(manualDuration.value), e.target);
+      },
+    }, "Grant access")));
+
+  const grantRows = granted.slice().reverse().map((g) => {
+    const state = revokedTokens.has(g.token) ? "revoked" : g.expiresAt <= chainNow ? "expired" : "active";
+    const action = state === "active"
+      ? el("button", { type: "button", class: "secondary", dataset: { token: g.token }, onclick: (e) => revoke(g.token, e.target) }, "Revoke")
+      : "";
+    return [mono(g.staff), directory.hospitalName(g.staffCustodian), mono(g.recordId), time(g.expiresAt),
+      el("span", { class: state === "active" ? "ok" : "muted" }, state), action];
+  });
+  const grantsCard = el("section", { class: "card", id: "grants" }, el("h2", {}, "My grants"), manual,
+    table(["staff", "hospital", "record", "expires", "state", ""], grantRows, "You have not granted anyone access."));
+
+  const historyRows = accessed.slice().reverse().map((a) => [
+    time(a.accessedAt), mono(a.staff), directory.hospitalOf(a.staff, a.block) || "not registered",
+    purposeText(a.purpose), el("span", { class: a.outcome === 1 ? "ok" : "bad" }, a.outcome === 1 ? "looked at" : `refused: ${outcomeText(a.outcome)}`),
+    directory.hospitalName(a.custodian), mono(a.tx)]);
+  const historyCard = el("section", { class: "card", id: "history" }, el("h2", {}, "Who looked at my records"),
+    el("p", { class: "muted" }, "Every access and refused attempt the hospitals wrote to the blockchain."),
+    table(["when", "staff", "their hospital", "purpose", "outcome", "released by", "transaction"], historyRows, "Nobody has accessed your records."));
+
+  main.replaceChildren(recordsCard, requestsCard, grantsCard, historyCard);
+}
