@@ -54,7 +54,12 @@ export async function render({ info, wallet, main, notify, guarded }) {
     table(["record", "hospital", "anchored in block"], records.map((r) => [mono(r.recordId), directory.hospitalName(r.custodian), String(r.block)]),
       "No record is anchored to your address yet."));
 
+  const answered = (r) => granted.some((g) => g.block >= r.block && g.staff === r.staff && g.recordId === r.recordId);
   const requestRows = requests.slice().reverse().map((r) => {
+    if (answered(r)) {
+      return [mono(r.staff), directory.hospitalOf(r.staff, r.block) || "not registered", mono(r.recordId), purposeText(r.purpose),
+        el("span", { class: "muted" }, "answered: granted")];
+    }
     const choice = durationSelect();
     const button = el("button", { type: "button", onclick: (e) => grant(r.staff, r.recordId, Number(choice.value), e.target) }, "Grant");
     return [mono(r.staff), directory.hospitalOf(r.staff, r.block) || "not registered", mono(r.recordId), purposeText(r.purpose),
