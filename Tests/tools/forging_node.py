@@ -7,6 +7,11 @@ the real chain, which is how the test sees what the contract makes of a release 
 caused.
 
     forging_node.py --upstream URL --port-file FILE --staff ADDR --custodian ADDR --patient ADDR --epoch N
+
+With `--hide-revocations` it forges nothing but hides revocations instead: `Revoked` logs are
+dropped from `eth_getLogs` answers and `getGrant` answers say "not revoked".
+
+    forging_node.py --upstream URL --port-file FILE --hide-revocations
 """
 
 import argparse
@@ -20,6 +25,7 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 GET_GRANT = keccak(text="getGrant(bytes32)")[:4]
+REVOKED = "0x" + keccak(text="Revoked(bytes32,address,address,bytes32)").hex()
 GRANT_TUPLE = "(address,address,bytes32,address,uint64,address,uint64,bool,uint256,uint256)"
 
 
@@ -27,9 +33,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--port-file", required=True)
-    ap.add_argument("--staff", required=True)
-    ap.add_argument("--custodian", required=True)
-    ap.add_argument("--patient", required=True)
+    ap.add_argument("--hide-revocations", action="store_true")
+    ap.add_argument("--staff")
+    ap.add_argument("--custodian")
+    ap.add_argument("--patient")
     ap.add_argument("--epoch", type=int, default=1)
     args = ap.parse_args()
 
@@ -37,6 +44,24 @@ def main():
         grant = (to_checksum_address(args.patient), to_checksum_address(args.staff), token, to_checksum_address(args.custodian),
                  int(time.time()) + 86400, to_checksum_address(args.custodian), args.epoch, False, 1, 1)
         return "0x" + encode([GRANT_TUPLE], [grant]).hex()
+
+    def upstream_call(body: bytes):
+        upstream = urllib.request.Request(args.upstream, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(upstream, timeout=30) as response:
+            return json.loads(response.read())
+
+    def hide(request):
+        """The honest answer, minus any sign of a revocation."""
+        answer = upstream_call(json.dumps(request).encode())
+        result = answer.get("result")
+        if request.get("method") == "eth_getLogs" and isinstance(result, list):
+            answer["result"] = [log for log in result if (log.get("topics") or [None])[0] != REVOKED]
+        if request.get("method") == "eth_call" and isinstance(result, str) and len(result) == 2 + 64 * 10:
+            call = (request.get("params") or [{}])[0] or {}
+            data = call.get("data") or call.get("input") or ""
+            if data.startswith("0x") and bytes.fromhex(data[2:10]) == GET_GRANT:
+                answer["result"] = result[: 2 + 64 * 7] + "0" * 64 + result[2 + 64 * 8:]
+        return answer
 
     def forge(request):
         if request.get("method") != "eth_call":
@@ -55,7 +80,10 @@ def main():
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             payload = json.loads(body)
-            single = forge(payload) if isinstance(payload, dict) else None
+            if args.hide_revocations and isinstance(payload, dict):
+                single = hide(payload)
+            else:
+                single = forge(payload) if isinstance(payload, dict) else None
             if single is not None:
                 out = json.dumps(single).encode()
             else:

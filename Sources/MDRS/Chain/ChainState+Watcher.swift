@@ -55,11 +55,33 @@ extension ChainState {
             }
             apply(observation)
             metrics.chainHead(block.number)
+            noteHeadAge(block)
         } catch is CancellationError {
             return  // shutting down
         } catch {
             state.withLock { $0.lastError = "\(error)" }
             logger.warning("chain head poll failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Says so, once, when the node's head gets older than the bound (requests are refused
+    /// from then on) and when it is fresh again.
+    private func noteHeadAge(_ block: Block) {
+        guard let bound = configuration.maximumHeadAge else { return }
+        let now = UInt64(Date().timeIntervalSince1970)
+        let age = now > block.timestamp ? now - block.timestamp : 0
+        let old = Double(age) > bound.seconds
+        let changed = state.withLock { state in
+            defer { state.headTooOld = old }
+            return state.headTooOld != old
+        }
+        guard changed else { return }
+        if old {
+            logger.warning(
+                "the node's latest block is older than chain.max_head_age_seconds: it has stopped following the chain; nothing is served",
+                metadata: ["block": "\(block.number)", "ageSeconds": "\(age)"])
+        } else {
+            logger.notice("the node's head is recent again", metadata: ["block": "\(block.number)"])
         }
     }
 
@@ -135,7 +157,15 @@ extension ChainState {
                 return
             }
             state.head = head
-            if observation.flushAll { return }
+            // With witnesses, the new blocks' logs (what a cached entry's carry-over rests on)
+            // come from the first node alone, which could hide a revocation: then every block
+            // reads afresh, from all nodes.
+            if observation.flushAll || !witnesses.isEmpty {
+                state.grants.removeAll()
+                state.staff.removeAll()
+                state.custodians.removeAll()
+                return
+            }
             // Untouched entries valid at the current head stay valid at the new one; the
             // touched sets cover every block after `previous`, which is at or before it.
             let old = current?.number

@@ -67,6 +67,7 @@ public final class ChainState: Service, Sendable {
         var directory: StaffDirectory?
         var lastError: String?
         var chainIdVerified = false
+        var headTooOld = false
     }
 
     public let contract: MedicalAccessContract

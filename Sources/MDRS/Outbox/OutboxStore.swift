@@ -35,11 +35,11 @@ struct OutboxStore: Sendable {
         try await client.query(
             """
             INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                range_start, range_end, signature_hash, commitment, chain_state)
+                range_start, range_end, signature_hash, commitment, chain_state, created_at)
             VALUES (\(access.requestId.buffer), \(access.token.buffer), \(access.recordId.buffer), \(access.staff.buffer),
                 \(access.patient?.buffer), \(Int16(access.purpose)), \(Int16(access.outcome.rawValue)), \(access.reason),
                 \(Int64(access.accessedAt)), \(access.rangeStart), \(access.rangeEnd), \(access.signatureHash.buffer),
-                \(access.commitment.buffer), \(onChain ? "pending" : "local_only"))
+                \(access.commitment.buffer), \(onChain ? "pending" : "local_only"), \(Date()))
             """, logger: logger)
     }
 
@@ -47,9 +47,9 @@ struct OutboxStore: Sendable {
     static func insertAnchor(_ anchor: RecordAnchorInput, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """
-            INSERT INTO record_anchors (record_id, patient, content_hash, encrypted_address, chain_state)
+            INSERT INTO record_anchors (record_id, patient, content_hash, encrypted_address, chain_state, created_at)
             VALUES (\(anchor.recordId.buffer), \(anchor.patient.buffer), \(anchor.contentHash.buffer),
-                \(ByteBuffer(bytes: anchor.encryptedAddress)), 'pending')
+                \(ByteBuffer(bytes: anchor.encryptedAddress)), 'pending', \(Date()))
             """, logger: logger)
     }
 
@@ -108,15 +108,13 @@ struct OutboxStore: Sendable {
     }
 
     /// Deletes rows kept only here (`local_only`: refusals never meant for the chain) created
-    /// more than `age` ago. Rows meant for the chain are evidence and are never deleted.
-    /// Measured on the database's clock, which set `created_at`.
+    /// more than `age` before `now`. Rows meant for the chain are evidence and are never
+    /// deleted. `created_at` is written with the gateway's clock, and compared with it.
     @discardableResult
-    func purgeLocalOnly(olderThan age: Duration) async throws -> Int {
-        try await client.query(
-            """
-            DELETE FROM access_log WHERE chain_state = 'local_only' AND created_at < now() - make_interval(secs => \(age.seconds))
-            RETURNING 1
-            """, logger: logger
+    func purgeLocalOnly(olderThan age: Duration, now: Date = Date()) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-age.seconds)
+        return try await client.query(
+            "DELETE FROM access_log WHERE chain_state = 'local_only' AND created_at < \(cutoff) RETURNING 1", logger: logger
         ).collect().count
     }
 

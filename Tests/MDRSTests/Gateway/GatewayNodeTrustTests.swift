@@ -100,4 +100,24 @@ struct GatewayNodeTrustTests {
             #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"served\",reason=\"GrantMismatch\"") == 1)
         }
     }
+
+    @Test("a witness catches a revocation the first node hides, even for a grant already cached", .timeLimit(.minutes(3)))
+    func hiddenRevocation() async throws {
+        let d = try await Deployment.make()
+        let hider = try await ForgingNode.hidingRevocations(upstream: d.rpcURL)
+        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = hider.url; $0.chain.witnessURLs = [d.rpcURL] }) { gateway in
+            let stored = try await gateway.store(Array("revoked behind a lying node".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            let builder = { FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress) }
+            // Served, so the grant is in the cache.
+            #expect(try await GatewayRefusalTests.send(builder(), via: gateway).status == .ok)
+            try await d.send(d.patient, MedicalAccessContract.revoke(token))
+            // The first node hides the revocation from its logs and its grant reads; the
+            // witness tells the truth. Within a few blocks nothing more is served.
+            try await eventually("the hidden revocation stops serving") {
+                let response = try await GatewayRefusalTests.send(builder(), via: gateway)
+                return response.status == .serviceUnavailable && String(buffer: response.body).contains("chain_disagreement")
+            }
+        }
+    }
 }

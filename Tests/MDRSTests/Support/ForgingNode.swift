@@ -9,15 +9,25 @@ final class ForgingNode: Sendable {
     let url: String
     let process: Process
 
-    init(upstream: String, staff: Address, custodian: Address, patient: Address, epoch: UInt64) async throws {
+    convenience init(upstream: String, staff: Address, custodian: Address, patient: Address, epoch: UInt64) async throws {
+        try await self.init(upstream: upstream, arguments: [
+            "--staff", staff.checksummed, "--custodian", custodian.checksummed, "--patient", patient.checksummed, "--epoch", String(epoch),
+        ])
+    }
+
+    /// A node that hides revocations: no `Revoked` logs, and every grant reads "not revoked".
+    static func hidingRevocations(upstream: String) async throws -> ForgingNode {
+        try await ForgingNode(upstream: upstream, arguments: ["--hide-revocations"])
+    }
+
+    init(upstream: String, arguments: [String]) async throws {
         let portFile = NSTemporaryDirectory() + "mdrs-forger-\(UUID().uuidString)"
         process = Process()
         process.executableURL = URL(fileURLWithPath: try TestEnvironment.require("MDRS_TEST_PYTHON"))
         process.arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("Tests/tools/forging_node.py").path,
-            "--upstream", upstream, "--port-file", portFile, "--staff", staff.checksummed,
-            "--custodian", custodian.checksummed, "--patient", patient.checksummed, "--epoch", String(epoch),
-        ]
+            "--upstream", upstream, "--port-file", portFile,
+        ] + arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var port: String?
