@@ -224,6 +224,8 @@ def story(args, browser, wallets):
     request_row.get_by_role("button", name="Grant").click()
     expect(patient.page.locator("#notice")).to_contain_text("Access granted", timeout=60_000)
     expect(patient.page.locator("#grants tbody")).to_contain_text("active", timeout=20_000)
+    assert "wallet_switchEthereumChain" in wallets["patient"].calls, "the portal did not ask the wallet to switch chains"
+    assert wallets["patient"].current_chain == args.chain_id
     patient.shot("3-patient-granted")
     step("the patient granted access")
 
@@ -408,7 +410,9 @@ def main():
     ap.add_argument("--big-mib", type=int, default=256)
     args = ap.parse_args()
     Path(args.screenshots).mkdir(parents=True, exist_ok=True)
-    wallets = {name: TestWallet(read_key(args.keys, name), args.rpc, args.chain_id) for name in ("clerk", "doctor", "patient", "auditor")}
+    wallets = {name: TestWallet(read_key(args.keys, name), args.rpc, args.chain_id) for name in ("clerk", "doctor", "auditor")}
+    # The patient's wallet starts on Ethereum mainnet: the portal must ask it to switch.
+    wallets["patient"] = TestWallet(read_key(args.keys, "patient"), args.rpc, args.chain_id, starts_on=1)
     check_page_security(args)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])

@@ -37,10 +37,13 @@ class RpcError(Exception):
 
 
 class TestWallet:
-    def __init__(self, private_key: str, rpc_url: str, chain_id: int):
+    def __init__(self, private_key: str, rpc_url: str, chain_id: int, starts_on: int | None = None):
         self.account = Account.from_key(private_key)
         self.rpc_url = rpc_url
         self.chain_id = chain_id
+        # The chain the wallet is on: a wallet may start on another (mainnet, say) and must
+        # be asked to switch.
+        self.current_chain = starts_on or chain_id
         self.lock = threading.Lock()
         self.calls = []  # method names, for the test to check what the page asked
 
@@ -72,11 +75,14 @@ class TestWallet:
         if method in ("eth_requestAccounts", "eth_accounts"):
             return [self.address]
         if method == "eth_chainId":
-            return hex(self.chain_id)
+            return hex(self.current_chain)
         if method == "wallet_switchEthereumChain":
             if int(params[0]["chainId"], 16) != self.chain_id:
                 raise RpcError(4902, "unrecognised chain")
+            self.current_chain = self.chain_id
             return None
+        if self.current_chain != self.chain_id and method in ("eth_signTypedData_v4", "eth_sendTransaction"):
+            raise RpcError(4901, "the wallet is on another chain")
         if method == "eth_signTypedData_v4":
             if params[0].lower() != self.address.lower():
                 raise RpcError(4100, "not this wallet's account")
