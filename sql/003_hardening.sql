@@ -8,5 +8,16 @@ CREATE INDEX access_log_pending ON access_log ((outcome <> 1), created_at, reque
 -- The stall bound reads the oldest waiting served row; readiness the oldest of each kind.
 CREATE INDEX access_log_waiting ON access_log (outcome, created_at) WHERE chain_state IN ('pending', 'submitted');
 
--- The janitor deletes local-only rows after access.local_retention_days.
-CREATE INDEX access_log_local ON access_log (created_at) WHERE chain_state = 'local_only';
+-- The janitor deletes stale and replayed requests' rows after access.local_retention_days.
+CREATE INDEX access_log_local ON access_log (created_at)
+    WHERE chain_state = 'local_only' AND reason IN ('request_stale', 'nonce_reused');
+
+-- Refusals of registered staff beyond their budget are counted here instead of getting a row:
+-- by signer, minute and code (the janitor adds its in-memory tallies every minute).
+CREATE TABLE refusal_tallies (
+    signer  bytea NOT NULL CHECK (octet_length(signer) = 20),
+    minute  timestamptz NOT NULL,
+    reason  text NOT NULL,
+    count   integer NOT NULL CHECK (count > 0),
+    PRIMARY KEY (signer, minute, reason)
+);

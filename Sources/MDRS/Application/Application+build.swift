@@ -61,6 +61,9 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
     let outboxStore = OutboxStore(client: postgres, logger: logger)
     let outboxStatus = OutboxStatus()
+    let refusalBudget = RefusalBudget(
+        perSignerPerMinute: configuration.loggedRefusalsPerMinute,
+        foreignPerCustodianPerMinute: configuration.foreignDenialsPerMinute)
     let nonces = NonceStore(client: postgres, logger: logger)
     let writer = OutboxWriter(
         store: outboxStore, client: ethereum, contract: contract, key: signingKey, chainId: configuration.chain.chainId,
@@ -73,8 +76,7 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         configuration: configuration, custodian: signingKey.address, chainId: configuration.chain.chainId, store: store,
         sealer: AddressSealer(keyring: keyring, custodian: signingKey.address), chain: chain, outbox: outboxStore,
         outboxStatus: outboxStatus, nonces: nonces,
-        refusalBudget: RateLimiter(
-            ratePerSecond: Double(configuration.loggedRefusalsPerMinute) / 60, burst: Double(configuration.loggedRefusalsPerMinute)),
+        refusalBudget: refusalBudget,
         metrics: metrics, logger: logger)
     let operations = OperationsController(gateway: gateway, postgres: postgres)
 
@@ -95,8 +97,8 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     var services: [any Service] = [
         postgres, HTTPClientService(client: httpClient), chain, writer,
         Janitor(
-            store: store, nonces: nonces, outbox: outboxStore, interval: .seconds(60), abandonAfter: .seconds(600),
-            localRetention: configuration.localRetention, logger: logger),
+            store: store, nonces: nonces, outbox: outboxStore, refusals: refusalBudget, interval: .seconds(60), abandonAfter: .seconds(600),
+            localRetention: configuration.localRetention, nonceSlack: configuration.requestWindow, logger: logger),
     ]
     if let port = configuration.http.operationsPort {
         let opsRouter = Router(context: GatewayRequestContext.self)

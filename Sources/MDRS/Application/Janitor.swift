@@ -8,10 +8,13 @@ struct Janitor: Service {
     let store: RecordStore
     let nonces: NonceStore
     let outbox: OutboxStore
+    let refusals: RefusalBudget
     let interval: Duration
     let abandonAfter: Duration
     /// nil: local-only rows are kept.
     let localRetention: Duration?
+    /// How long a nonce outlives its window, for clock skew between gateways.
+    let nonceSlack: Duration
     let logger: Logger
 
     func run() async throws {
@@ -24,8 +27,16 @@ struct Janitor: Service {
     }
 
     func sweep() async {
+        let tallies = refusals.drainTallies()
+        if !tallies.isEmpty {
+            do {
+                try await outbox.addTallies(tallies, minute: Date())
+            } catch {
+                logger.warning("could not write the refusal tallies", metadata: ["error": "\(error)"])
+            }
+        }
         do {
-            let nonces = try await self.nonces.purgeExpired(now: Date())
+            let nonces = try await self.nonces.purgeExpired(now: Date(), slack: self.nonceSlack)
             let uploads = try await self.store.removeAbandonedUploads(idleFor: self.abandonAfter)
             var rows = 0
             if let localRetention { rows = try await self.outbox.purgeLocalOnly(olderThan: localRetention) }

@@ -170,10 +170,15 @@ public struct GatewayConfiguration: Sendable {
     public var storage = RecordStore.Configuration()
     /// Requests must be signed within this many seconds of the gateway's clock.
     public var requestWindow: Duration = .seconds(300)
+    /// A signed URL (a fetch's fields in the query string) is accepted this long around its
+    /// time, at most `requestWindow`: it is a link, and links end up in histories and logs.
+    public var signedURLWindow: Duration = .seconds(60)
     /// Refusals logged (as rows, and on-chain if eligible) per signer per minute; more are
     /// only counted.
     public var loggedRefusalsPerMinute = 30
-    /// Rows kept only here (never meant for the chain) are deleted after this long; nil: kept.
+    /// On-chain denials of other hospitals' staff, per such hospital per minute; more stay local.
+    public var foreignDenialsPerMinute = 60
+    /// Rows of stale and replayed requests are deleted after this long; nil: kept.
     public var localRetention: Duration? = .seconds(90 * 86_400)
     /// Strict mode: the first byte leaves only after the access is confirmed on-chain.
     public var strict = false
@@ -198,7 +203,7 @@ public struct GatewayConfiguration: Sendable {
         "outbox.stall_seconds", "outbox.log_denials_on_chain", "outbox.max_fee_per_gas",
         "custodian.key_file", "keys.master_file", "keys.previous_master_files", "keys.retired_address_key_files",
         "storage.chunk_size", "storage.max_record_bytes",
-        "requests.window_seconds", "access.logged_refusals_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block",
+        "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block",
         "migrations.directory", "log.level",
         "portal.enabled", "portal.directory", "portal.wallet_rpc_url", "portal.chain_name",
     ]
@@ -276,9 +281,14 @@ public struct GatewayConfiguration: Sendable {
             throw GatewayError(.invalidConfiguration, "storage.chunk_size must be between 4 KiB and 16 MiB")
         }
         requestWindow = .seconds(try s.int("requests.window_seconds", default: 300))
+        signedURLWindow = .seconds(try s.int("requests.signed_url_window_seconds", default: 60))
         loggedRefusalsPerMinute = try s.int("access.logged_refusals_per_minute", default: loggedRefusalsPerMinute)
         guard loggedRefusalsPerMinute >= 1 else {
             throw GatewayError(.invalidConfiguration, "access.logged_refusals_per_minute must be at least 1")
+        }
+        foreignDenialsPerMinute = try s.int("access.foreign_denials_per_minute", default: foreignDenialsPerMinute)
+        guard foreignDenialsPerMinute >= 1 else {
+            throw GatewayError(.invalidConfiguration, "access.foreign_denials_per_minute must be at least 1")
         }
         let retentionDays = try s.int("access.local_retention_days", default: 90)
         guard retentionDays >= 0 else { throw GatewayError(.invalidConfiguration, "access.local_retention_days must not be negative") }
@@ -304,6 +314,7 @@ public struct GatewayConfiguration: Sendable {
             ("chain.head_staleness_ms", chain.headStaleness ?? chain.pollInterval, chain.pollInterval),
             ("outbox.interval_ms", outbox.interval, .milliseconds(10)), ("outbox.replace_after_seconds", outbox.replaceAfter, .seconds(1)),
             ("outbox.stall_seconds", outbox.stallBound, .seconds(1)), ("requests.window_seconds", requestWindow, .seconds(1)),
+            ("requests.signed_url_window_seconds", signedURLWindow, .seconds(1)),
             ("access.strict_timeout_seconds", strictTimeout, .seconds(1)),
         ]
         for (key, value, minimum) in durations where value < minimum {

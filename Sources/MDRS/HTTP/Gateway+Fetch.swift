@@ -70,7 +70,7 @@ extension Gateway {
             throw APIError(.staffNotRegistered, "the signer is not registered staff of any custodian")
         }
         attempt.registration = registration
-        try await checkFreshness(signer: signer, signed)
+        try await checkFreshness(signer: signer, signed, window: fields.isSignedURL ? configuration.signedURLWindow : nil)
         attempt.fresh = true
 
         guard let grant = try await chain.grant(attempt.token) else {
@@ -79,6 +79,12 @@ extension Gateway {
         attempt.recordId = grant.recordId
         attempt.patient = grant.patient
         attempt.recordHeldHere = grant.custodian == custodian
+        // A grant just made may have been read at a newer head than the registration: decide on
+        // one head (the registration is cached per block, so this costs nothing when it is the same).
+        guard let current = try await chain.staff(signer) else {
+            throw APIError(.staffNotRegistered, "the signer is not registered staff of any custodian")
+        }
+        attempt.registration = current
         guard grant.staff == signer else {
             throw APIError(.notGrantee, "the request is not signed by the staff member the grant names")
         }
@@ -87,7 +93,7 @@ extension Gateway {
         guard now < grant.expiresAt else {
             throw APIError(.grantExpired, "the grant expired at \(grant.expiresAt)")
         }
-        guard grant.staffCustodian == registration.custodian, grant.staffEpoch == registration.epoch else {
+        guard grant.staffCustodian == current.custodian, grant.staffEpoch == current.epoch else {
             throw APIError(
                 .registrationChanged,
                 "the grant was made while the staff member was registered under another hospital or an earlier registration; the patient must grant again")
@@ -177,14 +183,21 @@ extension Gateway {
             metrics.refusalUnlogged("unknown_signer")
             return false
         }
-        guard refusalBudget.allow(attempt.staff) else {
+        guard refusalBudget.allowRow(attempt.staff, code: refusal.code) else {
             metrics.refusalUnlogged("over_budget")
-            logger.debug("refusal over its signer's budget; counted only", metadata: ["staff": "\(attempt.staff)", "code": "\(refusal.code.rawValue)"])
+            logger.debug("refusal over its signer's budget; tallied", metadata: ["staff": "\(attempt.staff)", "code": "\(refusal.code.rawValue)"])
             return false
         }
-        let outage: Set<APIError.Code> = [.chainUnavailable, .chainDisagreement, .auditLogStalled, .databaseUnavailable, .custodianInactive]
-        let onChain = attempt.fresh && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
+        // Outages, and the gateway's own faults, are not decisions about a person: never on-chain.
+        let outage: Set<APIError.Code> = [
+            .chainUnavailable, .chainDisagreement, .auditLogStalled, .databaseUnavailable, .custodianInactive, .internalError,
+        ]
+        var onChain = attempt.fresh && configuration.outbox.logDenialsOnChain && !attempt.servedRowWritten
             && !outage.contains(refusal.code) && (attempt.recordHeldHere || registration.custodian == custodian)
+        if onChain, registration.custodian != custodian, !refusalBudget.allowForeignOnChain(registration.custodian) {
+            onChain = false
+            metrics.refusalUnlogged("foreign_budget")
+        }
         let access = accessRecord(
             attempt, outcome: Self.outcome(for: refusal.code), reason: refusal.code.rawValue,
             accessedAt: (try? chain.now()) ?? UInt64(Date().timeIntervalSince1970))

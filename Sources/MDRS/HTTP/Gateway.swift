@@ -19,8 +19,8 @@ public struct Gateway: Sendable {
     let outbox: OutboxStore
     let outboxStatus: OutboxStatus
     let nonces: NonceStore
-    /// Refusals logged per signer (see ``logRefusal``).
-    let refusalBudget: RateLimiter<Address>
+    /// Which refusals get rows and on-chain entries (see ``logRefusal``).
+    let refusalBudget: RefusalBudget
     let metrics: GatewayMetrics
     let logger: Logger
 
@@ -49,6 +49,8 @@ public struct Gateway: Sendable {
     struct SignedFields {
         let lookup: @Sendable (String) -> String?
         let describe: @Sendable (String) -> String
+        /// The fields came in the query string of a signed URL.
+        var isSignedURL = false
 
         static func headers(_ request: Request) -> SignedFields {
             let headers = request.headers
@@ -81,7 +83,7 @@ public struct Gateway: Sendable {
             let signed = values
             return SignedFields(
                 lookup: { header in Self.queryNames[header].flatMap { signed[$0] } },
-                describe: { "query parameter \(Self.queryNames[$0] ?? $0)" })
+                describe: { "query parameter \(Self.queryNames[$0] ?? $0)" }, isSignedURL: true)
         }
     }
 
@@ -133,15 +135,19 @@ public struct Gateway: Sendable {
     }
 
     /// The request must be recent, and its nonce unused.
-    func checkFreshness(signer: Address, _ headers: SignedHeaders) async throws {
+    /// `window` narrows the accepted time for this request (a signed URL's is shorter: it is a
+    /// link that someone could find); the nonce is kept for the full request window either way,
+    /// so the same signature cannot come back later in headers.
+    func checkFreshness(signer: Address, _ headers: SignedHeaders, window narrower: Duration? = nil) async throws {
         let now = UInt64(Date().timeIntervalSince1970)
-        let window = UInt64(max(configuration.requestWindow.components.seconds, 1))
+        let full = UInt64(max(configuration.requestWindow.components.seconds, 1))
+        let window = min(full, narrower.map { UInt64(max($0.components.seconds, 1)) } ?? full)
         // Compared by distance, never by adding to the client's number (which may be anything).
         let distance = headers.issuedAt > now ? headers.issuedAt - now : now - headers.issuedAt
         guard distance <= window else {
             throw APIError(.requestStale, "the request was signed at \(headers.issuedAt), outside ±\(window) s of the gateway's clock (\(now))")
         }
-        let expiry = Date(timeIntervalSince1970: TimeInterval(headers.issuedAt + window + 1))
+        let expiry = Date(timeIntervalSince1970: TimeInterval(headers.issuedAt + full + 1))
         guard try await nonces.claim(signer: signer, nonce: headers.nonce, until: expiry) else {
             throw APIError(.nonceReused, "this request nonce was used before")
         }

@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
+import Synchronization
 
 /// Readiness for the operators: PostgreSQL answers, the chain head is fresh, the outbox flows.
 struct OperationsController: Sendable {
     let gateway: Gateway
     let postgres: PostgresClient
 
-    struct Readiness: Codable {
+    struct Readiness: Codable, Sendable {
         let ready: Bool
         let postgres: String
         let chain: String
@@ -20,7 +21,22 @@ struct OperationsController: Sendable {
         let outboxOldestDenialSeconds: Double
     }
 
+    /// The last answer, reused for a second: readiness is not rate-limited (load balancers ask
+    /// often), so a flood of it must not turn into a flood of database pings.
+    let cache = ReadinessCache()
+
+    final class ReadinessCache: Sendable {
+        let state = Mutex<(answer: Readiness, at: ContinuousClock.Instant)?>(nil)
+    }
+
     func readiness() async -> Readiness {
+        if let cached = cache.state.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.answer }
+        let answer = await measureReadiness()
+        cache.state.withLock { $0 = (answer, .now) }
+        return answer
+    }
+
+    private func measureReadiness() async -> Readiness {
         var database = "ok"
         do {
             _ = try await withThrowingTaskGroup(of: Void.self) { group in

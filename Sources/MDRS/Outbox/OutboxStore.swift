@@ -107,14 +107,34 @@ struct OutboxStore: Sendable {
         return OutboxStatus.Backlog()
     }
 
-    /// Deletes rows kept only here (`local_only`: refusals never meant for the chain) created
-    /// more than `age` before `now`. Rows meant for the chain are evidence and are never
-    /// deleted. `created_at` is written with the gateway's clock, and compared with it.
+    /// Adds refusals that were only counted to their (signer, minute, reason) tallies.
+    func addTallies(_ tallies: [Address: [String: Int]], minute: Date) async throws {
+        let minute = Date(timeIntervalSince1970: (minute.timeIntervalSince1970 / 60).rounded(.down) * 60)
+        for (signer, reasons) in tallies {
+            for (reason, count) in reasons {
+                try await client.query(
+                    """
+                    INSERT INTO refusal_tallies (signer, minute, reason, count) VALUES (\(signer.buffer), \(minute), \(reason), \(Int32(clamping: count)))
+                    ON CONFLICT (signer, minute, reason) DO UPDATE SET count = refusal_tallies.count + EXCLUDED.count
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// Deletes stale and replayed requests' rows (`local_only` with reason `request_stale` or
+    /// `nonce_reused`: anyone holding one signed request can make them) created more than `age`
+    /// before `now`. Every other row is a decision about a person and is kept: rows meant for
+    /// the chain, and local-only denials (of other hospitals' staff, or all denials when
+    /// on-chain denial logging is off). `created_at` is on the gateway's clock, like `now`.
     @discardableResult
     func purgeLocalOnly(olderThan age: Duration, now: Date = Date()) async throws -> Int {
         let cutoff = now.addingTimeInterval(-age.seconds)
+        try await client.query("DELETE FROM refusal_tallies WHERE minute < \(cutoff)", logger: logger)
         return try await client.query(
-            "DELETE FROM access_log WHERE chain_state = 'local_only' AND created_at < \(cutoff) RETURNING 1", logger: logger
+            """
+            DELETE FROM access_log WHERE chain_state = 'local_only' AND reason IN ('request_stale', 'nonce_reused')
+                AND created_at < \(cutoff) RETURNING 1
+            """, logger: logger
         ).collect().count
     }
 

@@ -19,10 +19,13 @@ public struct NonceStore: Sendable {
         return try await rows.collect().count == 1
     }
 
-    /// Deletes nonces whose window has passed by `now`: the gateway's clock, the one the time
-    /// window is checked against (never the database's, which may differ).
+    /// Deletes nonces whose window has passed by `now` (the gateway's clock, the one the time
+    /// window is checked against, never the database's), with `slack` to spare: several gateways
+    /// on one database do not share a clock, and a nonce purged while another gateway's clock
+    /// still accepts its time could be replayed there.
     @discardableResult
-    func purgeExpired(now: Date = Date()) async throws -> Int {
-        try await client.query("DELETE FROM request_nonces WHERE expires_at < \(now) RETURNING 1", logger: logger).collect().count
+    func purgeExpired(now: Date = Date(), slack: Duration = .zero) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-slack.seconds)
+        return try await client.query("DELETE FROM request_nonces WHERE expires_at < \(cutoff) RETURNING 1", logger: logger).collect().count
     }
 }

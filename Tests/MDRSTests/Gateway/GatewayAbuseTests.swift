@@ -141,7 +141,68 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("local-only rows are deleted after their retention; rows meant for the chain never are", .timeLimit(.minutes(1)))
+    @Test("a signer's stale requests cannot use up the budget that logs its decisions; what is over budget is tallied", .timeLimit(.minutes(2)))
+    func budgets() async throws {
+        let budget = RefusalBudget(perSignerPerMinute: 3, foreignPerCustodianPerMinute: 2)
+        let signer = PrivateKey.random().address
+        for _ in 0..<10 { _ = budget.allowRow(signer, code: .requestStale) }
+        #expect(budget.allowRow(signer, code: .grantRevoked), "stale requests emptied the decisions' bucket")
+        #expect(budget.allowRow(signer, code: .notGrantee) && budget.allowRow(signer, code: .notGrantee))
+        #expect(!budget.allowRow(signer, code: .notGrantee))
+        let foreign = PrivateKey.random().address
+        #expect(budget.allowForeignOnChain(foreign) && budget.allowForeignOnChain(foreign) && !budget.allowForeignOnChain(foreign))
+        let tallies = budget.drainTallies()
+        #expect(tallies[signer]?["request_stale"] == 7 && tallies[signer]?["not_grantee"] == 1)
+        #expect(budget.drainTallies().isEmpty)
+        try await TestEnvironment.withDatabase { client, _ in
+            let outbox = OutboxStore(client: client, logger: TestEnvironment.logger)
+            try await outbox.addTallies(tallies, minute: Date())
+            try await outbox.addTallies([signer: ["request_stale": 5]], minute: Date())
+            var counts = [String: Int32]()
+            for try await (reason, count) in try await client.query(
+                "SELECT reason, count FROM refusal_tallies WHERE signer = \(ByteBuffer(bytes: signer.bytes))", logger: TestEnvironment.logger
+            ).decode((String, Int32).self) { counts[reason, default: 0] += count }
+            #expect(counts == ["request_stale": 12, "not_grantee": 1])
+        }
+    }
+
+    @Test("another hospital's staff cannot multiply the denials this one logs on-chain", .timeLimit(.minutes(3)))
+    func foreignDenials() async throws {
+        try await LiveGateway.run(adjust: { $0.foreignDenialsPerMinute = 4; $0.http.rateLimitPerSecond = 0 }) { gateway in
+            let d = gateway.deployment
+            let stored = try await gateway.store(Array("ours".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            // Hospital B registers three keys and uses the (public) token against our record.
+            let (hospitalB, first) = try await gateway.secondHospital()
+            var keys = [first]
+            for _ in 0..<2 {
+                let key = try await DevChain.fundedKey(on: d.contract.client)
+                try await d.send(hospitalB, MedicalAccessContract.registerStaff(key.address))
+                keys.append(key)
+            }
+            try await eventually("B's staff are known") {
+                let response = try await GatewayRefusalTests.send(
+                    FetchRequestBuilder(deployment: d, key: keys[2], token: token, encryptedAddress: stored.encryptedAddress), via: gateway)
+                return String(buffer: response.body).contains("not_grantee")
+            }
+            let started = ContinuousClock.now
+            let before = try await gateway.accessRows().filter { $0.reason == "not_grantee" }.count
+            for key in keys {
+                for _ in 0..<5 {
+                    let builder = FetchRequestBuilder(deployment: d, key: key, token: token, encryptedAddress: stored.encryptedAddress)
+                    #expect(try await GatewayRefusalTests.send(builder, via: gateway).status == .forbidden)
+                }
+            }
+            let rows = try await gateway.accessRows().filter { $0.reason == "not_grantee" }
+            #expect(rows.count - before == 15, "every refusal within the signers' own budgets is a row")
+            // B's budget: a burst of 4, then 4 a minute.
+            let earned = Int(((ContinuousClock.now - started).seconds / 15).rounded(.up))
+            let onChain = rows.filter { $0.state != "local_only" }.count
+            #expect(onChain >= 4 && onChain <= 4 + earned, "\(onChain) of B's \(rows.count) refusals went on-chain")
+        }
+    }
+
+    @Test("stale and replayed requests' rows are deleted after their retention; decisions never are", .timeLimit(.minutes(1)))
     func retention() async throws {
         try await TestEnvironment.withDatabase { client, _ in
             let outbox = OutboxStore(client: client, logger: TestEnvironment.logger)
@@ -151,17 +212,18 @@ struct GatewayAbuseTests {
                     patient: nil, custodian: PrivateKey.random().address, purpose: 1, outcome: .nonceReused, reason: reason,
                     accessedAt: UInt64(Date().timeIntervalSince1970), rangeStart: nil, rangeEnd: nil, signatureHash: .zero)
             }
-            try await outbox.insert(row("old local"), onChain: false)
-            try await outbox.insert(row("old for the chain"), onChain: true)
-            try await outbox.insert(row("new local"), onChain: false)
-            try await client.query(
-                "UPDATE access_log SET created_at = now() - interval '100 days' WHERE reason LIKE 'old%'", logger: TestEnvironment.logger)
+            try await outbox.insert(row("request_stale"), onChain: false)
+            try await outbox.insert(row("nonce_reused"), onChain: false)
+            try await outbox.insert(row("not_grantee"), onChain: false)  // a denial, even if kept here only
+            try await outbox.insert(row("grant_revoked"), onChain: true)
+            try await client.query("UPDATE access_log SET created_at = now() - interval '100 days'", logger: TestEnvironment.logger)
+            try await outbox.insert(row("request_stale"), onChain: false)  // recent
             let purged = try await outbox.purgeLocalOnly(olderThan: .seconds(90 * 86_400))
-            #expect(purged == 1)
+            #expect(purged == 2)
             var left = [String]()
             for try await reason in try await client.query("SELECT reason FROM access_log ORDER BY reason", logger: TestEnvironment.logger)
                 .decode(String.self) { left.append(reason) }
-            #expect(left == ["new local", "old for the chain"])
+            #expect(left == ["grant_revoked", "not_grantee", "request_stale"])
         }
     }
 }

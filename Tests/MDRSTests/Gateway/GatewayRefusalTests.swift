@@ -208,6 +208,15 @@ struct GatewayRefusalTests {
                 try await gateway.client.execute(uri: otherPath.path + "?" + query, method: .get, headers: [:], body: nil),
                 status: .forbidden, code: "staff_not_registered")
 
+            // A signed URL has a shorter window than signed headers (60 s against 300 s).
+            var minutesOld = fresh()
+            minutesOld.issuedAt -= 120
+            Self.expectRefusal(try await gateway.client.execute(uri: minutesOld.uri, method: .get, headers: [:], body: nil), status: .unauthorized, code: "request_stale")
+            var asHeaders = minutesOld
+            asHeaders.asSignedURL = false
+            asHeaders.nonce = Bytes32.random()
+            #expect(try await Self.send(asHeaders, via: gateway).status == .ok, "two minutes old is fine in headers")
+
             // Expired: signed longer ago than the request window.
             var old = fresh()
             old.issuedAt -= 3600
