@@ -12,6 +12,12 @@ With `--hide-revocations` it forges nothing but hides revocations instead: `Revo
 dropped from `eth_getLogs` answers and `getGrant` answers say "not revoked".
 
     forging_node.py --upstream URL --port-file FILE --hide-revocations
+
+With `--freeze-head` it reports the block that was the head when it started as the latest, for
+ever, with a fresh timestamp each time (so its head never looks old), and answers reads at that
+block honestly.
+
+    forging_node.py --upstream URL --port-file FILE --freeze-head
 """
 
 import argparse
@@ -34,6 +40,7 @@ def main():
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--hide-revocations", action="store_true")
+    ap.add_argument("--freeze-head", action="store_true")
     ap.add_argument("--staff")
     ap.add_argument("--custodian")
     ap.add_argument("--patient")
@@ -49,6 +56,26 @@ def main():
         upstream = urllib.request.Request(args.upstream, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(upstream, timeout=30) as response:
             return json.loads(response.read())
+
+    frozen = {}
+
+    def freeze(request):
+        """The chain as of one block, forever, with a timestamp of now."""
+        method, params = request.get("method"), request.get("params") or []
+        if "number" not in frozen:
+            frozen["number"] = int(upstream_call(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []}).encode())["result"], 16)
+        number = frozen["number"]
+        if method == "eth_blockNumber":
+            return {"jsonrpc": "2.0", "id": request.get("id"), "result": hex(number)}
+        if method == "eth_getBlockByNumber" and params and params[0] in ("latest", "pending", "safe", "finalized"):
+            params = [hex(number)] + params[1:]
+            answer = upstream_call(json.dumps({**request, "params": params}).encode())
+            if isinstance(answer.get("result"), dict):
+                answer["result"]["timestamp"] = hex(int(time.time()))
+            return answer
+        if method == "eth_getBlockByNumber" and params and isinstance(params[0], str) and params[0].startswith("0x") and int(params[0], 16) > number:
+            return {"jsonrpc": "2.0", "id": request.get("id"), "result": None}
+        return upstream_call(json.dumps(request).encode())
 
     def hide(request):
         """The honest answer, minus any sign of a revocation."""
@@ -80,7 +107,9 @@ def main():
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             payload = json.loads(body)
-            if args.hide_revocations and isinstance(payload, dict):
+            if args.freeze_head and isinstance(payload, dict):
+                single = freeze(payload)
+            elif args.hide_revocations and isinstance(payload, dict):
                 single = hide(payload)
             else:
                 single = forge(payload) if isinstance(payload, dict) else None

@@ -555,7 +555,11 @@ def _log_entry(e: AccessEntry):
         holder: address = self._records[e.recordId].custodian
         if holder != msg.sender and self._staff[e.staff].custodian != msg.sender:
             raw_revert(abi_encode(e.requestId, method_id=method_id("ForeignDenial(bytes32)")))
-        patient = self._records[e.recordId].patient
+        # The patient is named (and indexed, so it reaches the patient's feed) only for the
+        # logging custodian's own records: a hospital must not be able to fill other
+        # hospitals' patients' feeds with denials of its own staff.
+        if holder == msg.sender:
+            patient = self._records[e.recordId].patient
 
     log Accessed(
         recordId=e.recordId,

@@ -41,22 +41,24 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         ? configuration.portal.directory.map { try PortalAssets(directory: URL(fileURLWithPath: $0)) } ?? PortalAssets.bundled()
         : nil
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
-    func node(_ url: String) -> MedicalAccessContract {
+    // The bearer token is the hospital's credential for its own node: witnesses, run by others,
+    // never see it.
+    func node(_ url: String, headers: [(name: String, value: String)] = []) -> MedicalAccessContract {
         let client = EthereumClient(rpc: JSONRPCClient(
             configuration: .init(
-                url: url, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000)), headers: rpcHeaders),
+                url: url, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000)), headers: headers),
             httpClient: httpClient, logger: logger))
         return MedicalAccessContract(address: configuration.chain.contract, client: client)
     }
-    let contract = node(configuration.chain.rpcURL)
+    let contract = node(configuration.chain.rpcURL, headers: rpcHeaders)
     let ethereum = contract.client
     let metrics = GatewayMetrics()
     let chain = ChainState(
-        contract: contract, witnesses: configuration.chain.witnessURLs.map(node),
+        contract: contract, witnesses: configuration.chain.witnessURLs.map { node($0) },
         configuration: .init(
             expectedChainId: configuration.chain.chainId, pollInterval: configuration.chain.pollInterval,
             stalenessBound: configuration.chain.headStaleness, maximumHeadAge: configuration.chain.maximumHeadAge,
-            fromBlock: configuration.chain.fromBlock),
+            fromBlock: configuration.chain.fromBlock, witnessMaximumLag: configuration.chain.witnessMaximumLag),
         metrics: metrics, logger: logger)
     let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
     let outboxStore = OutboxStore(client: postgres, logger: logger)

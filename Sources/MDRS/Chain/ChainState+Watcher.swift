@@ -28,6 +28,7 @@ extension ChainState {
             let (previous, directoryBuilt) = state.withLock { ($0.head, $0.directory != nil) }
             metrics.chainCall("eth_getBlockByNumber")
             guard let block = try await contract.client.block(.latest) else { return }
+            if !witnesses.isEmpty { try await checkWitnesses(against: block) }
             var observation = Observation(
                 head: Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now),
                 flushAll: previous == nil)
@@ -59,7 +60,11 @@ extension ChainState {
         } catch is CancellationError {
             return  // shutting down
         } catch {
-            state.withLock { $0.lastError = "\(error)" }
+            let disagreement = (error as? ChainError)?.code == .disagreement
+            state.withLock {
+                $0.lastError = "\(error)"
+                $0.lastErrorIsDisagreement = disagreement
+            }
             logger.warning("chain head poll failed", metadata: ["error": "\(error)"])
         }
     }
@@ -82,6 +87,34 @@ extension ChainState {
                 metadata: ["block": "\(block.number)", "ageSeconds": "\(age)"])
         } else {
             logger.notice("the node's head is recent again", metadata: ["block": "\(block.number)"])
+        }
+    }
+
+    /// The head comes from the first node; witnesses check it. A first node that freezes its
+    /// head (and fakes a fresh timestamp) would otherwise have every read made at an old block,
+    /// where the witnesses honestly agree with it. So each poll asks each witness for its head
+    /// and for the block at the first node's height: another hash there is a disagreement, and a
+    /// witness more than `witnessMaximumLag` blocks ahead means the first node is not following
+    /// the chain. (A witness that is behind is tolerated: its reads wait or fail on their own.)
+    private func checkWitnesses(against block: Block) async throws {
+        for (index, witness) in witnesses.enumerated() {
+            metrics.chainCall("eth_blockNumber")
+            metrics.chainCall("eth_getBlockByNumber")
+            async let head = witness.client.blockNumber()
+            async let same = witness.client.block(.number(block.number))
+            let (witnessHead, sameHeight) = try await (head, same)
+            if let sameHeight, sameHeight.hash != block.hash {
+                metrics.chainDisagreement("head")
+                logger.error(
+                    "ALERT: chain nodes disagree on the block at the head; refusing to decide",
+                    metadata: ["block": "\(block.number)", "witness": "\(index + 1)"])
+                throw ChainError(.disagreement, "witness node \(index + 1) has another block \(block.number) than the node")
+            }
+            if witnessHead > block.number + configuration.witnessMaximumLag {
+                throw ChainError(
+                    .unavailable,
+                    "the node's head \(block.number) is \(witnessHead - block.number) blocks behind witness node \(index + 1): it is not following the chain")
+            }
         }
     }
 
@@ -144,8 +177,11 @@ extension ChainState {
                 state.staff.removeAll()
                 state.custodians.removeAll()
             }
-            if let rebuilt = observation.rebuiltDirectory, rebuilt.appliedThrough >= (state.directory?.appliedThrough ?? 0) || observation.flushAll {
-                state.directory = rebuilt
+            if let rebuilt = observation.rebuiltDirectory {
+                // A directory read up to an older block than the head kept here (a lagging node,
+                // a slower overlapping poll) would miss the blocks in between for good: drop it,
+                // and the next poll reads it again.
+                state.directory = rebuilt.appliedThrough >= max(state.head?.number ?? 0, state.directory?.appliedThrough ?? 0) ? rebuilt : nil
             } else {
                 state.directory?.apply(observation.staffChanges, through: head.number)
             }

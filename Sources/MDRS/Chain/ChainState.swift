@@ -32,11 +32,15 @@ public final class ChainState: Service, Sendable {
         public var maximumHeadAge: Duration?
         /// The first block with contract events (its deployment block).
         public var fromBlock: UInt64
+        /// How many blocks a witness may be ahead of the node before the node counts as not
+        /// following the chain.
+        public var witnessMaximumLag: UInt64 = 3
 
         public init(
             expectedChainId: BigUInt, pollInterval: Duration, stalenessBound: Duration? = nil, maximumHeadAge: Duration? = nil,
-            fromBlock: UInt64 = 0
+            fromBlock: UInt64 = 0, witnessMaximumLag: UInt64 = 3
         ) {
+            self.witnessMaximumLag = witnessMaximumLag
             self.expectedChainId = expectedChainId
             self.pollInterval = pollInterval
             self.stalenessBound = stalenessBound ?? max(pollInterval * 4, .seconds(2))
@@ -66,6 +70,7 @@ public final class ChainState: Service, Sendable {
         var anchors: [Bytes32: AnchoredRecord] = [:]
         var directory: StaffDirectory?
         var lastError: String?
+        var lastErrorIsDisagreement = false
         var chainIdVerified = false
         var headTooOld = false
     }
@@ -94,12 +99,13 @@ public final class ChainState: Service, Sendable {
 
     /// The head, if it is recent enough to decide on; otherwise the chain counts as unavailable.
     public func freshHead() throws -> Head {
-        let (head, lastError) = state.withLock { ($0.head, $0.lastError) }
+        let (head, lastError, disagreement) = state.withLock { ($0.head, $0.lastError, $0.lastErrorIsDisagreement) }
         guard let head else {
             throw ChainError(.unavailable, "the chain head has not been read yet" + (lastError.map { ": \($0)" } ?? ""))
         }
         if let lastError {
             // The last poll failed: the node is unreachable now, so no cached state is trusted.
+            if disagreement { throw ChainError(.disagreement, "the chain nodes disagree about the head: \(lastError)") }
             throw ChainError(.unavailable, "the chain node did not answer the last poll: \(lastError)")
         }
         let sincePoll = ContinuousClock.now - head.observedAt
@@ -192,7 +198,13 @@ public final class ChainState: Service, Sendable {
         let head = try freshHead()
         if let cached = state.withLock({ $0.anchors[recordId] }) { return cached }
         metrics.chainCall("getRecord")
-        guard let anchor = try await contract.record(recordId, at: .number(head.number)) else { return nil }
+        var anchor = try await contract.record(recordId, at: .number(head.number))
+        if anchor == nil, let newer = await catchUp(from: head.number) {
+            // Anchored in a block the watcher has not reached yet (the outbox saw its receipt first).
+            metrics.chainCall("getRecord")
+            anchor = try await contract.record(recordId, at: .number(newer))
+        }
+        guard let anchor else { return nil }
         state.withLock { state in
             if state.anchors.count >= Self.maximumEntries { state.anchors.removeAll() }
             state.anchors[recordId] = anchor

@@ -106,6 +106,8 @@ public struct GatewayConfiguration: Sendable {
         /// Further nodes (of other operators, ideally) on which grant and staff reads are
         /// repeated; any disagreement refuses the request (`chain.rpc_urls` after the first).
         public var witnessURLs: [String] = []
+        /// How many blocks a witness may be ahead of the node (see `ChainState`).
+        public var witnessMaximumLag: UInt64 = 3
         /// A file holding a bearer token sent to every node (`Authorization: Bearer …`).
         public var bearerTokenFile: String?
         /// How old the head block's timestamp may be before the node counts as not following
@@ -197,7 +199,7 @@ public struct GatewayConfiguration: Sendable {
         "http.host", "http.port", "http.ops_host", "http.ops_port", "http.rate_limit_per_second", "http.rate_limit_burst",
         "postgres.host", "postgres.port", "postgres.user", "postgres.database", "postgres.password_file",
         "postgres.max_connections", "postgres.tls", "postgres.tls_ca_file",
-        "chain.rpc_url", "chain.rpc_urls", "chain.rpc_bearer_token_file", "chain.max_head_age_seconds", "chain.from_block", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.head_staleness_ms", "chain.confirmations",
+        "chain.rpc_url", "chain.rpc_urls", "chain.witness_max_lag_blocks", "chain.rpc_bearer_token_file", "chain.max_head_age_seconds", "chain.from_block", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.head_staleness_ms", "chain.confirmations",
         "chain.timeout_ms",
         "outbox.max_entries", "outbox.max_anchors", "outbox.interval_ms", "outbox.replace_after_seconds",
         "outbox.stall_seconds", "outbox.log_denials_on_chain", "outbox.max_fee_per_gas",
@@ -233,7 +235,17 @@ public struct GatewayConfiguration: Sendable {
         } else {
             chain.rpcURL = s.string("chain.rpc_url") ?? chain.rpcURL
         }
+        let lag = try s.int("chain.witness_max_lag_blocks", default: 3)
+        guard lag >= 0 else { throw GatewayError(.invalidConfiguration, "chain.witness_max_lag_blocks must not be negative") }
+        chain.witnessMaximumLag = UInt64(lag)
         chain.bearerTokenFile = s.string("chain.rpc_bearer_token_file")
+        if chain.bearerTokenFile != nil, let url = URL(string: chain.rpcURL), url.scheme?.lowercased() != "https",
+            !["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host?.lowercased() ?? "")
+        {
+            throw GatewayError(
+                .invalidConfiguration,
+                "chain.rpc_bearer_token_file would send the token in clear to \(url.host ?? chain.rpcURL): use an https URL (or a node on loopback)")
+        }
         let headAge = try s.int("chain.max_head_age_seconds", default: 60)
         guard headAge >= 0 else { throw GatewayError(.invalidConfiguration, "chain.max_head_age_seconds must not be negative") }
         chain.maximumHeadAge = headAge == 0 ? nil : .seconds(headAge)

@@ -253,7 +253,12 @@ struct ContractTests {
         // A hospital speaks only of its own: denials naming another's record and another's
         // staff are refused; naming its own staff (for any record) they are logged.
         try await c.expectRevert("ForeignDenial", c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.doctor.address, outcome: 6)]))
-        try await c.send(c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)]))
+        let foreign = try await c.send(c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)]))
+        // ...but it does not name this hospital's patient: their feed is not another's to fill.
+        let foreignEvent = try #require(foreign.logs.compactMap(c.contract.decode).first)
+        #expect(try foreignEvent.value("patient").asAddress() == .zero)
+        let own = try await c.send(c.hospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)]))
+        #expect(try own.logs.compactMap(c.contract.decode).first?.value("patient").asAddress() == c.patient.address)
         try await c.send(c.otherHospital, MedicalAccessContract.logAccess([
             c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 5, recordId: Bytes32.random()),
         ]))

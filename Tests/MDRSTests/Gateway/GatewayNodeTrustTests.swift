@@ -94,7 +94,7 @@ struct GatewayNodeTrustTests {
         // refuses its log entry the gateway raises an alert.
         try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = forger.url }) { gateway in
             let response = try await attempt(gateway)
-            #expect(response.status == .ok)
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
             let requestId = try #require(response.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
             try await eventually("the contract refuses the served row") { try await gateway.accessRow(requestId)?.state == "rejected" }
             #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"served\",reason=\"GrantMismatch\"") == 1)
@@ -117,6 +117,36 @@ struct GatewayNodeTrustTests {
             try await eventually("the hidden revocation stops serving") {
                 let response = try await GatewayRefusalTests.send(builder(), via: gateway)
                 return response.status == .serviceUnavailable && String(buffer: response.body).contains("chain_disagreement")
+            }
+        }
+    }
+
+    @Test("a node that freezes its head with fresh timestamps is caught by its witness", .timeLimit(.minutes(3)))
+    func frozenHeadWithFreshTimestamps() async throws {
+        let chain = try await PrivateChain()
+        let d = try await Deployment.make(rpcURL: chain.url)
+        try await TestEnvironment.withDatabase { _, database in
+            var honest = try d.configuration(database: database)
+            honest.http.port = 0
+            // The record and the grant exist before the freezer starts, so its frozen head has them.
+            let (stored, token) = try await LiveGateway.run(deployment: d) { gateway in
+                let stored = try await gateway.store(Array("frozen in time".utf8), contentType: "text/plain")
+                return (stored, try await d.grant(try Bytes32(stored.recordId), to: d.doctor))
+            }
+            let freezer = try await ForgingNode.freezingHead(upstream: chain.url)
+            try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = freezer.url; $0.chain.witnessURLs = [chain.url] }) { gateway in
+                let builder = { FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress) }
+                try await d.send(d.patient, MedicalAccessContract.revoke(token))
+                // Reads at the frozen block agree on every node (the grant was valid there), and
+                // the frozen head's timestamp is always fresh. The witness's head moves on (a
+                // block at least every 2 s): once it is more than 3 blocks ahead, nothing is served.
+                try await eventually("the frozen node is refused", timeout: .seconds(40)) {
+                    let response = try await GatewayRefusalTests.send(builder(), via: gateway)
+                    return response.status == .serviceUnavailable && String(buffer: response.body).contains("chain_unavailable")
+                }
+                try await eventually("readiness says so (it is cached for a second)") {
+                    try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil).status == .serviceUnavailable
+                }
             }
         }
     }

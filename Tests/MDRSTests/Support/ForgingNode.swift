@@ -20,6 +20,11 @@ final class ForgingNode: Sendable {
         try await ForgingNode(upstream: upstream, arguments: ["--hide-revocations"])
     }
 
+    /// A node whose head stays at the block it started with, always with a fresh timestamp.
+    static func freezingHead(upstream: String) async throws -> ForgingNode {
+        try await ForgingNode(upstream: upstream, arguments: ["--freeze-head"])
+    }
+
     init(upstream: String, arguments: [String]) async throws {
         let portFile = NSTemporaryDirectory() + "mdrs-forger-\(UUID().uuidString)"
         process = Process()
