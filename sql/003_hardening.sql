@@ -21,3 +21,8 @@ CREATE TABLE refusal_tallies (
     count   integer NOT NULL CHECK (count > 0),
     PRIMARY KEY (signer, minute, reason)
 );
+
+-- A served access the contract refused to log is an incident: fetches stop until an operator
+-- has reviewed it (`mdrs outbox review`), which is recorded here.
+ALTER TABLE access_log ADD COLUMN reviewed_at timestamptz, ADD COLUMN review_note text;
+CREATE INDEX access_log_unreviewed ON access_log (created_at) WHERE chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL;

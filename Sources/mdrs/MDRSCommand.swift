@@ -11,7 +11,7 @@ struct MDRSCommand: AsyncParsableCommand {
             Medical staff: request-access, fetch. Auditors: audit. Benchmarks: bench.
             """,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, KeysCommand.self, RecordsCommand.self, ContractCommand.self, PutCommand.self,
+            ServeCommand.self, MigrateCommand.self, KeysCommand.self, RecordsCommand.self, OutboxCommand.self, ContractCommand.self, PutCommand.self,
             GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, AuditCommand.self,
             BenchCommand.self,
         ]

@@ -67,13 +67,14 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         perSignerPerMinute: configuration.loggedRefusalsPerMinute,
         foreignPerCustodianPerMinute: configuration.foreignDenialsPerMinute)
     let nonces = NonceStore(client: postgres, logger: logger)
-    let writer = OutboxWriter(
+    var writer = OutboxWriter(
         store: outboxStore, client: ethereum, contract: contract, key: signingKey, chainId: configuration.chain.chainId,
         configuration: .init(
             maximumEntries: configuration.outbox.maximumEntries, maximumAnchors: configuration.outbox.maximumAnchors,
             interval: configuration.outbox.interval, replaceAfter: configuration.outbox.replaceAfter,
             confirmations: configuration.chain.confirmations, maximumFeePerGas: configuration.outbox.maximumFeePerGas),
         status: outboxStatus, metrics: metrics, logger: logger)
+    writer.witnesses = chain.witnesses
     let gateway = Gateway(
         configuration: configuration, custodian: signingKey.address, chainId: configuration.chain.chainId, store: store,
         sealer: AddressSealer(keyring: keyring, custodian: signingKey.address), chain: chain, outbox: outboxStore,

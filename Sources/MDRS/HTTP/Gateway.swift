@@ -178,6 +178,12 @@ public struct Gateway: Sendable {
         let bound = configuration.outbox.stallBound.seconds
         switch intent {
         case .fetch:
+            let rejected = outboxStatus.unreviewedRejections
+            if rejected > 0 {
+                throw APIError(
+                    .auditLogStalled,
+                    "\(rejected) released record(s) could not be accounted for on-chain; nothing is released until the hospital has reviewed them")
+            }
             let age = outboxStatus.servedAge
             if age > bound {
                 throw APIError(.auditLogStalled, "the on-chain access log is \(Int(age)) s behind; no record is released until it catches up")

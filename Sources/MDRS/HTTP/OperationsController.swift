@@ -63,7 +63,7 @@ struct OperationsController: Sendable {
         let status = gateway.outboxStatus
         let bound = gateway.configuration.outbox.stallBound.seconds
         // Denials never stall anything (see OutboxStatus); served rows and anchors do.
-        let outbox = status.servedAge > bound || status.anchorAge > bound ? "stalled" : "ok"
+        let outbox = status.unreviewedRejections > 0 ? "rejected" : status.servedAge > bound || status.anchorAge > bound ? "stalled" : "ok"
         return Readiness(
             ready: database == "ok" && chain == "ok" && outbox == "ok", postgres: database, chain: chain, outbox: outbox,
             chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),

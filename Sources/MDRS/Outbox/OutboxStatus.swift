@@ -19,12 +19,17 @@ public final class OutboxStatus: Sendable {
         public var oldestServed: Date?
         public var oldestAnchor: Date?
         public var oldestDenial: Date?
+        /// Served accesses the contract refused to log, not yet reviewed by an operator.
+        public var unreviewedRejections = 0
 
-        public init(depth: Int = 0, oldestServed: Date? = nil, oldestAnchor: Date? = nil, oldestDenial: Date? = nil) {
+        public init(
+            depth: Int = 0, oldestServed: Date? = nil, oldestAnchor: Date? = nil, oldestDenial: Date? = nil, unreviewedRejections: Int = 0
+        ) {
             self.depth = depth
             self.oldestServed = oldestServed
             self.oldestAnchor = oldestAnchor
             self.oldestDenial = oldestDenial
+            self.unreviewedRejections = unreviewedRejections
         }
     }
 
@@ -59,6 +64,14 @@ public final class OutboxStatus: Sendable {
     public var denialAge: TimeInterval { age(\.oldestDenial) }
 
     public var depth: Int { state.withLock { $0.depth } }
+
+    /// Served accesses the chain refused to account for, awaiting review: fetches stop meanwhile.
+    public var unreviewedRejections: Int { state.withLock { $0.unreviewedRejections } }
+
+    /// A rejection was just recorded (the writer's next refresh confirms the count).
+    func noteRejectedServed() {
+        state.withLock { $0.unreviewedRejections += 1 }
+    }
 
     private func age(_ path: KeyPath<Backlog, Date?> & Sendable) -> TimeInterval {
         state.withLock { $0[keyPath: path].map { Date().timeIntervalSince($0) } ?? 0 }

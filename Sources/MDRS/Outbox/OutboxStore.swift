@@ -7,9 +7,14 @@ import PostgresNIO
 
 /// The outbox's rows in PostgreSQL: access entries and record anchors waiting for the chain,
 /// and the batches (transactions) that carry them.
-struct OutboxStore: Sendable {
+public struct OutboxStore: Sendable {
     let client: PostgresClient
     let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
 
     struct PendingAnchor: Sendable {
         let input: RecordAnchorInput
@@ -99,12 +104,50 @@ struct OutboxStore: Sendable {
                     + (SELECT count(*) FROM record_anchors WHERE chain_state IN ('pending', 'submitted')),
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN ('pending', 'submitted') AND outcome = 1),
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN ('pending', 'submitted') AND outcome <> 1),
-                (SELECT min(created_at) FROM record_anchors WHERE chain_state IN ('pending', 'submitted'))
+                (SELECT min(created_at) FROM record_anchors WHERE chain_state IN ('pending', 'submitted')),
+                (SELECT count(*) FROM access_log WHERE chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL)
             """, logger: logger)
-        for try await (count, served, denial, anchor) in rows.decode((Int64, Date?, Date?, Date?).self) {
-            return OutboxStatus.Backlog(depth: Int(count), oldestServed: served, oldestAnchor: anchor, oldestDenial: denial)
+        for try await (count, served, denial, anchor, unreviewed) in rows.decode((Int64, Date?, Date?, Date?, Int64).self) {
+            return OutboxStatus.Backlog(
+                depth: Int(count), oldestServed: served, oldestAnchor: anchor, oldestDenial: denial, unreviewedRejections: Int(unreviewed))
         }
         return OutboxStatus.Backlog()
+    }
+
+    /// A served access the contract refused to log, not yet reviewed.
+    public struct Rejection: Sendable {
+        public let requestId: Bytes32
+        public let recordId: Bytes32
+        public let staff: Address
+        public let accessedAt: UInt64
+        public let error: String?
+    }
+
+    /// The served accesses the contract refused to log that no operator has reviewed yet.
+    public func unreviewedRejections() async throws -> [Rejection] {
+        let rows = try await client.query(
+            """
+            SELECT request_id, record_id, staff, accessed_at, chain_error FROM access_log
+            WHERE chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL ORDER BY created_at
+            """, logger: logger)
+        var rejections = [Rejection]()
+        for try await (requestId, recordId, staff, accessedAt, error) in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, Int64, String?).self) {
+            rejections.append(Rejection(
+                requestId: try Bytes32(buffer: requestId), recordId: try Bytes32(buffer: recordId), staff: try Address(buffer: staff),
+                accessedAt: UInt64(accessedAt), error: error))
+        }
+        return rejections
+    }
+
+    /// Records an operator's review of a rejected served access; false if there is no such
+    /// unreviewed row.
+    public func review(_ requestId: Bytes32, note: String) async throws -> Bool {
+        try await client.query(
+            """
+            UPDATE access_log SET reviewed_at = \(Date()), review_note = \(note)
+            WHERE request_id = \(requestId.buffer) AND chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL RETURNING 1
+            """, logger: logger
+        ).collect().count == 1
     }
 
     /// Adds refusals that were only counted to their (signer, minute, reason) tallies.

@@ -33,6 +33,9 @@ public struct OutboxWriter: Service {
     let store: OutboxStore
     let client: EthereumClient
     let contract: MedicalAccessContract
+    /// Further nodes that must confirm what the node says before a row is marked: a receipt, a
+    /// logged request id, a refusal. Without them the node's word alone decides.
+    var witnesses: [MedicalAccessContract] = []
     let key: PrivateKey
     let chainId: BigUInt
     let configuration: Configuration
@@ -175,6 +178,18 @@ public struct OutboxWriter: Service {
                 return true
             }
         }
+        // A receipt the node could have made up: each witness must hold the same one.
+        for (index, witness) in witnesses.enumerated() {
+            let theirs = try await witness.client.transactionReceipt(receipt.transactionHash)
+            guard let theirs, theirs.succeeded, theirs.blockHash == receipt.blockHash,
+                theirs.logs.map(\.topics) == receipt.logs.map(\.topics), theirs.logs.map(\.data) == receipt.logs.map(\.data)
+            else {
+                logger.warning(
+                    "witness node does not (yet) hold the log transaction's receipt; the batch waits",
+                    metadata: ["tx": "\(receipt.transactionHash)", "witness": "\(index + 1)"])
+                return false
+            }
+        }
         var anchorLogs = [Bytes32: UInt64]()
         var entryLogs = [Bytes32: UInt64]()
         for log in receipt.logs {
@@ -258,6 +273,7 @@ public struct OutboxWriter: Service {
                     else { entries = [] }
                     continue
                 }
+                try await confirmRefusal(reason, data: data)
                 try await resolveRefusal(reason, anchors: anchors, entries: entries)
                 return true
             }
@@ -287,6 +303,26 @@ public struct OutboxWriter: Service {
             return true
         }
         throw GatewayError(.invalidConfiguration, "a single outbox row needs more gas than a block holds")
+    }
+
+    /// The refusal the node reported must be the witnesses' too: a node that made one up could
+    /// have a served row rejected (and so out of the stall bound) or marked as logged.
+    private func confirmRefusal(_ reason: RevertReason, data: [UInt8]) async throws {
+        for (index, witness) in witnesses.enumerated() {
+            var theirs: RevertReason?
+            do {
+                _ = try await witness.client.call(CallRequest(from: key.address, to: contract.address, data: data))
+            } catch let error as JSONRPCError where error.revertData != nil {
+                theirs = MedicalAccessABI.revertReason(error.revertData ?? [])
+            }
+            guard theirs == reason else {
+                metrics.chainDisagreement("logRefusal")
+                logger.error(
+                    "ALERT: chain nodes disagree on whether the contract refuses a log batch; the outbox waits",
+                    metadata: ["witness": "\(index + 1)", "node": "\(reason)", "witnessSays": "\(theirs.map { "\($0)" } ?? "no refusal")"])
+                throw ChainError(.disagreement, "witness node \(index + 1) does not confirm the contract's refusal of a log batch")
+            }
+        }
     }
 
     /// The contract refused the batch in simulation; its error names the row.
@@ -337,6 +373,7 @@ public struct OutboxWriter: Service {
         // Named reasons only, so the metric's label values stay few.
         metrics.logEntryRejected(served: served, reason: reason.allSatisfy { $0.isLetter || $0 == " " } ? reason : "unnamed")
         if served {
+            status.noteRejectedServed()
             logger.error(
                 "ALERT: the contract refuses the log entry of a served access; the record was released without an on-chain account",
                 metadata: ["request": "\(requestId)", "reason": "\(reason)"])
@@ -369,6 +406,10 @@ public struct OutboxWriter: Service {
                 metadata: ["request": "\(requestId)", "block": "\(block)"])
             try await reject(requestId, reason: "DuplicateRequest with another entry", entries: entries)
             return
+        }
+        for (index, witness) in witnesses.enumerated() where try await witness.accessLoggedAt(requestId, by: key.address) != block {
+            metrics.chainDisagreement("accessLoggedAt")
+            throw ChainError(.disagreement, "witness node \(index + 1) does not confirm that \(requestId) was logged in block \(block)")
         }
         try await store.confirmEntry(requestId, tx: original.transactionHash, block: block, logIndex: original.logIndex)
         logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "block": "\(block)"])

@@ -82,7 +82,11 @@ struct GatewayNodeTrustTests {
         }
 
         // Two nodes, one forging: the reads disagree, nothing is released.
-        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = forger.url; $0.chain.witnessURLs = [d.rpcURL] }) { gateway in
+        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = forger.url; $0.chain.witnessURLs = [d.rpcURL]
+            // The shared dev chain mines a block per transaction of every test running at once, and
+            // the dishonest node is a slow proxy: its head may trail by many blocks.
+            $0.chain.witnessMaximumLag = 10_000
+        }) { gateway in
             let response = try await attempt(gateway)
             let body = String(buffer: response.body)
             #expect(response.status == .serviceUnavailable && body.contains("chain_disagreement"), "\(body)")
@@ -98,6 +102,17 @@ struct GatewayNodeTrustTests {
             let requestId = try #require(response.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
             try await eventually("the contract refuses the served row") { try await gateway.accessRow(requestId)?.state == "rejected" }
             #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"served\",reason=\"GrantMismatch\"") == 1)
+            // Nothing more is released until an operator has reviewed the incident.
+            let halted = try await attempt(gateway)
+            #expect(halted.status == .serviceUnavailable && String(buffer: halted.body).contains("reviewed"), "\(String(buffer: halted.body))")
+            try await eventually("readiness reports it") {
+                String(buffer: try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil).body)
+                    .contains("\"outbox\":\"rejected\"")
+            }
+            let outbox = OutboxStore(client: gateway.postgres, logger: TestEnvironment.logger)
+            #expect(try await outbox.unreviewedRejections().map(\.requestId.hex) == [requestId])
+            #expect(try await outbox.review(try Bytes32(requestId), note: "the node at this URL forged a grant; removed"))
+            try await eventually("releases resume after the review") { try await attempt(gateway).status == .ok }
         }
     }
 
@@ -105,7 +120,11 @@ struct GatewayNodeTrustTests {
     func hiddenRevocation() async throws {
         let d = try await Deployment.make()
         let hider = try await ForgingNode.hidingRevocations(upstream: d.rpcURL)
-        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = hider.url; $0.chain.witnessURLs = [d.rpcURL] }) { gateway in
+        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = hider.url; $0.chain.witnessURLs = [d.rpcURL]
+            // The shared dev chain mines a block per transaction of every test running at once, and
+            // the dishonest node is a slow proxy: its head may trail by many blocks.
+            $0.chain.witnessMaximumLag = 10_000
+        }) { gateway in
             let stored = try await gateway.store(Array("revoked behind a lying node".utf8), contentType: "text/plain")
             let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
             let builder = { FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress) }
