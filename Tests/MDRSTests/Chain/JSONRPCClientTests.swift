@@ -96,7 +96,9 @@ struct JSONRPCClientTests {
             blocks.insert(try #require(try await client.transactionReceipt(hash)).blockNumber)
         }
         #expect(blocks.count == 1, "three transactions sent within one block time share a block")
-        // Pool rules as on go-ethereum: the same bytes again, and a too-cheap replacement.
+        // Pool rules as on go-ethereum: the same bytes again, and a too-cheap replacement. The
+        // miner pauses meanwhile, so that the pending transaction cannot be mined in between.
+        try await chain.stopMining()
         let pending = try fees.transaction(chainId: chainId, nonce: 3, gasLimit: 21_000, to: key.address, value: 1, data: []).signed(with: key)
         try await client.sendRawTransaction(pending.raw)
         await #expect { try await client.sendRawTransaction(pending.raw) } throws: { ($0 as? JSONRPCError)?.isAlreadyKnown == true }
