@@ -202,8 +202,9 @@ def story(args, browser, wallets):
     expect(clerk.page.locator("#record-sha256")).to_contain_text(hashlib.sha256(record_file.read_bytes()).hexdigest(), timeout=20_000)
     clerk.page.fill("#record-patient", wallets["patient"].address)
     clerk.page.click("#upload-button")
-    expect(clerk.page.locator("#anchor-state")).to_contain_text("confirmed in block", timeout=60_000)
+    expect(clerk.page.locator("#anchor-state")).to_contain_text("the chain holds this file's SHA-256 for this patient", timeout=60_000)
     record_id = clerk.page.locator("#stored-record").inner_text().strip()
+    expect(clerk.page.locator("#hospital")).to_have_text("St. Elsewhere Hospital")
     clerk.shot("1-clerk-stored")
     step(f"the clerk stored record {record_id} and saw its anchor confirmed")
 
@@ -291,10 +292,12 @@ def story(args, browser, wallets):
         auditor.page.click("#check-button")
         verdict = auditor.page.locator("#check-verdict")
         verdict.wait_for(timeout=30_000)
-        if "Consistent" in verdict.inner_text() and "still on their way" not in auditor.page.locator("#audit-check").inner_text():
+        text = auditor.page.locator("#audit-check").inner_text()
+        if "Consistent" in verdict.inner_text() and "still on their way" not in text and "also holds" in text:
             break
         time.sleep(1)
     expect(auditor.page.locator("#check-verdict")).to_contain_text("Consistent")
+    expect(auditor.page.locator("#chain-count")).to_contain_text("also holds")
     with auditor.page.expect_download(timeout=30_000) as pending:
         auditor.page.click("#audit-csv")
     csv_path = work / "access-log.csv"
@@ -305,6 +308,20 @@ def story(args, browser, wallets):
     step("the auditor sees the three entries, the check passes, and the CSV holds them")
 
     check_decoded_events(auditor.page, wallets["auditor"], args, info["contract"])
+
+    # A grant with the largest expiry there is (anyone with a record can make one to any doctor)
+    # must not break the doctor's view.
+    answer = json.loads(wallets["patient"].handle(json.dumps({"method": "eth_sendTransaction", "params": [{
+        "from": wallets["patient"].address, "to": info["contract"],
+        "data": "0xf9bc3615" + "00" * 12 + wallets["doctor"].address[2:].lower() + record_id[2:] + "00" * 24 + "ff" * 8}]})))
+    assert "result" in answer, answer
+    for _ in range(100):
+        if wallets["patient"].rpc("eth_getTransactionReceipt", [answer["result"]]):
+            break
+        time.sleep(0.1)
+    doctor.reload("doctor")
+    expect(doctor.page.locator("#my-grants")).to_contain_text("far in the future", timeout=20_000)
+    step("a grant with an absurd expiry shows as 'far in the future' and breaks nothing")
 
     for portal in (clerk, doctor, patient, auditor):
         foreign = {origin for origin in portal.origins if origin not in (args.gateway, "blob:", "data:")}

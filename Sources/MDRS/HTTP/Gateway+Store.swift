@@ -29,14 +29,29 @@ public struct AnchorStatus: Codable, Sendable, ResponseEncodable {
 }
 
 extension Gateway {
+    /// A media type as RFC 9110 writes it (`type "/" subtype *( OWS ";" OWS parameter )`), in
+    /// printable ASCII: it is served back with the record and read by browsers, so nothing
+    /// looser is kept.
+    static func isMediaType(_ text: String) -> Bool {
+        guard (1...255).contains(text.utf8.count), text.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return false }
+        let token = { (part: Substring) -> Bool in
+            !part.isEmpty && part.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+        let essence = text.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        let parts = essence.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && token(parts[0]) && token(parts[1])
+    }
+
     /// Serves `POST /v1/records`: a hospital system streams a record for a patient.
     public func storeRecord(_ request: Request) async throws -> Response {
         do {
             let signed = try signedHeaders(request)
             let patient = try header(request, SignedRequest.Header.patient) { try Address($0) }
             let contentSHA256 = try header(request, SignedRequest.Header.contentSHA256) { try Bytes32($0) }
-            guard let contentType = request.headers[.contentType], !contentType.isEmpty, contentType.utf8.count <= 255 else {
-                throw APIError(.badRequest, "a record needs a Content-Type")
+            guard let contentType = request.headers[.contentType], Self.isMediaType(contentType) else {
+                throw APIError(.badRequest, "a record needs a Content-Type: type/subtype, in ASCII, at most 255 bytes")
             }
             guard patient != .zero else { throw APIError(.badRequest, "the patient address is zero") }
             if let length = request.headers[.contentLength].flatMap(Int64.init), length > configuration.storage.maximumRecordSize {

@@ -39,10 +39,15 @@ struct PortalAssets: Sendable {
         }
         var assets = [String: Asset]()
         for case let file as URL in enumerator {
+            let resolved = file.standardizedFileURL.resolvingSymlinksInPath()
+            // Regular files of known types under the root only: nothing hidden, nothing that a
+            // link takes outside.
             guard (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
-                let contentType = Self.contentTypes[file.pathExtension.lowercased()]
+                let contentType = Self.contentTypes[file.pathExtension.lowercased()],
+                resolved.path.hasPrefix(root.path + "/"),
+                !resolved.path.dropFirst(root.path.count).split(separator: "/").contains(where: { $0.hasPrefix(".") })
             else { continue }
-            let relative = file.standardizedFileURL.resolvingSymlinksInPath().path.dropFirst(root.path.count)
+            let relative = resolved.path.dropFirst(root.path.count)
             assets["/portal" + relative] = Asset(bytes: ByteBuffer(bytes: try Data(contentsOf: file)), contentType: contentType)
         }
         guard assets["/portal/index.html"] != nil else {

@@ -27,6 +27,8 @@ struct PortalController: Sendable {
             status: .ok,
             headers: [
                 .contentType: asset.contentType, .contentSecurityPolicy: Self.contentSecurityPolicy,
+                // A site that opened the portal keeps no handle on its window.
+                .crossOriginOpenerPolicy: "same-origin",
                 // Revalidate on every load: an updated gateway must not run yesterday's scripts.
                 .cacheControl: "no-cache",
             ],

@@ -21,4 +21,5 @@ extension HTTPField.Name {
 
 extension HTTPField.Name {
     static let referrerPolicy = HTTPField.Name.mdrs("Referrer-Policy")
+    static let crossOriginOpenerPolicy = HTTPField.Name.mdrs("Cross-Origin-Opener-Policy")
 }

@@ -311,6 +311,15 @@ struct GatewayRefusalTests {
             } catch let error as GatewayClientError {
                 #expect(error.code == "content_hash_mismatch" && error.status == 422)
             }
+            // A content type that is not a media type (browsers would have to guess) is refused.
+            for contentType in ["not a type", "text/", "application/pdf<script>", "text/plain\u{7F}"] {
+                do {
+                    _ = try await clerk.store(body: .bytes(ByteBuffer(bytes: body)), sha256: Bytes32.sha256(body), patient: d.patient.address, contentType: contentType)
+                    Issue.record("content type \(contentType) was accepted")
+                } catch let error as GatewayClientError {
+                    #expect(error.code == "bad_request" && error.status == 400, "\(contentType): \(error)")
+                }
+            }
             let big = Array(repeating: UInt8(1), count: 65 * 1024)
             do {
                 _ = try await clerk.store(body: .bytes(ByteBuffer(bytes: big)), sha256: Bytes32.sha256(big), patient: d.patient.address, contentType: "text/plain")

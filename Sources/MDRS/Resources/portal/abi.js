@@ -81,6 +81,11 @@ class Words {
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("number too large");
     return Number(value);
   }
+  /** A uint64 that anyone may set (an expiry): clamped to what a Number holds exactly. */
+  clampedNumber(index) {
+    const value = this.uint(index);
+    return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+  }
   address(index) {
     const word = this.word(index);
     if (!/^0{24}/.test(word)) throw new Error("not an address word");
@@ -119,7 +124,7 @@ export function decodeResult(name, hex) {
     }
     case "getGrant":
       return {
-        patient: w.address(0), staff: w.address(1), recordId: w.bytes32(2), custodian: w.address(3), expiresAt: w.number(4),
+        patient: w.address(0), staff: w.address(1), recordId: w.bytes32(2), custodian: w.address(3), expiresAt: w.clampedNumber(4),
         staffCustodian: w.address(5), staffEpoch: w.number(6), revoked: w.bool(7), grantedAt: w.number(8), updatedAt: w.number(9),
       };
     case "getCustodian": {
@@ -154,7 +159,7 @@ export function decodeLog(log) {
       return { name: "AccessRequested", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), purpose: w.number(0), ...common };
     case topics.Granted:
       return {
-        name: "Granted", token: t[1], staff: topicAddress(2), patient: topicAddress(3), recordId: w.bytes32(0), expiresAt: w.number(1),
+        name: "Granted", token: t[1], staff: topicAddress(2), patient: topicAddress(3), recordId: w.bytes32(0), expiresAt: w.clampedNumber(1),
         staffCustodian: w.address(2), staffEpoch: w.number(3), ...common,
       };
     case topics.Revoked:
@@ -162,7 +167,7 @@ export function decodeLog(log) {
     case topics.Accessed:
       return {
         name: "Accessed", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), custodian: w.address(0), token: w.bytes32(1),
-        requestId: w.bytes32(2), purpose: w.number(3), outcome: w.number(4), accessedAt: w.number(5), commitment: w.bytes32(6), ...common,
+        requestId: w.bytes32(2), purpose: w.number(3), outcome: w.number(4), accessedAt: w.clampedNumber(5), commitment: w.bytes32(6), ...common,
       };
     default:
       return null;

@@ -44,6 +44,13 @@ async function connect() {
   const account = await guarded(() => wallet.connect());
   if (!account) return null;
   state.wallet = wallet;
+  // The hospital's name as the chain has it, not as the gateway says: this is whose portal this is.
+  await guarded(async () => {
+    const custodian = await wallet.view("getCustodian", { custodian: state.info.custodian });
+    document.getElementById("hospital").textContent = custodian.name
+      ? `${custodian.name}${custodian.active ? "" : " (no longer in the consortium)"}`
+      : "a gateway the consortium does not know";
+  });
   document.getElementById("account").textContent = account;
   document.getElementById("connect").textContent = "Connected";
   document.getElementById("connect").disabled = true;
@@ -53,7 +60,7 @@ async function connect() {
 
 function render() {
   const name = (location.hash.match(/^#\/(\w+)/) || [])[1];
-  const view = views[name];
+  const view = Object.hasOwn(views, name || "") ? views[name] : null;
   for (const link of document.querySelectorAll("nav a")) {
     if (link.dataset.view === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");

@@ -32,6 +32,8 @@ export function mono(text, full = false) {
 }
 
 export function time(unixSeconds) {
+  // Anyone can put any number in a grant's expiry: beyond what a Date holds, say so.
+  if (!Number.isFinite(unixSeconds) || unixSeconds < 0 || unixSeconds > 8.64e12) return "far in the future";
   return new Date(unixSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 

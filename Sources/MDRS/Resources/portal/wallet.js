@@ -31,8 +31,14 @@ export class Wallet {
     }
   }
 
-  /** Asks for the account and brings the wallet onto the gateway's chain. */
+  /** Asks for the account and brings the wallet onto the gateway's chain. Another account or
+   * chain later reloads the page: nothing read or shown for the old one may stay. */
   async connect() {
+    if (this.provider.on && !this.listening) {
+      this.listening = true;
+      this.provider.on("chainChanged", () => location.reload());
+      this.provider.on("accountsChanged", () => location.reload());
+    }
     const accounts = await this.request("eth_requestAccounts");
     if (!accounts || accounts.length === 0) throw new WalletError("The wallet offered no account.", "no_account");
     this.account = accounts[0].toLowerCase();
@@ -64,14 +70,31 @@ export class Wallet {
     return this.request("eth_signTypedData_v4", [this.account, JSON.stringify(typedData)]);
   }
 
-  /** Sends a contract call as a transaction and waits for its receipt; throws if it reverted. */
-  async transact(name, args) {
+  /** Throws unless the wallet is (still) on the gateway's chain. */
+  async ensureChain() {
+    const have = await this.request("eth_chainId");
+    if (BigInt(have) !== BigInt(this.info.chainId)) {
+      throw new WalletError(`Your wallet is on chain ${BigInt(have)}; this gateway works on chain ${BigInt(this.info.chainId)}.`, "wrong_chain");
+    }
+  }
+
+  /**
+   * Sends a contract call as a transaction and waits for its receipt; succeeds only if the
+   * receipt carries `expectedEvent` from the contract (a transaction to an address without the
+   * contract would "succeed" and do nothing).
+   */
+  async transact(name, args, expectedEvent) {
+    await this.ensureChain();
     const hash = await this.request("eth_sendTransaction", [{ from: this.account, to: this.info.contract, data: encodeCall(name, args) }]);
     for (let attempt = 0; attempt < 600; attempt++) {
       const receipt = await this.request("eth_getTransactionReceipt", [hash]);
       if (receipt) {
         if (BigInt(receipt.status) !== 1n) throw new WalletError("The chain refused the transaction.", "reverted");
-        return { hash, receipt, events: receipt.logs.filter((log) => sameAddress(log.address, this.info.contract)).map(decodeLog).filter(Boolean) };
+        const events = receipt.logs.filter((log) => sameAddress(log.address, this.info.contract)).map(decodeLog).filter(Boolean);
+        if (expectedEvent && !events.some((event) => event.name === expectedEvent)) {
+          throw new WalletError("The transaction went through but did not reach the consortium's contract; nothing changed.", "no_effect");
+        }
+        return { hash, receipt, events };
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -80,16 +103,28 @@ export class Wallet {
 
   /** A view of the contract, decoded. */
   async view(name, args) {
+    await this.ensureChain();
     const data = await this.request("eth_call", [{ from: this.account, to: this.info.contract, data: encodeCall(name, args) }, "latest"]);
     return decodeResult(name, data);
   }
 
   /** The contract's events matching `topics` (null = any), decoded, oldest first. */
   async events(topics) {
+    await this.ensureChain();
     const logs = await this.request("eth_getLogs", [{
       address: this.info.contract, fromBlock: "0x" + BigInt(this.info.fromBlock || 0).toString(16), toBlock: "latest", topics,
     }]);
-    return logs.map(decodeLog).filter(Boolean);
+    // One malformed event (anyone can emit odd values) must not hide the others.
+    const decoded = [];
+    for (const log of logs) {
+      try {
+        const event = decodeLog(log);
+        if (event) decoded.push(event);
+      } catch (_) {
+        this.skipped = (this.skipped || 0) + 1;
+      }
+    }
+    return decoded;
   }
 }
 

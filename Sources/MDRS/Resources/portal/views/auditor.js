@@ -1,6 +1,8 @@
 // The auditor: the access log with filters, the consistency check, and a CSV download.
 
+import { topics } from "../abi.js";
 import { audit } from "../gateway.js";
+import { sameAddress } from "../wallet.js";
 import { el, isAddress, isBytes32, mono, outcomeText, purposeText, table, time } from "../ui.js";
 
 export const title = "Auditor";
@@ -11,7 +13,7 @@ const columns = ["accessedAt", "requestId", "recordId", "staff", "patient", "pur
 function csvCell(value) {
   const text = value === undefined || value === null ? "" : String(value);
   // Quote everything; neutralise spreadsheet formulas (a cell starting with = + - @).
-  return `"${(/^[=+\-@]/.test(text) ? "'" + text : text).replace(/"/g, '""')}"`;
+  return `"${(/^[=+\-@\t\r]/.test(text) ? "'" + text : text).replace(/"/g, '""')}"`;
 }
 
 export async function render({ info, wallet, main, notify, guarded }) {
@@ -70,7 +72,13 @@ export async function render({ info, wallet, main, notify, guarded }) {
     const report = await audit(info, wallet, "/v1/audit/check");
     const problems = [["missing on-chain", report.missingOnChain], ["on-chain, unknown here", report.unknownHere],
       ["altered (commitment mismatch)", report.commitmentMismatch], ["refused by the contract", report.rejected]];
+    // The gateway's count of on-chain entries against the chain's, read through the wallet.
+    const ours = (await wallet.events([topics.Accessed])).filter((event) => sameAddress(event.custodian, info.custodian));
+    const agrees = ours.length === report.onChainEntries;
     check.replaceChildren(
+      el("p", { class: agrees ? "ok" : "bad", id: "chain-count" }, agrees
+        ? `Read through your wallet, the chain also holds ${ours.length} entries of this hospital.`
+        : `Read through your wallet, the chain holds ${ours.length} entries of this hospital, not ${report.onChainEntries}: the gateway's node and yours disagree.`),
       el("p", { class: report.consistent ? "ok" : "bad", id: "check-verdict" }, report.consistent
         ? `Consistent: the ${report.onChainEntries} entries on the blockchain and the hospital's ${report.localEntries} rows agree.`
         : "Inconsistent: the blockchain and the hospital's rows disagree."),

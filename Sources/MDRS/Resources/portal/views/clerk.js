@@ -5,6 +5,7 @@
 import { anchorStatus, storeRecord } from "../gateway.js";
 import { sha256OfBlob } from "../sha256.js";
 import { el, isAddress } from "../ui.js";
+import { sameAddress } from "../wallet.js";
 
 export const title = "Records clerk";
 export const intro = "Add a patient's record: it is encrypted by the hospital's gateway and anchored on the blockchain.";
@@ -55,7 +56,13 @@ export async function render({ info, wallet, main, notify, guarded }) {
       for (let attempt = 0; attempt < 240; attempt++) {
         const anchor = await anchorStatus(stored.recordId);
         if (anchor.status === "confirmed") {
-          anchorLine.replaceChildren(el("span", { class: "ok" }, `confirmed in block ${anchor.blockNumber}`), " ",
+          // The gateway says so; the chain, read through the wallet, must say the same.
+          const onChain = await wallet.view("getRecord", { recordId: stored.recordId });
+          const matches = onChain.contentHash.toLowerCase() === sha256.toLowerCase() && sameAddress(onChain.patient, patient.value.trim())
+            && sameAddress(onChain.custodian, info.custodian);
+          anchorLine.replaceChildren(matches
+            ? el("span", { class: "ok" }, `confirmed in block ${anchor.blockNumber}: the chain holds this file's SHA-256 for this patient`)
+            : el("span", { class: "bad" }, "the record on the chain does not match this file and patient; tell the hospital's IT"), " ",
             el("span", { class: "mono" }, anchor.transactionHash || ""));
           return;
         }

@@ -14,7 +14,8 @@ export const intro = "See the grants patients gave you, ask for access, and down
 
 /** Records up to this size can be previewed inline; larger ones are only downloaded. */
 const PREVIEW_LIMIT = 16 << 20;
-const PREVIEWABLE = /^(image\/(png|jpeg|gif|webp)|application\/pdf|text\/plain)/;
+/** Exactly these media types (the essence of the record's Content-Type) are shown. */
+const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]);
 
 export async function render({ info, wallet, main, notify, guarded }) {
   const me = addressWord(wallet.account);
@@ -27,6 +28,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
   const chainNow = Number(BigInt(latest.timestamp));
   const revokedTokens = new Set(revoked.map((e) => e.token));
   const output = el("div", { id: "download-result" });
+  let previewURL = null;
 
   /** The record's anchor, which names its hospital, fingerprint and encrypted address. */
   async function anchorOf(recordId) {
@@ -62,30 +64,33 @@ export async function render({ info, wallet, main, notify, guarded }) {
       el("dl", { class: "facts" }, el("dt", {}, "record"), el("dd", { class: "mono" }, grant.recordId),
         el("dt", {}, "fingerprint (SHA-256, on-chain)"), el("dd", { class: "mono" }, anchor.contentHash)),
       el("label", { for: "verify-file" }, "The downloaded file"), verifier, verdict);
-    const frameLoaded = await Promise.race([refused, new Promise((resolve) => setTimeout(() => resolve(null), 8000))]);
-    if (frameLoaded) {
-      let sentence = "The gateway refused the download.";
-      try {
-        const body = JSON.parse(frameLoaded.contentDocument.body.innerText);
-        sentence = explain({ code: body.error.code, message: body.error.message });
-      } catch (_) { /* keep the generic sentence */ }
-      output.replaceChildren(el("p", { class: "error-text", role: "alert", id: "download-status" }, sentence));
-    }
-    setTimeout(() => frame.remove(), 60000);
+    // However long the gateway takes (strict mode waits for the chain), a refusal is shown when
+    // it comes; only a parsed error replaces the page (a browser may fire load for a download).
+    refused.then((loaded) => {
+      let body = null;
+      try { body = JSON.parse(loaded.contentDocument.body.innerText); } catch (_) { return; }
+      if (!body || !body.error) return;
+      output.replaceChildren(el("p", { class: "error-text", role: "alert", id: "download-status" },
+        explain({ code: body.error.code, message: body.error.message })));
+    });
+    setTimeout(() => frame.remove(), 10 * 60 * 1000);
   }
 
   async function preview(grant, purpose) {
     output.replaceChildren(el("p", { class: "muted" }, "Fetching the record for a preview…"));
     const anchor = await anchorOf(grant.recordId);
+    if (!sameAddress(anchor.custodian, info.custodian)) {
+      throw new GatewayError(403, "wrong_custodian", "");
+    }
     const url = await signedFetchURL(info, wallet, { token: grant.token, encryptedAddress: encryptedAddressOf(anchor), purpose });
     const response = await fetch(url, { cache: "no-store" });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
       throw new GatewayError(response.status, body && body.error ? body.error.code : "http_" + response.status, "");
     }
-    const size = Number(response.headers.get("Content-Length") || 0);
-    const type = (response.headers.get("Content-Type") || "").toLowerCase();
-    if (size > PREVIEW_LIMIT || !PREVIEWABLE.test(type)) {
+    const size = Number(response.headers.get("Content-Length") || NaN);
+    const type = (response.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
+    if (!(size <= PREVIEW_LIMIT) || !PREVIEWABLE.has(type)) {
       await response.body.cancel();
       output.replaceChildren(el("p", {}, "This record is too large or of a kind that cannot be shown here: download it instead."));
       return;
@@ -96,7 +101,9 @@ export async function render({ info, wallet, main, notify, guarded }) {
       output.replaceChildren(el("p", { class: "bad", role: "alert" }, "The record does not match its fingerprint on the blockchain; it is not shown."));
       return;
     }
+    if (previewURL) URL.revokeObjectURL(previewURL);
     const local = URL.createObjectURL(new Blob([blob], { type }));
+    previewURL = local;
     let shown;
     if (type.startsWith("image/")) shown = el("img", { src: local, alt: "the record" });
     else if (type.startsWith("application/pdf")) shown = el("iframe", { src: local, title: "the record", width: "100%", height: "480" });
@@ -131,7 +138,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
           if (!isBytes32(recordInput.value)) { notify("Enter a record id: 0x and 64 hex digits.", "error"); return; }
           e.target.disabled = true;
           guarded(async () => {
-            await wallet.transact("requestAccess", { recordId: recordInput.value.trim().toLowerCase(), purpose: Number(requestPurpose.value) });
+            await wallet.transact("requestAccess", { recordId: recordInput.value.trim().toLowerCase(), purpose: Number(requestPurpose.value) }, "AccessRequested");
             notify("Your request is on the blockchain; the patient will see it.");
           }).finally(() => { e.target.disabled = false; });
         },

@@ -33,7 +33,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
     button.disabled = true;
     await guarded(async () => {
       const expiresAt = Math.max(chainNow, Math.floor(Date.now() / 1000)) + days * 86400;
-      await wallet.transact("grant", { staff, recordId, expiresAt });
+      await wallet.transact("grant", { staff, recordId, expiresAt }, "Granted");
       notify(`Access granted for ${days} day(s).`);
       await rerender();
     });
@@ -43,7 +43,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
   async function revoke(token, button) {
     button.disabled = true;
     await guarded(async () => {
-      await wallet.transact("revoke", { token });
+      await wallet.transact("revoke", { token }, "Revoked");
       notify("Access revoked.");
       await rerender();
     });
