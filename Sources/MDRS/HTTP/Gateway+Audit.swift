@@ -116,8 +116,21 @@ extension Gateway {
         do {
             try await authenticateAuditor(request)
             let filter = try Self.auditFilter(request)
-            let onChain = try await onChainEntries(filter)
+            var onChain = try await onChainEntries(filter)
             let local = try await localEntries(filter)
+            if filter.patient != nil {
+                // A denial of this hospital's staff about another hospital's record names no
+                // patient on-chain (the contract keeps patients' feeds to their own hospitals),
+                // though the row does: find those entries by their request id, not the topic.
+                var unfiltered = filter
+                unfiltered.patient = nil
+                let missing = Set(local.keys).subtracting(onChain.keys)
+                if !missing.isEmpty {
+                    for (requestId, event) in try await onChainEntries(unfiltered) where missing.contains(requestId) {
+                        onChain[requestId] = event
+                    }
+                }
+            }
             var entries = [AuditEntry]()
             var seen = Set<Bytes32>()
             for (requestId, event) in onChain {
