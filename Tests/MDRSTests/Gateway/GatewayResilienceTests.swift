@@ -59,7 +59,7 @@ struct GatewayResilienceTests {
 
             try await chain.startMining()
             let served = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
-            #expect(served.status == .ok)
+            if served.status != .ok { Issue.record("strict fetch: \(String(buffer: try await served.body.collect(upTo: 1 << 16)))") }
             let requestId = try #require(served.headers.first(name: SignedRequest.Header.requestId))
             // The head of the response arrived: the row must already be confirmed.
             #expect(try await gateway.accessRow(requestId)?.state == "confirmed")
@@ -94,12 +94,13 @@ struct GatewayResilienceTests {
 
     @Test("two gateway processes on one database: both serve, one writes the log, neither reports a stall", .timeLimit(.minutes(3)))
     func twoGatewaysOneDatabase() async throws {
-        try await LiveGateway.run(adjust: { $0.outbox.stallBound = .seconds(3) }) { first in
+        // A stall bound the test outlasts (six rounds of 2 s) but that a loaded machine's writer meets.
+        try await LiveGateway.run(adjust: { $0.outbox.stallBound = .seconds(8) }) { first in
             let d = first.deployment
             let stored = try await first.store(Array("shared database".utf8), contentType: "text/plain")
             let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
             var configuration = try d.configuration(database: first.database)
-            configuration.outbox.stallBound = .seconds(3)
+            configuration.outbox.stallBound = .seconds(8)
             let app = try await buildApplication(configuration, logger: TestEnvironment.logger)
             try await app.test(.live) { client in
                 let second = LiveGateway(
@@ -109,10 +110,10 @@ struct GatewayResilienceTests {
                 let builder = { FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress) }
                 // Rows from the second process are logged by the first one's writer; the second
                 // sees its backlog drain although it never holds the writer lock.
-                for round in 0..<3 {
+                for round in 0..<6 {
                     for gateway in [first, second] {
                         let response = try await GatewayRefusalTests.send(builder(), via: gateway)
-                        #expect(response.status == .ok, "round \(round): \(String(buffer: response.body))")
+                        #expect(response.status == .ok, "round \(round) at \(gateway.baseURL): \(String(buffer: response.body))")
                     }
                     try await Task.sleep(for: .seconds(2))
                 }
