@@ -5,7 +5,8 @@ let package = Package(
     name: "mdrs-gateway",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Ethereum", targets: ["Ethereum"]),
+        .library(name: "EthereumCore", targets: ["EthereumCore"]),
+        .library(name: "EthereumRPC", targets: ["EthereumRPC"]),
         .library(name: "MDRS", targets: ["MDRS"]),
         .executable(name: "mdrs", targets: ["mdrs"]),
     ],
@@ -30,10 +31,19 @@ let package = Package(
             pkgConfig: "libsecp256k1",
             providers: [.apt(["libsecp256k1-dev"])]
         ),
+        // Ethereum primitives, codecs, keys, transactions and EIP-712: no networking.
         .target(
-            name: "Ethereum",
+            name: "EthereumCore",
             dependencies: [
                 "CSecp256k1",
+                .product(name: "BigInt", package: "BigInt"),
+            ]
+        ),
+        // JSON-RPC client, fee quotes and the transaction submitter.
+        .target(
+            name: "EthereumRPC",
+            dependencies: [
+                "EthereumCore",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -45,7 +55,8 @@ let package = Package(
         .target(
             name: "MDRS",
             dependencies: [
-                "Ethereum",
+                "EthereumCore",
+                "EthereumRPC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -64,7 +75,8 @@ let package = Package(
             name: "mdrs",
             dependencies: [
                 "MDRS",
-                "Ethereum",
+                "EthereumCore",
+                "EthereumRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),
@@ -77,7 +89,8 @@ let package = Package(
         .testTarget(
             name: "EthereumTests",
             dependencies: [
-                "Ethereum",
+                "EthereumCore",
+                "EthereumRPC",
                 .product(name: "BigInt", package: "BigInt"),
             ],
             resources: [.copy("Fixtures")]
@@ -86,7 +99,8 @@ let package = Package(
             name: "MDRSTests",
             dependencies: [
                 "MDRS",
-                "Ethereum",
+                "EthereumCore",
+                "EthereumRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 
 /// A chain read or write that failed: the node is unreachable, a call reverted (with the
 /// contract's custom error decoded), or the node is not the chain we were configured for.

@@ -1,4 +1,5 @@
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 
 extension ChainState {

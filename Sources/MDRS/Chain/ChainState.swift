@@ -1,5 +1,6 @@
 import BigInt
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,5 @@
-import Ethereum
+import EthereumCore
+import EthereumRPC
 
 /// A grant as the contract holds it.
 public struct GrantState: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 
 /// The interface of `deploy/contract/MedicalAccess.vy`, declared by signature. A test checks it
 /// against the compiled artifact, so the two cannot drift apart.

@@ -1,5 +1,6 @@
 import BigInt
-import Ethereum
+import EthereumCore
+import EthereumRPC
 
 /// Typed access to a deployed MedicalAccess contract: views as async reads, and call data for
 /// the transactions that change it.

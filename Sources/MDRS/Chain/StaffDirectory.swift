@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 
 /// Who is registered staff of some custodian, as the contract's `StaffRegistered` and
 /// `StaffDeregistered` events tell it, from the contract's first block to the watcher's head.

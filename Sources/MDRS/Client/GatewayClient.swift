@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import BigInt
 import Crypto
-import Ethereum
+import EthereumCore
 import Foundation
 import HTTPTypes
 import NIOCore

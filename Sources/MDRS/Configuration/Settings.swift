@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import Foundation
 
 /// Flat, dotted settings (`chain.rpc_url`) gathered in one documented order: defaults, then a

@@ -1,5 +1,5 @@
 import Crypto
-import Ethereum
+import EthereumCore
 import protocol Foundation.DataProtocol
 
 /// Encrypts and decrypts one record's chunks with its data key (AES-256-GCM).

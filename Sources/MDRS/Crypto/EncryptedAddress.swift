@@ -1,5 +1,5 @@
 import Crypto
-import Ethereum
+import EthereumCore
 import Foundation
 
 /// What an encrypted address names: a record and the custodian that holds it.

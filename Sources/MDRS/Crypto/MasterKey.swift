@@ -1,5 +1,5 @@
 import Crypto
-import Ethereum
+import EthereumCore
 import Foundation
 
 /// The custodian's master key: it wraps every record's data key and derives the key of the

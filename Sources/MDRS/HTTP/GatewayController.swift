@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import Hummingbird
 
 /// The gateway's API routes (see ``Endpoint`` and `docs/openapi.json`).

@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import Hummingbird
 
 /// What `GET /v1/info` answers: who this gateway is, so clients sign for the right custodian,

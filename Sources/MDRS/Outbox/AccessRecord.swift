@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import NIOCore
 
 /// The custodian's own row for one fetch decision. Its ``commitment`` goes on-chain with the

@@ -1,4 +1,5 @@
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 
 /// What the writer does when the contract would refuse a batch: which row it names, whether the

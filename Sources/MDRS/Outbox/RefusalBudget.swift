@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import Foundation
 import Synchronization
 

@@ -1,5 +1,6 @@
 import BigInt
-import Ethereum
+import EthereumCore
+import EthereumRPC
 
 /// When and at what fee the outbox writer replaces a log transaction that waits for a receipt.
 /// Pure: the writer asks, and does what it says.

@@ -1,5 +1,5 @@
 import BigInt
-import Ethereum
+import EthereumCore
 import Foundation
 
 /// The EIP-712 messages clients sign. The domain binds every signature to one chain and one

@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import NIOCore
 import PostgresNIO
 

@@ -1,5 +1,5 @@
 import Crypto
-import Ethereum
+import EthereumCore
 import Foundation
 import Logging
 import NIOCore

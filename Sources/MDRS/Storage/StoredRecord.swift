@@ -1,4 +1,4 @@
-import Ethereum
+import EthereumCore
 import Foundation
 
 /// A complete record's metadata, as the store keeps it.

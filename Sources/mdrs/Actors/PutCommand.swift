@@ -1,6 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
-import Ethereum
+import EthereumCore
 import Foundation
 import MDRS
 

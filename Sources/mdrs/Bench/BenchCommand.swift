@@ -1,6 +1,6 @@
 import ArgumentParser
 import Crypto
-import Ethereum
+import EthereumCore
 import Foundation
 import MDRS
 import NIOCore

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 import MDRS
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Ethereum
+import EthereumCore
 import Foundation
 import MDRS
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Ethereum
+import EthereumCore
 import MDRS
 
 /// `mdrs records`: the custodian's operations on stored records.

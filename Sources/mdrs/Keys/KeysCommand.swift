@@ -1,5 +1,5 @@
 import ArgumentParser
-import Ethereum
+import EthereumCore
 import MDRS
 
 /// `mdrs keys`: create and inspect signing keys.

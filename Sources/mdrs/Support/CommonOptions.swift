@@ -1,7 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import BigInt
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 import Logging
 import MDRS

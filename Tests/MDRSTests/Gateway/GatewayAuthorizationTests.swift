@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Ethereum
+import EthereumCore
 import Foundation
 import HummingbirdTesting
 import NIOCore

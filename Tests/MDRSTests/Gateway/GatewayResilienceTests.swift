@@ -1,5 +1,6 @@
 import AsyncHTTPClient
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 import HummingbirdTesting
 import MDRS

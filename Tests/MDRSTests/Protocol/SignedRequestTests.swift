@@ -1,5 +1,5 @@
 import BigInt
-import Ethereum
+import EthereumCore
 import Foundation
 import MDRS
 import Testing

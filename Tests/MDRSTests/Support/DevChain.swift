@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BigInt
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 import MDRS
 import Testing

@@ -1,7 +1,8 @@
 import AsyncHTTPClient
 import BigInt
 import Crypto
-import Ethereum
+import EthereumCore
+import EthereumRPC
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 
 /// Reads the fields of a JSON-RPC result, turning a shape mismatch into an `.invalidResponse`
 /// error that names the method and the field.

@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 
 /// A block header and its transaction hashes.
 public struct Block: Equatable, Sendable {

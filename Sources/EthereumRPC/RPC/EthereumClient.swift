@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 
 /// Typed Ethereum JSON-RPC calls over a ``JSONRPCClient``.
 public struct EthereumClient: Sendable {

@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 
 /// A mined transaction's receipt.
 public struct TransactionReceipt: Equatable, Sendable {

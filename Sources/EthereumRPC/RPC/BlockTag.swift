@@ -1,3 +1,5 @@
+import EthereumCore
+
 /// Which block a state query reads.
 public enum BlockTag: Equatable, Hashable, Sendable {
     case latest

@@ -1,3 +1,5 @@
+import EthereumCore
+
 /// An event log, as `eth_getLogs` and receipts return it.
 public struct Log: Equatable, Sendable {
     public let address: Address

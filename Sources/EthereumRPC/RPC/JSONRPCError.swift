@@ -1,3 +1,5 @@
+import EthereumCore
+
 /// A JSON-RPC call that failed: the node could not be reached, answered with something that is
 /// not JSON-RPC, or answered with an error object (whose `code`, `message` and `data` are kept).
 public struct JSONRPCError: Error, Equatable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 
 /// What a transaction will pay per gas, in the form the chain wants: EIP-1559 fees where blocks
 /// carry a base fee, a legacy gas price where they do not (Besu with free gas, FISCO BCOS).

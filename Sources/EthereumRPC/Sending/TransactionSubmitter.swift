@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 import Logging
 
 /// Signs and sends one transaction at a time for an account and waits for its receipt: the

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EthereumCore
 import Foundation
 import Logging
 import NIOCore

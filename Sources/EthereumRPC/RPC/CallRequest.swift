@@ -1,4 +1,5 @@
 import BigInt
+import EthereumCore
 
 /// The message of an `eth_call` or `eth_estimateGas`.
 public struct CallRequest: Equatable, Sendable {
