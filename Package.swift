@@ -7,7 +7,9 @@ let package = Package(
     products: [
         .library(name: "EthereumCore", targets: ["EthereumCore"]),
         .library(name: "EthereumRPC", targets: ["EthereumRPC"]),
-        .library(name: "MDRS", targets: ["MDRS"]),
+        .library(name: "MDRSProtocol", targets: ["MDRSProtocol"]),
+        .library(name: "MDRSClient", targets: ["MDRSClient"]),
+        .library(name: "MDRSServer", targets: ["MDRSServer"]),
         .executable(name: "mdrs", targets: ["mdrs"]),
     ],
     dependencies: [
@@ -52,31 +54,124 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The wire protocol: endpoints, request and response types, error codes and the EIP-712
+        // requests. Shared by the server, the client, the CLI and the tests.
         .target(
-            name: "MDRS",
+            name: "MDRSProtocol",
+            dependencies: [
+                "EthereumCore",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        // The gateway's decisions and domain values, free of I/O: configuration, keys and
+        // sealing, the access policy, refusal budgets, fee replacement, metrics.
+        .target(
+            name: "MDRSCore",
+            dependencies: [
+                "EthereumCore",
+                "MDRSProtocol",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // PostgreSQL: records, nonces, the outbox's rows, migrations (bundled) and the janitor.
+        .target(
+            name: "MDRSPostgres",
             dependencies: [
                 "EthereumCore",
                 "EthereumRPC",
+                "MDRSCore",
+                "MDRSProtocol",
+                .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Migrations")]
+        ),
+        // The chain: typed contract bindings, the chain view and its watcher, the log reader.
+        .target(
+            name: "MDRSChain",
+            dependencies: [
+                "EthereumCore",
+                "EthereumRPC",
+                "MDRSCore",
+                "MDRSProtocol",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The log writer: moves outbox rows to the chain.
+        .target(
+            name: "MDRSOutbox",
+            dependencies: [
+                "EthereumCore",
+                "EthereumRPC",
+                "MDRSChain",
+                "MDRSCore",
+                "MDRSPostgres",
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP: thin controllers, middleware, the portal's files and `buildApplication`.
+        .target(
+            name: "MDRSServer",
+            dependencies: [
+                "EthereumCore",
+                "EthereumRPC",
+                "MDRSChain",
+                "MDRSCore",
+                "MDRSOutbox",
+                "MDRSPostgres",
+                "MDRSProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "BigInt", package: "BigInt"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources")]
         ),
+        // A client of the gateway's API, for the CLI and the tests.
+        .target(
+            name: "MDRSClient",
+            dependencies: [
+                "EthereumCore",
+                "MDRSProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "mdrs",
             dependencies: [
-                "MDRS",
                 "EthereumCore",
                 "EthereumRPC",
+                "MDRSChain",
+                "MDRSClient",
+                "MDRSCore",
+                "MDRSPostgres",
+                "MDRSProtocol",
+                "MDRSServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),
@@ -98,7 +193,13 @@ let package = Package(
         .testTarget(
             name: "MDRSTests",
             dependencies: [
-                "MDRS",
+                "MDRSChain",
+                "MDRSClient",
+                "MDRSCore",
+                "MDRSOutbox",
+                "MDRSPostgres",
+                "MDRSProtocol",
+                "MDRSServer",
                 "EthereumCore",
                 "EthereumRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

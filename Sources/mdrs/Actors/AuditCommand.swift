@@ -2,7 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSClient
+import MDRSProtocol
 
 /// `mdrs audit`: an auditor reads the access log (chain joined with the custodian's rows), or
 /// checks that the two agree.

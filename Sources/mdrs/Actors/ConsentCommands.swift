@@ -1,7 +1,8 @@
 import ArgumentParser
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSChain
+import MDRSProtocol
 
 /// `mdrs grant`: a patient grants a member of staff access to one record, on-chain.
 struct GrantCommand: AsyncParsableCommand {

@@ -2,7 +2,8 @@ import ArgumentParser
 import AsyncHTTPClient
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSClient
+import MDRSProtocol
 
 /// `mdrs fetch`: a member of staff fetches a record with a grant token, and checks the bytes
 /// against the hash anchored on-chain.

@@ -2,7 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSClient
 
 /// `mdrs put`: a hospital system stores a record at its gateway.
 struct PutCommand: AsyncParsableCommand {

@@ -2,7 +2,8 @@ import ArgumentParser
 import Crypto
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSCore
+import MDRSPostgres
 import NIOCore
 
 /// `mdrs bench`: measurements that print figures (never asserted in tests).

@@ -2,7 +2,8 @@ import ArgumentParser
 import EthereumCore
 import EthereumRPC
 import Foundation
-import MDRS
+import MDRSChain
+import MDRSCore
 
 /// `mdrs contract`: deploy the consortium contract and run its admin and hospital steps.
 struct ContractCommand: AsyncParsableCommand {

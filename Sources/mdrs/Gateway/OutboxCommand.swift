@@ -1,7 +1,7 @@
 import ArgumentParser
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSPostgres
 
 /// `mdrs outbox`: the operator's side of the on-chain access log.
 struct OutboxCommand: AsyncParsableCommand {

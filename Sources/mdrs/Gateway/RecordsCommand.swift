@@ -1,6 +1,7 @@
 import ArgumentParser
 import EthereumCore
-import MDRS
+import MDRSCore
+import MDRSPostgres
 
 /// `mdrs records`: the custodian's operations on stored records.
 struct RecordsCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
-import MDRS
+import MDRSCore
+import MDRSPostgres
+import MDRSServer
 
 /// `mdrs serve`: runs the gateway until SIGTERM or SIGINT, then shuts down gracefully.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EthereumCore
-import MDRS
+import MDRSCore
+import MDRSPostgres
 
 /// `mdrs keys`: create and inspect signing keys.
 struct KeysCommand: AsyncParsableCommand {

@@ -5,7 +5,8 @@ import EthereumCore
 import EthereumRPC
 import Foundation
 import Logging
-import MDRS
+import MDRSChain
+import MDRSCore
 import PostgresNIO
 
 /// `--config` and `--set`, read into ``Settings`` the documented way (file, environment, flags).
@@ -99,6 +100,6 @@ func address(_ text: String, _ name: String) throws -> Address {
 }
 
 /// Reads a JSON configuration or environment for the migrations directory.
-func migrationsDirectory(_ settings: Settings) -> URL {
-    URL(fileURLWithPath: settings.string("migrations.directory") ?? "sql")
+func migrationsDirectory(_ settings: Settings) -> URL? {
+    settings.string("migrations.directory").map { URL(fileURLWithPath: $0) }
 }

@@ -2,7 +2,9 @@ import BigInt
 import EthereumCore
 import EthereumRPC
 import Foundation
-import MDRS
+import MDRSChain
+import MDRSCore
+import MDRSProtocol
 import Testing
 
 /// The consortium contract driven through the Swift toolkit against the dev chain: every role

@@ -3,7 +3,7 @@ import BigInt
 import EthereumCore
 import EthereumRPC
 import Foundation
-import MDRS
+import MDRSChain
 import Testing
 
 /// The toolkit's JSON-RPC client against a real node (the dev chain): typed helpers, batches,

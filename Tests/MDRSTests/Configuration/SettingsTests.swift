@@ -1,5 +1,5 @@
 import Foundation
-import MDRS
+import MDRSCore
 import Testing
 
 @Suite("Settings")

@@ -1,6 +1,6 @@
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSCore
 import Testing
 
 @Suite("Encrypted addresses")

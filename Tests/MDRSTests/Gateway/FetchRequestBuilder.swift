@@ -2,7 +2,7 @@ import BigInt
 import EthereumCore
 import Foundation
 import HTTPTypes
-import MDRS
+import MDRSProtocol
 
 /// Builds fetch requests field by field, so a test can sign for the wrong custodian or chain,
 /// reuse a nonce, backdate the time or corrupt the signature.

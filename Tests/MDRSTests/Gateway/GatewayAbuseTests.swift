@@ -3,11 +3,15 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+@testable import MDRSChain
+import MDRSClient
+@testable import MDRSCore
+@testable import MDRSPostgres
+import MDRSProtocol
+@testable import MDRSServer
 import NIOCore
 import PostgresNIO
 import Testing
-
-@testable import MDRS
 
 /// What anonymous traffic and a single registered key can make the gateway spend: rows, nonces,
 /// chain reads, the outbox's stall bound.

@@ -2,11 +2,14 @@ import AsyncHTTPClient
 import EthereumCore
 import Foundation
 import HummingbirdTesting
+@testable import MDRSChain
+@testable import MDRSCore
+@testable import MDRSPostgres
+import MDRSProtocol
+@testable import MDRSServer
 import NIOCore
 import PostgresNIO
 import Testing
-
-@testable import MDRS
 
 /// Who may be served, and whose log entries count: registrations, other hospitals, and the
 /// outbox's reading of what the contract already holds.

@@ -3,11 +3,12 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import MDRSClient
+import MDRSProtocol
+@testable import MDRSServer
 import NIOCore
 import PostgresNIO
 import Testing
-
-@testable import MDRS
 
 /// The HTTP surface outside the happy path: bodies cut short, headers of released records and
 /// audit answers, methods and paths no route serves, ranges at the edges, the operations listener.

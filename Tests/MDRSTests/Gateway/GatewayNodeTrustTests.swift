@@ -3,11 +3,13 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+@testable import MDRSChain
+@testable import MDRSPostgres
+import MDRSProtocol
+@testable import MDRSServer
 import NIOCore
 import PostgresNIO
 import Testing
-
-@testable import MDRS
 
 /// How far the gateway trusts its chain node: one that stops following the chain, one that is
 /// syncing, and one that lies about a grant.

@@ -3,7 +3,12 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import MDRS
+import MDRSChain
+import MDRSClient
+import MDRSCore
+import MDRSPostgres
+import MDRSProtocol
+import MDRSServer
 import NIOCore
 import Testing
 

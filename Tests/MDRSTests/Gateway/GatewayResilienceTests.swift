@@ -3,7 +3,10 @@ import EthereumCore
 import EthereumRPC
 import Foundation
 import HummingbirdTesting
-import MDRS
+import MDRSChain
+import MDRSClient
+import MDRSProtocol
+import MDRSServer
 import NIOCore
 import PostgresNIO
 import Testing

@@ -2,7 +2,10 @@ import AsyncHTTPClient
 import EthereumCore
 import Foundation
 import HummingbirdTesting
-import MDRS
+import MDRSChain
+import MDRSClient
+import MDRSProtocol
+import MDRSServer
 import NIOCore
 import NIOFoundationCompat
 import Testing

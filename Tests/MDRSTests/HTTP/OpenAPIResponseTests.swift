@@ -2,10 +2,9 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import MDRSProtocol
 import NIOCore
 import Testing
-
-@testable import MDRS
 
 /// Real answers of a running gateway, for every route and its usual statuses, checked against
 /// `docs/openapi.json` by `Tests/tools/validate_openapi.py` (jsonschema, with the document's

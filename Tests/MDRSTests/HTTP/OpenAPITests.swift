@@ -1,5 +1,5 @@
 import Foundation
-import MDRS
+import MDRSProtocol
 import Testing
 
 /// `docs/openapi.json` describes exactly the routes the gateway registers and exactly the error

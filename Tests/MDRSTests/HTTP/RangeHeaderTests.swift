@@ -1,6 +1,6 @@
+import MDRSProtocol
+@testable import MDRSServer
 import Testing
-
-@testable import MDRS
 
 @Suite("Range header")
 struct RangeHeaderTests {

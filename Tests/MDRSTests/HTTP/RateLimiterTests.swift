@@ -1,4 +1,4 @@
-import MDRS
+import MDRSCore
 import Testing
 
 @Suite("Rate limiter")

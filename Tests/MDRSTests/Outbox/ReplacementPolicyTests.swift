@@ -1,9 +1,8 @@
 import BigInt
 import EthereumCore
 import EthereumRPC
+@testable import MDRSCore
 import Testing
-
-@testable import MDRS
 
 @Suite("Outbox replacement policy")
 struct ReplacementPolicyTests {

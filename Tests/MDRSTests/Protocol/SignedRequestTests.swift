@@ -1,7 +1,7 @@
 import BigInt
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSProtocol
 import Testing
 
 /// The gateway's EIP-712 messages hash the way a wallet (eth-account) hashes them, so any

@@ -1,5 +1,6 @@
 import Foundation
-@testable import MDRS
+@testable import MDRSCore
+@testable import MDRSPostgres
 import PostgresNIO
 import Testing
 

@@ -1,8 +1,7 @@
 import EthereumCore
 import Foundation
+@testable import MDRSPostgres
 import Testing
-
-@testable import MDRS
 
 @Suite("Request nonces")
 struct NonceStoreTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import MDRS
+import MDRSCore
 import PostgresNIO
 import Testing
 

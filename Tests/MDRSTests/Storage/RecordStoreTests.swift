@@ -1,7 +1,8 @@
 import Crypto
 import EthereumCore
 import Foundation
-import MDRS
+import MDRSCore
+import MDRSPostgres
 import NIOCore
 import PostgresNIO
 import Synchronization

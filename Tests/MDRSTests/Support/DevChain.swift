@@ -3,7 +3,7 @@ import BigInt
 import EthereumCore
 import EthereumRPC
 import Foundation
-import MDRS
+import MDRSChain
 import Testing
 
 /// The dev chain `deploy/dev test` runs: clients, freshly funded accounts (so parallel tests

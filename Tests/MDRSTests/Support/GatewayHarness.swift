@@ -7,7 +7,11 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import MDRS
+import MDRSChain
+import MDRSClient
+import MDRSCore
+import MDRSProtocol
+import MDRSServer
 import NIOCore
 import PostgresNIO
 import Testing

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import MDRS
 import Testing
 
 /// `mdrs serve` as a separate process, so a test can kill it with SIGKILL: a real crash, with

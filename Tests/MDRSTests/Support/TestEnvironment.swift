@@ -1,7 +1,7 @@
 import EthereumCore
 import Foundation
 import Logging
-import MDRS
+import MDRSPostgres
 import NIOCore
 import PostgresNIO
 import Testing
@@ -19,7 +19,7 @@ enum TestEnvironment {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static var migrations: URL { repositoryRoot.appendingPathComponent("sql") }
+    static var migrations: URL { repositoryRoot.appendingPathComponent("Sources/MDRSPostgres/Migrations") }
 
     static let logger: Logger = {
         var logger = Logger(label: "test")

@@ -1,0 +1,272 @@
+import BigInt
+import EthereumCore
+import EthereumRPC
+import Foundation
+import Logging
+import MDRSCore
+import ServiceLifecycle
+import Synchronization
+
+/// The gateway's view of the chain: the head it has seen, who is staff (``StaffDirectory``),
+/// and grant, staff and anchor reads cached for exactly one block.
+///
+/// A watcher polls the head; for every new block it reads the contract's logs and drops cached
+/// entries the block touched (revocations, new grants, staff changes). An entry is served only
+/// if it is valid at the head the watcher has seen, so the cache never answers with state older
+/// than that head. A revocation therefore takes effect at most one poll interval (plus one
+/// `eth_getBlockByNumber` and one `eth_getLogs` round trip) after its block is produced.
+///
+/// The view fails closed (``freshHead()`` throws, and nothing is decided) when the last poll
+/// failed, when no poll succeeded for `stalenessBound`, when the node says it is syncing, and
+/// when the head block itself is older than `maximumHeadAge`: a node that keeps answering but
+/// stopped following the chain is as bad as one that is down.
+///
+/// Reads that authorise a release (grants and staff registrations) can be cross-checked on
+/// further nodes (`witnesses`) at the same block; any disagreement refuses the request.
+public final class ChainState: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var expectedChainId: BigUInt
+        public var pollInterval: Duration
+        /// How old the last successful poll may be.
+        public var stalenessBound: Duration
+        /// How old the head block's timestamp may be; nil to not check (chains that make no
+        /// empty blocks).
+        public var maximumHeadAge: Duration?
+        /// The first block with contract events (its deployment block).
+        public var fromBlock: UInt64
+        /// How many blocks a witness may be ahead of the node before the node counts as not
+        /// following the chain.
+        public var witnessMaximumLag: UInt64 = 3
+
+        public init(
+            expectedChainId: BigUInt, pollInterval: Duration, stalenessBound: Duration? = nil, maximumHeadAge: Duration? = nil,
+            fromBlock: UInt64 = 0, witnessMaximumLag: UInt64 = 3
+        ) {
+            self.witnessMaximumLag = witnessMaximumLag
+            self.expectedChainId = expectedChainId
+            self.pollInterval = pollInterval
+            self.stalenessBound = stalenessBound ?? max(pollInterval * 4, .seconds(2))
+            self.maximumHeadAge = maximumHeadAge
+            self.fromBlock = fromBlock
+        }
+    }
+
+    public struct Head: Equatable, Sendable {
+        public let number: UInt64
+        public let hash: Bytes32
+        public let timestamp: UInt64
+        let observedAt: ContinuousClock.Instant
+    }
+
+    struct Cached<Value: Sendable>: Sendable {
+        let value: Value
+        var validAt: UInt64
+    }
+
+    struct State: Sendable {
+        var head: Head?
+        var grants: [Bytes32: Cached<GrantState?>] = [:]
+        var staff: [Address: Cached<StaffRegistration>] = [:]
+        var custodians: [Address: Cached<Bool>] = [:]
+        /// Anchors never change once written, so they are kept until evicted for size.
+        var anchors: [Bytes32: AnchoredRecord] = [:]
+        var directory: StaffDirectory?
+        var lastError: String?
+        var lastErrorIsDisagreement = false
+        var chainIdVerified = false
+        var headTooOld = false
+    }
+
+    public let contract: MedicalAccessContract
+    /// Further nodes on which authorising reads are repeated and compared.
+    public let witnesses: [MedicalAccessContract]
+    public let configuration: Configuration
+    let metrics: GatewayMetrics
+    let logger: Logger
+    let state = Mutex(State())
+    static let maximumEntries = 100_000
+    /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
+    static let logWindow: UInt64 = 5000
+
+    public init(
+        contract: MedicalAccessContract, witnesses: [MedicalAccessContract] = [], configuration: Configuration,
+        metrics: GatewayMetrics, logger: Logger
+    ) {
+        self.contract = contract
+        self.witnesses = witnesses
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The head, if it is recent enough to decide on; otherwise the chain counts as unavailable.
+    public func freshHead() throws -> Head {
+        let (head, lastError, disagreement) = state.withLock { ($0.head, $0.lastError, $0.lastErrorIsDisagreement) }
+        guard let head else {
+            throw ChainError(.unavailable, "the chain head has not been read yet" + (lastError.map { ": \($0)" } ?? ""))
+        }
+        if let lastError {
+            // The last poll failed: the node is unreachable now, so no cached state is trusted.
+            if disagreement { throw ChainError(.disagreement, "the chain nodes disagree about the head: \(lastError)") }
+            throw ChainError(.unavailable, "the chain node did not answer the last poll: \(lastError)")
+        }
+        let sincePoll = ContinuousClock.now - head.observedAt
+        guard sincePoll <= configuration.stalenessBound else {
+            throw ChainError(.unavailable, "the chain head is stale (last read \(sincePoll) ago)")
+        }
+        if let maximumHeadAge = configuration.maximumHeadAge {
+            let now = UInt64(Date().timeIntervalSince1970)
+            let age = now > head.timestamp ? now - head.timestamp : 0
+            guard Double(age) <= maximumHeadAge.seconds else {
+                throw ChainError(
+                    .unavailable,
+                    "the node's latest block \(head.number) is \(age) s old: the node has stopped following the chain")
+            }
+        }
+        return head
+    }
+
+    /// Unix time for expiry checks: the later of this machine's clock and the head's timestamp,
+    /// so a grant the chain already considers expired is never served.
+    public func now() throws -> UInt64 {
+        max(UInt64(Date().timeIntervalSince1970), try freshHead().timestamp)
+    }
+
+    /// The grant with `token` at the current head; nil if there is none.
+    public func grant(_ token: Bytes32) async throws -> GrantState? {
+        let head = try freshHead()
+        if let cached = state.withLock({ $0.grants[token] }), cached.validAt == head.number {
+            metrics.grantCache(hit: true)
+            return cached.value
+        }
+        metrics.grantCache(hit: false)
+        var readAt = head.number
+        var grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
+        if grant == nil, let newer = await catchUp(from: head.number) {
+            // A token granted in a block the watcher had not reached: a doctor typically
+            // fetches right after the patient's grant lands. Read again at the newer head.
+            readAt = newer
+            grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
+        }
+        store(\.grants, key: token, value: grant, readAt: readAt)
+        return grant
+    }
+
+    /// Brings the watcher's head up to the node's (polling at once if the node is ahead) and
+    /// returns it if it is newer than `readAt`, the head a read was made at. An unknown token
+    /// costs one `eth_blockNumber` more, never a log scan unless blocks are new.
+    private func catchUp(from readAt: UInt64) async -> UInt64? {
+        metrics.chainCall("eth_blockNumber")
+        if let latest = try? await contract.client.blockNumber(), latest > (state.withLock { $0.head?.number } ?? 0) {
+            await poll()
+        }
+        guard let head = try? freshHead(), head.number > readAt else { return nil }
+        return head.number
+    }
+
+    /// The registration of `staff` at the current head; nil if it is not registered staff of
+    /// any custodian. A signer the ``StaffDirectory`` does not know costs no chain read.
+    public func staff(_ staff: Address) async throws -> StaffRegistration? {
+        let head = try freshHead()
+        let (known, cached) = state.withLock { ($0.directory?.contains(staff) ?? false, $0.staff[staff]) }
+        guard known else { return nil }
+        if let cached, cached.validAt == head.number {
+            return cached.value.isRegistered ? cached.value : nil
+        }
+        let registration = try await agreedRead("getStaff", at: head.number) { try await $0.staff(staff, at: $1) }
+        store(\.staff, key: staff, value: registration, readAt: head.number)
+        return registration.isRegistered ? registration : nil
+    }
+
+    /// Whether `staff` could be registered staff, from the directory alone (no chain read).
+    public func mayBeStaff(_ staff: Address) -> Bool {
+        state.withLock { $0.directory?.contains(staff) ?? false }
+    }
+
+    /// Whether `custodian` is an active custodian at the current head.
+    public func custodianActive(_ custodian: Address) async throws -> Bool {
+        let head = try freshHead()
+        if let cached = state.withLock({ $0.custodians[custodian] }), cached.validAt == head.number {
+            return cached.value
+        }
+        metrics.chainCall("getCustodian")
+        let active = try await contract.custodian(custodian, at: .number(head.number)).active
+        store(\.custodians, key: custodian, value: active, readAt: head.number)
+        return active
+    }
+
+    /// The anchor of `recordId`; nil if not anchored (a miss is not cached: it may come).
+    public func anchor(_ recordId: Bytes32) async throws -> AnchoredRecord? {
+        let head = try freshHead()
+        if let cached = state.withLock({ $0.anchors[recordId] }) { return cached }
+        metrics.chainCall("getRecord")
+        var anchor = try await contract.record(recordId, at: .number(head.number))
+        if anchor == nil, let newer = await catchUp(from: head.number) {
+            // Anchored in a block the watcher has not reached yet (the outbox saw its receipt first).
+            metrics.chainCall("getRecord")
+            anchor = try await contract.record(recordId, at: .number(newer))
+        }
+        guard let anchor else { return nil }
+        state.withLock { state in
+            if state.anchors.count >= Self.maximumEntries { state.anchors.removeAll() }
+            state.anchors[recordId] = anchor
+        }
+        return anchor
+    }
+
+    /// Reads at block `number` from the node and from every witness, and returns the answer
+    /// only if they all agree. A witness that has not reached the block yet is given a moment.
+    func agreedRead<Value: Equatable & Sendable>(
+        _ name: String, at number: UInt64, _ read: @Sendable (MedicalAccessContract, BlockTag) async throws -> Value
+    ) async throws -> Value {
+        metrics.chainCall(name)
+        let answer = try await read(contract, .number(number))
+        for (index, witness) in witnesses.enumerated() {
+            var attempt = 0
+            while true {
+                metrics.chainCall(name)
+                do {
+                    let other = try await read(witness, .number(number))
+                    guard other == answer else {
+                        metrics.chainDisagreement(name)
+                        logger.error(
+                            "ALERT: chain nodes disagree on the contract's state; refusing to decide",
+                            metadata: ["read": "\(name)", "block": "\(number)", "witness": "\(index + 1)"])
+                        throw ChainError(.disagreement, "the chain nodes disagree about \(name) at block \(number)")
+                    }
+                    break
+                } catch let error as ChainError where error.code != .disagreement && error.code != .reverted {
+                    // Most likely behind by a block or two; else unreachable.
+                    attempt += 1
+                    guard attempt < 10 else {
+                        throw ChainError(.unavailable, "witness node \(index + 1) cannot answer \(name) at block \(number): \(error.message)")
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        return answer
+    }
+
+    /// Caches a read made at block `readAt`, unless the head moved on meanwhile (then the
+    /// watcher may already have invalidated it, and the next request reads again).
+    private func store<Key: Hashable, Value: Sendable>(
+        _ path: WritableKeyPath<State, [Key: Cached<Value>]> & Sendable, key: Key, value: Value, readAt: UInt64
+    ) {
+        state.withLock { state in
+            guard state.head?.number == readAt else { return }
+            if state[keyPath: path].count >= Self.maximumEntries { state[keyPath: path].removeAll() }
+            state[keyPath: path][key] = Cached(value: value, validAt: readAt)
+        }
+    }
+
+    /// Polls until graceful shutdown.
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.poll()
+                try await Task.sleep(for: self.configuration.pollInterval)
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import BigInt
+import EthereumCore
+import EthereumRPC
+import MDRSCore
+import MDRSProtocol
+
+/// Typed access to a deployed MedicalAccess contract: views as async reads, and call data for
+/// the transactions that change it.
+public struct MedicalAccessContract: Sendable {
+    public let address: Address
+    public let client: EthereumClient
+
+    public init(address: Address, client: EthereumClient) {
+        self.address = address
+        self.client = client
+    }
+
+    /// Calls a view. A revert becomes ``ChainError/Code/reverted`` with the custom error
+    /// decoded; an unreachable node ``ChainError/Code/unavailable``.
+    public func call(_ function: ABIFunction, _ arguments: [ABIValue], at block: BlockTag = .latest) async throws -> [ABIValue] {
+        let data = try function.encodeCall(arguments)
+        let output: [UInt8]
+        do {
+            output = try await client.call(CallRequest(to: address, data: data), at: block)
+        } catch let error as JSONRPCError {
+            throw Self.chainError(error, calling: function.name)
+        }
+        do {
+            return try function.decodeOutput(output)
+        } catch {
+            throw ChainError(
+                .invalidResponse,
+                output.isEmpty
+                    ? "\(function.name) returned nothing: is a MedicalAccess contract deployed at \(address)?"
+                    : "\(function.name) returned undecodable data: \(error)")
+        }
+    }
+
+    package static func chainError(_ error: JSONRPCError, calling name: String) -> ChainError {
+        if let revertData = error.revertData {
+            let reason = MedicalAccessABI.revertReason(revertData)
+            return ChainError(.reverted, "\(name) reverted", revert: reason)
+        }
+        if error.isUnavailable {
+            return ChainError(.unavailable, "the chain node is unreachable: \(error.message)")
+        }
+        return ChainError(.invalidResponse, "\(name) failed: \(error)")
+    }
+
+    /// The grant with `token`; nil if there is none.
+    public func grant(_ token: Bytes32, at block: BlockTag = .latest) async throws -> GrantState? {
+        do {
+            let values = try await call(MedicalAccessABI.getGrant, [.bytes32(token)], at: block)
+            return try GrantState(token: token, tuple: values[0])
+        } catch let error as ChainError where error.revertName == "UnknownGrant" {
+            return nil
+        }
+    }
+
+    /// The anchored record `recordId`; nil if it was never anchored.
+    public func record(_ recordId: Bytes32, at block: BlockTag = .latest) async throws -> AnchoredRecord? {
+        do {
+            let values = try await call(MedicalAccessABI.getRecord, [.bytes32(recordId)], at: block)
+            return try AnchoredRecord(recordId: recordId, tuple: values[0])
+        } catch let error as ChainError where error.revertName == "RecordNotFound" {
+            return nil
+        }
+    }
+
+    /// The custodian that registered `staff`; nil if `staff` is not registered.
+    public func staffCustodian(_ staff: Address, at block: BlockTag = .latest) async throws -> Address? {
+        let custodian = try await call(MedicalAccessABI.staffCustodian, [.address(staff)], at: block)[0].asAddress()
+        return custodian == .zero ? nil : custodian
+    }
+
+    /// The registration of `staff` (custodian zero if not registered now).
+    public func staff(_ staff: Address, at block: BlockTag = .latest) async throws -> StaffRegistration {
+        let fields = try await call(MedicalAccessABI.getStaff, [.address(staff)], at: block)[0].asArray()
+        return StaffRegistration(custodian: try fields[0].asAddress(), epoch: try fields[1].asUInt64(), registeredAt: try fields[2].asUInt64())
+    }
+
+    /// The custodian registered under `address`.
+    public func custodian(_ address: Address, at block: BlockTag = .latest) async throws -> CustodianState {
+        let fields = try await call(MedicalAccessABI.getCustodian, [.address(address)], at: block)[0].asArray()
+        return CustodianState(name: try fields[0].asString(), active: try fields[1].asBool(), registeredAt: try fields[2].asUInt64())
+    }
+
+    /// The block in which `custodian` logged `requestId`; nil if never.
+    public func accessLoggedAt(_ requestId: Bytes32, by custodian: Address, at block: BlockTag = .latest) async throws -> UInt64? {
+        let number = try await call(MedicalAccessABI.accessLoggedAt, [.address(custodian), .bytes32(requestId)], at: block)[0].asUInt64()
+        return number == 0 ? nil : number
+    }
+
+    // MARK: Call data for transactions
+
+    public static func registerCustodian(_ custodian: Address, name: String) throws -> [UInt8] {
+        try MedicalAccessABI.registerCustodian.encodeCall([.address(custodian), .string(name)])
+    }
+
+    public static func deregisterCustodian(_ custodian: Address) throws -> [UInt8] {
+        try MedicalAccessABI.deregisterCustodian.encodeCall([.address(custodian)])
+    }
+
+    public static func registerStaff(_ staff: Address) throws -> [UInt8] {
+        try MedicalAccessABI.registerStaff.encodeCall([.address(staff)])
+    }
+
+    public static func deregisterStaff(_ staff: Address) throws -> [UInt8] {
+        try MedicalAccessABI.deregisterStaff.encodeCall([.address(staff)])
+    }
+
+    public static func anchorRecord(_ anchor: RecordAnchorInput) throws -> [UInt8] {
+        try MedicalAccessABI.anchorRecord.encodeCall([
+            .bytes32(anchor.recordId), .address(anchor.patient), .bytes32(anchor.contentHash), .bytes(anchor.encryptedAddress),
+        ])
+    }
+
+    public static func requestAccess(_ recordId: Bytes32, purpose: PurposeOfUse) throws -> [UInt8] {
+        try MedicalAccessABI.requestAccess.encodeCall([.bytes32(recordId), .uint64(UInt64(purpose.rawValue))])
+    }
+
+    public static func grant(staff: Address, recordId: Bytes32, expiresAt: UInt64) throws -> [UInt8] {
+        try MedicalAccessABI.grant.encodeCall([.address(staff), .bytes32(recordId), .uint64(expiresAt)])
+    }
+
+    public static func revoke(_ token: Bytes32) throws -> [UInt8] {
+        try MedicalAccessABI.revoke.encodeCall([.bytes32(token)])
+    }
+
+    public static func logAccess(_ entries: [AccessEntry]) throws -> [UInt8] {
+        try MedicalAccessABI.logAccess.encodeCall([.array(entries.map(\.abiValue))])
+    }
+
+    public static func publish(anchors: [RecordAnchorInput], entries: [AccessEntry]) throws -> [UInt8] {
+        try MedicalAccessABI.publish.encodeCall([.array(anchors.map(\.abiValue)), .array(entries.map(\.abiValue))])
+    }
+
+    // MARK: Events
+
+    /// Decodes a log of this contract against its events; nil for logs of other contracts or
+    /// unknown events.
+    public func decode(_ log: Log) -> DecodedEvent? {
+        guard log.address == address, let topic = log.topics.first,
+            let event = MedicalAccessABI.events.first(where: { $0.topic == topic })
+        else { return nil }
+        return try? event.decode(topics: log.topics, data: log.data)
+    }
+}
+
+extension DecodedEvent {
+    /// The grant token of a `Granted` event.
+    public var token: Bytes32? { try? self["token"]?.asBytes32() }
+}

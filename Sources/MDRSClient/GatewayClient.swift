@@ -1,0 +1,218 @@
+import AsyncHTTPClient
+import BigInt
+import Crypto
+import EthereumCore
+import Foundation
+import HTTPTypes
+import MDRSProtocol
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// A client of the gateway's API that signs its requests: what `mdrs put`, `mdrs fetch` and
+/// `mdrs audit` use, and what the end-to-end tests drive.
+public struct GatewayClient: Sendable {
+    public let baseURL: String
+    public let key: PrivateKey
+    public let info: GatewayInfo
+    let httpClient: HTTPClient
+    let custodian: Address
+    let chainId: BigUInt
+    let contract: Address
+
+    /// Connects to the gateway at `baseURL` and reads who it is. With `expectedChainId` and
+    /// `expectedContract`, refuses a gateway bound to another chain or contract.
+    public init(baseURL: String, key: PrivateKey, httpClient: HTTPClient, expectedChainId: BigUInt? = nil, expectedContract: Address? = nil) async throws {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.key = key
+        self.httpClient = httpClient
+        let response = try await httpClient.execute(HTTPClientRequest(url: self.baseURL + "/v1/info"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok, let info = try? JSONDecoder().decode(GatewayInfo.self, from: body) else {
+            throw GatewayClientError(status: Int(response.status.code), code: "no_gateway", message: "\(baseURL) is not an MDRS gateway")
+        }
+        guard let custodian = try? Address(info.custodian), let contract = try? Address(info.contract),
+            let chainId = BigUInt(info.chainId, radix: 10)
+        else {
+            throw GatewayClientError(status: 0, code: "bad_info", message: "the gateway's /v1/info is malformed")
+        }
+        if let expectedChainId, expectedChainId != chainId {
+            throw GatewayClientError(status: 0, code: "wrong_chain", message: "the gateway is on chain \(chainId), expected \(expectedChainId)")
+        }
+        if let expectedContract, expectedContract != contract {
+            throw GatewayClientError(status: 0, code: "wrong_contract", message: "the gateway uses contract \(contract), expected \(expectedContract)")
+        }
+        self.info = info
+        self.custodian = custodian
+        self.chainId = chainId
+        self.contract = contract
+    }
+
+    package func signedHeaders(_ typedData: (Bytes32, UInt64) -> TypedData) throws -> HTTPHeaders {
+        let nonce = Bytes32.random()
+        let issuedAt = UInt64(Date().timeIntervalSince1970)
+        let signature = try typedData(nonce, issuedAt).sign(with: key)
+        return [
+            SignedRequest.Header.nonce: nonce.hex, SignedRequest.Header.issuedAt: String(issuedAt),
+            SignedRequest.Header.signature: signature.hex,
+        ]
+    }
+
+    /// Stores the file at `path` for `patient`, streaming it (its SHA-256 is computed first,
+    /// in one pass, so memory stays flat).
+    public func store(file path: String, patient: Address, contentType: String) async throws -> StoreResponse {
+        let sha256 = try FileChunks.sha256(of: path)
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        return try await store(
+            body: .stream(FileChunks(path: path), length: .known(Int64(size))), sha256: sha256, patient: patient, contentType: contentType)
+    }
+
+    /// Stores `body`, whose SHA-256 is `sha256`.
+    public func store(body: HTTPClientRequest.Body, sha256: Bytes32, patient: Address, contentType: String) async throws -> StoreResponse {
+        var request = HTTPClientRequest(url: baseURL + "/v1/records")
+        request.method = .POST
+        request.headers = try signedHeaders { nonce, issuedAt in
+            SignedRequest.store(
+                patient: patient, contentType: contentType, contentSHA256: sha256, nonce: nonce, issuedAt: issuedAt,
+                custodian: custodian, chainId: chainId, contract: contract)
+        }
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.headers.add(name: SignedRequest.Header.patient, value: patient.checksummed)
+        request.headers.add(name: SignedRequest.Header.contentSHA256, value: sha256.hex)
+        request.body = body
+        let response = try await httpClient.execute(request, timeout: .minutes(60))
+        let data = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .created else { throw GatewayClientError(response.status, data) }
+        return try JSONDecoder().decode(StoreResponse.self, from: data)
+    }
+
+    /// Sends a signed fetch; the caller streams the body of a 200/206 answer.
+    public func fetch(
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + "/v1/access/" + encryptedAddress)
+        request.headers = try signedHeaders { nonce, issuedAt in
+            SignedRequest.fetch(
+                token: token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: nonce, issuedAt: issuedAt,
+                custodian: custodian, chainId: chainId, contract: contract)
+        }
+        request.headers.add(name: SignedRequest.Header.token, value: token.hex)
+        request.headers.add(name: SignedRequest.Header.purpose, value: purpose.code)
+        if let range { request.headers.add(name: "Range", value: range) }
+        return try await httpClient.execute(request, timeout: .minutes(60))
+    }
+
+    /// Fetches and writes the record to `path` (`-` for standard output), hashing as it
+    /// streams; returns the SHA-256 and the number of bytes written.
+    public func fetch(
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil, to path: String
+    ) async throws -> (sha256: Bytes32, size: Int64, requestId: String?) {
+        let response = try await fetch(token: token, encryptedAddress: encryptedAddress, purpose: purpose, range: range)
+        guard response.status == .ok || response.status == .partialContent else {
+            throw GatewayClientError(response.status, try await response.body.collect(upTo: 1 << 16))
+        }
+        let handle: FileHandle
+        if path == "-" {
+            handle = FileHandle.standardOutput
+        } else {
+            // An existing file (such as a private staging file) is written as it is; a new one
+            // is created readable by its owner only.
+            if !FileManager.default.fileExists(atPath: path) {
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+                guard descriptor >= 0 else {
+                    throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot create \(path)")
+                }
+                close(descriptor)
+            }
+            guard let file = FileHandle(forWritingAtPath: path) else {
+                throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot open \(path)")
+            }
+            try file.truncate(atOffset: 0)
+            handle = file
+        }
+        defer { if path != "-" { try? handle.close() } }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        for try await buffer in response.body {
+            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            try handle.write(contentsOf: Data(buffer: buffer))
+            size += Int64(buffer.readableBytes)
+        }
+        return (try Bytes32(bytes: Array(hasher.finalize())), size, response.headers.first(name: SignedRequest.Header.requestId))
+    }
+
+    /// A signed audit query, e.g. `/v1/audit/accesses?record=0x…`; returns the JSON body.
+    public func audit(_ target: String) async throws -> Data {
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.headers = try signedHeaders { nonce, issuedAt in
+            SignedRequest.audit(query: target, nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+        }
+        let response = try await httpClient.execute(request, timeout: .minutes(5))
+        let data = try await response.body.collect(upTo: 256 << 20)
+        guard response.status == .ok else { throw GatewayClientError(response.status, data) }
+        return Data(buffer: data)
+    }
+}
+
+/// A refusal from the gateway, with the code and message of its JSON error body.
+public struct GatewayClientError: Error, CustomStringConvertible {
+    public let status: Int
+    public let code: String
+    public let message: String
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    init(_ status: HTTPResponseStatus, _ body: ByteBuffer) {
+        struct Body: Decodable { struct Inner: Decodable { let code: String; let message: String }; let error: Inner }
+        let parsed = try? JSONDecoder().decode(Body.self, from: body)
+        self.init(
+            status: Int(status.code), code: parsed?.error.code ?? "http_\(status.code)",
+            message: parsed?.error.message ?? String(buffer: body).prefix(200).description)
+    }
+
+    public var description: String { "HTTP \(status) \(code): \(message)" }
+}
+
+/// A file read in 1 MiB pieces, as an `AsyncSequence` for streaming uploads.
+public struct FileChunks: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    public let path: String
+    public var chunkSize = 1 << 20
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(handle: FileHandle(forReadingAtPath: path), chunkSize: chunkSize) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let handle: FileHandle?
+        let chunkSize: Int
+
+        public mutating func next() async throws -> ByteBuffer? {
+            guard let handle else { throw GatewayClientError(status: 0, code: "cannot_read", message: "cannot open the file") }
+            guard let data = try handle.read(upToCount: chunkSize), !data.isEmpty else {
+                try? handle.close()
+                return nil
+            }
+            return ByteBuffer(data: data)
+        }
+    }
+
+    /// SHA-256 of a file, read in pieces.
+    public static func sha256(of path: String) throws -> Bytes32 {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw GatewayClientError(status: 0, code: "cannot_read", message: "cannot open \(path)")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+            hasher.update(data: data)
+        }
+        return try Bytes32(bytes: Array(hasher.finalize()))
+    }
+}

@@ -1,0 +1,155 @@
+import Crypto
+import EthereumCore
+import Foundation
+
+/// The custodian's master key: it wraps every record's data key and derives the key of the
+/// encrypted addresses. It never leaves the gateway and is never stored in PostgreSQL.
+///
+/// Its id is derived from the key itself (HMAC), so a record's `key_id` can never name the wrong
+/// key, and ids need no bookkeeping.
+public struct MasterKey: Sendable {
+    /// 8 bytes that name the key; stored beside every wrapped data key.
+    public let id: [UInt8]
+    let key: SymmetricKey
+    /// The key of encrypted addresses: HKDF-SHA256 with its own label.
+    let addressKey: SymmetricKey
+
+    /// The address key alone, for ``AddressKey/write(toFile:)``: once every data key is
+    /// re-wrapped under a new master key, this lets the old master key be destroyed while the
+    /// encrypted addresses sealed under it (anchored on-chain for good) still open.
+    public var addressOnly: AddressKey { AddressKey(id: id, key: addressKey) }
+
+    /// A master key from its 32 bytes.
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count == 32 else {
+            throw GatewayError(.invalidMasterKey, "a master key has 32 bytes, got \(bytes.count)")
+        }
+        let key = SymmetricKey(data: bytes)
+        self.key = key
+        self.id = Array(HMAC<SHA256>.authenticationCode(for: Array("mdrs/master-key-id/v1".utf8), using: key).prefix(8))
+        self.addressKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: key, salt: Array("mdrs".utf8), info: Array("mdrs/encrypted-address/v1".utf8), outputByteCount: 32)
+    }
+
+    /// The id as 16 hex digits, as stored in `records.key_id`.
+    public var idHex: String { Hex.encode(id, prefix: false) }
+
+    /// Loads a key file: 64 hex digits (what `mdrs keys new-master` writes) or 32 raw bytes.
+    /// Refused unless only its owner can read it.
+    public init(contentsOfFile path: String) throws {
+        let contents = try SecretFile.read(path)
+        if contents.count == 32 {
+            try self.init(bytes: contents)
+            return
+        }
+        let text = String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let bytes = try? Hex.decode(text, count: 32) else {
+            throw GatewayError(.invalidMasterKey, "master key file \(path) must hold 64 hex digits")
+        }
+        try self.init(bytes: bytes)
+    }
+
+    /// Writes a fresh random key to a new file with mode 0600 and returns it.
+    public static func generate(writingTo path: String) throws -> MasterKey {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        try SecretFile.create(path, contents: Array((Hex.encode(bytes, prefix: false) + "\n").utf8))
+        return try MasterKey(bytes: bytes)
+    }
+
+    /// Wraps a record's data key (AES-256-GCM; the record id and key id are the additional data,
+    /// so a wrapped key copied to another record does not open).
+    package func wrap(_ dataKey: SymmetricKey, recordId: Bytes32) throws -> [UInt8] {
+        let box = try AES.GCM.seal(dataKey.withUnsafeBytes { Array($0) }, using: key, authenticating: wrapContext(recordId))
+        guard let combined = box.combined else {
+            throw GatewayError(.invalidMasterKey, "AES-GCM produced no combined form")
+        }
+        return Array(combined)
+    }
+
+    /// Unwraps a data key wrapped by ``wrap(_:recordId:)``.
+    package func unwrap(_ wrapped: [UInt8], recordId: Bytes32) throws -> SymmetricKey {
+        do {
+            let box = try AES.GCM.SealedBox(combined: wrapped)
+            return SymmetricKey(data: try AES.GCM.open(box, using: key, authenticating: wrapContext(recordId)))
+        } catch {
+            throw GatewayError(
+                .integrityFailure, "the data key of record \(recordId.hex) does not open under master key \(idHex)")
+        }
+    }
+
+    private func wrapContext(_ recordId: Bytes32) -> [UInt8] {
+        Array("mdrs/data-key/v1".utf8) + recordId.bytes + id
+    }
+}
+
+extension MasterKey: CustomStringConvertible {
+    public var description: String { "MasterKey(id: \(idHex), secret redacted)" }
+}
+
+/// The master keys a gateway holds: the current one wraps new data keys; previous ones still
+/// open what they wrapped until `mdrs keys rotate` has re-wrapped it.
+public struct MasterKeyring: Sendable {
+    public let current: MasterKey
+    public let previous: [MasterKey]
+
+    /// Address keys of retired master keys: they open encrypted addresses, nothing else.
+    public let addressKeys: [AddressKey]
+
+    public init(current: MasterKey, previous: [MasterKey] = [], addressKeys: [AddressKey] = []) {
+        self.current = current
+        self.previous = previous.filter { $0.id != current.id }
+        self.addressKeys = addressKeys
+    }
+
+    /// The address key for the master key id `id`: of a configured master key, or a retired one.
+    func addressKey(id: [UInt8]) throws -> SymmetricKey {
+        if let master = try? key(id: id) { return master.addressKey }
+        if let retired = addressKeys.first(where: { $0.id == id }) { return retired.key }
+        throw GatewayError(.unknownMasterKey, "no address key for master key \(Hex.encode(id, prefix: false))")
+    }
+
+    /// The key with id `id`.
+    public func key(id: [UInt8]) throws -> MasterKey {
+        if current.id == id { return current }
+        if let key = previous.first(where: { $0.id == id }) { return key }
+        throw GatewayError(
+            .unknownMasterKey,
+            "master key \(Hex.encode(id, prefix: false)) is not configured (current is \(current.idHex))")
+    }
+
+    /// The key with the hex id `idHex`.
+    public func key(idHex: String) throws -> MasterKey {
+        guard let id = try? Hex.decode(idHex, count: 8) else {
+            throw GatewayError(.unknownMasterKey, "malformed master key id \(idHex)")
+        }
+        return try key(id: id)
+    }
+}
+
+/// The encrypted-address key of a (retired) master key, with that master key's id.
+public struct AddressKey: Sendable {
+    public let id: [UInt8]
+    let key: SymmetricKey
+
+    init(id: [UInt8], key: SymmetricKey) {
+        self.id = id
+        self.key = key
+    }
+
+    /// Reads a file written by ``write(toFile:)``: `<16 hex digits of the id> <64 hex digits>`.
+    public init(contentsOfFile path: String) throws {
+        let parts = try SecretFile.readText(path).split(whereSeparator: \.isWhitespace)
+        guard parts.count == 2, let id = try? Hex.decode(parts[0], count: 8), let key = try? Hex.decode(parts[1], count: 32) else {
+            throw GatewayError(.invalidMasterKey, "\(path) is not an address key file (id and key in hex)")
+        }
+        self.init(id: id, key: SymmetricKey(data: key))
+    }
+
+    /// Writes the key to a new file with mode 0600.
+    public func write(toFile path: String) throws {
+        let hex = key.withUnsafeBytes { Hex.encode(Array($0), prefix: false) }
+        try SecretFile.create(path, contents: Array("\(Hex.encode(id, prefix: false)) \(hex)\n".utf8))
+    }
+
+    public var idHex: String { Hex.encode(id, prefix: false) }
+}

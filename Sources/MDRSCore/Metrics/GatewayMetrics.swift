@@ -1,0 +1,82 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// The gateway's metrics, on its own Prometheus registry (no global bootstrap, so several
+/// gateways can live in one test process).
+public struct GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    package func request(route: String, outcome: String) {
+        Counter(label: "mdrs_requests_total", dimensions: [("route", route), ("outcome", outcome)], factory: factory).increment()
+    }
+
+    package func bytesStreamed(_ count: Int, direction: String) {
+        Counter(label: "mdrs_bytes_streamed_total", dimensions: [("direction", direction)], factory: factory)
+            .increment(by: Int64(count))
+    }
+
+    package func grantCache(hit: Bool) {
+        Counter(label: "mdrs_grant_cache_total", dimensions: [("result", hit ? "hit" : "miss")], factory: factory).increment()
+    }
+
+    package func chainCall(_ method: String) {
+        Counter(label: "mdrs_chain_calls_total", dimensions: [("method", method)], factory: factory).increment()
+    }
+
+    package func logTransaction(_ event: String) {
+        Counter(label: "mdrs_log_transactions_total", dimensions: [("event", event)], factory: factory).increment()
+    }
+
+    package func outbox(_ backlog: OutboxStatus.Backlog) {
+        Gauge(label: "mdrs_outbox_depth", factory: factory).record(backlog.depth)
+        for (kind, oldest) in [("served", backlog.oldestServed), ("denial", backlog.oldestDenial), ("anchor", backlog.oldestAnchor)] {
+            Gauge(label: "mdrs_outbox_oldest_age_seconds", dimensions: [("kind", kind)], factory: factory)
+                .record(oldest.map { Date().timeIntervalSince($0) } ?? 0)
+        }
+    }
+
+    package func logLag(seconds: Double) {
+        Gauge(label: "mdrs_log_lag_seconds", factory: factory).record(seconds)
+    }
+
+    /// An access row the contract will not log. `served` rows are incidents (alert on them): a
+    /// record left and the chain does not account for it.
+    package func logEntryRejected(served: Bool, reason: String) {
+        Counter(
+            label: "mdrs_log_entries_rejected_total", dimensions: [("outcome", served ? "served" : "denied"), ("reason", reason)],
+            factory: factory
+        ).increment()
+    }
+
+    /// Two chain nodes answered an authorising read differently.
+    package func chainDisagreement(_ read: String) {
+        Counter(label: "mdrs_chain_disagreements_total", dimensions: [("read", read)], factory: factory).increment()
+    }
+
+    /// A refusal that was only counted: its signer is unknown, or it exceeded its signer's
+    /// budget of logged refusals.
+    package func refusalUnlogged(_ why: String) {
+        Counter(label: "mdrs_refusals_unlogged_total", dimensions: [("why", why)], factory: factory).increment()
+    }
+
+    /// A request refused by the per-client rate limit before any work.
+    package func rateLimited() {
+        Counter(label: "mdrs_rate_limited_total", factory: factory).increment()
+    }
+
+    package func chainHead(_ number: UInt64) {
+        Gauge(label: "mdrs_chain_head_block", factory: factory).record(Int64(number))
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

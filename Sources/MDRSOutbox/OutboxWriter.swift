@@ -1,0 +1,332 @@
+import BigInt
+import EthereumCore
+import EthereumRPC
+import Foundation
+import Logging
+import MDRSChain
+import MDRSCore
+import MDRSPostgres
+import PostgresNIO
+import ServiceLifecycle
+
+/// Carries the outbox to the chain: batches pending access entries and record anchors into one
+/// transaction per round (`publish`, or `logAccess` when there is nothing to anchor), owns the
+/// signing account's nonce, waits for the receipt, replaces a transaction stuck too long with a
+/// higher fee, and marks each row with its transaction, block and log index.
+///
+/// One batch is in flight at a time, and each batch and each of its signed versions is written
+/// to PostgreSQL before it is sent. After a crash the writer resumes with the open batch: it
+/// looks for a receipt of any version, and re-broadcasts the latest otherwise. Nothing is
+/// logged twice: a row goes back to the queue only when its batch certainly did not land, and
+/// if it did land after all, the contract refuses the repeated request id (`DuplicateRequest`),
+/// which the writer resolves by finding the original log.
+public struct OutboxWriter: Service {
+    public struct Configuration: Sendable {
+        var maximumEntries: Int
+        var maximumAnchors: Int
+        var interval: Duration
+        var replaceAfter: Duration
+        var confirmations: UInt64
+        var maximumFeePerGas: BigUInt?
+
+        package init(maximumEntries: Int, maximumAnchors: Int, interval: Duration, replaceAfter: Duration, confirmations: UInt64, maximumFeePerGas: BigUInt?) {
+            self.maximumEntries = maximumEntries
+            self.maximumAnchors = maximumAnchors
+            self.interval = interval
+            self.replaceAfter = replaceAfter
+            self.confirmations = confirmations
+            self.maximumFeePerGas = maximumFeePerGas
+        }
+    }
+
+    var policy: ReplacementPolicy {
+        ReplacementPolicy(replaceAfter: configuration.replaceAfter, maximumFeePerGas: configuration.maximumFeePerGas)
+    }
+
+    let store: OutboxStore
+    let client: EthereumClient
+    let contract: MedicalAccessContract
+    /// Further nodes that must confirm what the node says before a row is marked: a receipt, a
+    /// logged request id, a refusal. Without them the node's word alone decides.
+    package var witnesses: [MedicalAccessContract] = []
+    let key: PrivateKey
+    let chainId: BigUInt
+    let configuration: Configuration
+    let status: OutboxStatus
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    package init(store: OutboxStore, client: EthereumClient, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
+        self.store = store
+        self.client = client
+        self.contract = contract
+        self.key = key
+        self.chainId = chainId
+        self.configuration = configuration
+        self.status = status
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Arbitrary but fixed ("MDRSOUTB"): one writer per database at a time.
+    static let lockKey: Int64 = 0x4D44_5253_4F55_5442
+
+    public func run() async throws {
+        try await store.client.withConnection { lockConnection in
+            try await cancelWhenGracefulShutdown {
+                try await verifyChain()
+                try await acquireLock(on: lockConnection)
+                var rebroadcast = [Int64: ContinuousClock.Instant]()
+                var failures = 0
+                while !Task.isCancelled {
+                    let busy: Bool
+                    do {
+                        busy = try await round(rebroadcast: &rebroadcast)
+                        failures = 0
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        failures += 1
+                        busy = false
+                        logger.warning("outbox round failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    }
+                    await refreshStatus()
+                    if !busy {
+                        // Idle, or waiting for a receipt: no need to ask more than a few times a second.
+                        let base = max(configuration.interval, .milliseconds(100))
+                        let backoff = failures == 0 ? base : min(base * (1 << min(failures, 6)), .seconds(10))
+                        try await Task.sleep(for: backoff)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the node, then refuses to sign for any chain but the configured one.
+    private func verifyChain() async throws {
+        while true {
+            do {
+                let nodeChainId = try await client.chainId()
+                guard nodeChainId == chainId else {
+                    throw GatewayError(
+                        .invalidConfiguration, "the node at the RPC URL is on chain \(nodeChainId), the configuration says \(chainId): refusing to sign")
+                }
+                return
+            } catch let error as JSONRPCError where error.isUnavailable {
+                logger.warning("the chain node is unreachable; the outbox waits", metadata: ["error": "\(error.message)"])
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+
+    private func acquireLock(on connection: PostgresConnection) async throws {
+        while true {
+            let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
+            for try await acquired in rows.decode(Bool.self) where acquired { return }
+            logger.info("another gateway writes the outbox; waiting")
+            // Keep this instance's view of the backlog true while another one writes it.
+            await refreshStatus()
+            try await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    private func refreshStatus() async {
+        guard let backlog = try? await store.backlog() else { return }
+        status.update(backlog)
+        metrics.outbox(backlog)
+    }
+
+    /// One step; true if it changed something (so the next can follow at once).
+    func round(rebroadcast: inout [Int64: ContinuousClock.Instant]) async throws -> Bool {
+        if let batch = try await store.openBatch(signer: key.address) {
+            return try await advance(batch, rebroadcast: &rebroadcast)
+        }
+        return try await startBatch()
+    }
+
+    // MARK: An open batch
+
+    private func advance(_ batch: OutboxStore.OpenBatch, rebroadcast: inout [Int64: ContinuousClock.Instant]) async throws -> Bool {
+        guard let latestRaw = batch.latestRaw else {
+            try await store.drop(batch: batch.id)
+            return true
+        }
+        // Until the account's nonce moves past the batch's, none of its versions is mined: one
+        // call answers that, however many fee-bumped versions there are.
+        let minedNonce = try await client.transactionCount(of: key.address, at: .latest)
+        if minedNonce > batch.accountNonce {
+            for hash in batch.hashes.reversed() {
+                guard let receipt = try await client.transactionReceipt(hash) else { continue }
+                return try await handleReceipt(receipt, batch: batch)
+            }
+            // The nonce is used, but by none of our versions: another transaction of this key
+            // took it (an operator using the custodian key by hand). Re-queue the rows.
+            logger.warning("log transaction nonce taken by another transaction; re-queueing", metadata: ["batch": "\(batch.id)", "nonce": "\(batch.accountNonce)"])
+            metrics.logTransaction("dropped")
+            try await store.drop(batch: batch.id)
+            return true
+        }
+        if batch.state == "mined" {
+            logger.warning("a mined log transaction is no longer mined (reorg); waiting for it again", metadata: ["batch": "\(batch.id)"])
+        }
+        let latest = try SignedTransaction(raw: latestRaw)
+        // Replace with a higher fee when stuck, backing off (a node that does not mine at all
+        // is not helped by ever more versions), within the version and fee caps.
+        let elapsed = Duration.seconds(max(0, Date().timeIntervalSince(batch.lastSentAt)))
+        if policy.isDue(versions: batch.hashes.count, elapsed: elapsed), try await replace(latest, batch: batch) {
+            return true
+        }
+        if rebroadcast[batch.id].map({ ContinuousClock.now - $0 > .seconds(5) }) ?? true {
+            // The node may have lost the pending transaction (a restart of either side, a send
+            // that failed): send it again now and then. "already known" is the usual answer.
+            rebroadcast[batch.id] = .now
+            try await send(latest, batch: batch.id)
+        }
+        return false
+    }
+
+    private func handleReceipt(_ receipt: TransactionReceipt, batch: OutboxStore.OpenBatch) async throws -> Bool {
+        guard receipt.succeeded else {
+            logger.warning("log transaction reverted on-chain; re-queueing its rows", metadata: ["tx": "\(receipt.transactionHash)"])
+            metrics.logTransaction("reverted")
+            try await store.drop(batch: batch.id)
+            return true
+        }
+        if batch.state == "sent" {
+            try await store.markMined(batch: batch.id, receipt: receipt)
+        }
+        if configuration.confirmations > 0 {
+            let head = try await client.blockNumber()
+            guard head >= receipt.blockNumber + configuration.confirmations else { return false }
+            // Still canonical? The receipt we just read is for the block the node now has.
+            guard let again = try await client.transactionReceipt(receipt.transactionHash), again.blockHash == receipt.blockHash else {
+                return true
+            }
+        }
+        // A receipt the node could have made up: each witness must hold the same one.
+        for (index, witness) in witnesses.enumerated() {
+            let theirs = try await witness.client.transactionReceipt(receipt.transactionHash)
+            guard let theirs, theirs.succeeded, theirs.blockHash == receipt.blockHash,
+                theirs.logs.map(\.topics) == receipt.logs.map(\.topics), theirs.logs.map(\.data) == receipt.logs.map(\.data)
+            else {
+                logger.warning(
+                    "witness node does not (yet) hold the log transaction's receipt; the batch waits",
+                    metadata: ["tx": "\(receipt.transactionHash)", "witness": "\(index + 1)"])
+                return false
+            }
+        }
+        var anchorLogs = [Bytes32: UInt64]()
+        var entryLogs = [Bytes32: UInt64]()
+        for log in receipt.logs {
+            guard let event = contract.decode(log) else { continue }
+            if event.name == "RecordAnchored", let id = try? event.value("recordId").asBytes32() {
+                anchorLogs[id] = log.logIndex
+            } else if event.name == "Accessed", let id = try? event.value("requestId").asBytes32() {
+                entryLogs[id] = log.logIndex
+            }
+        }
+        let lag = try await store.confirm(batch: batch.id, receipt: receipt, anchorLogs: anchorLogs, entryLogs: entryLogs)
+        metrics.logTransaction("confirmed")
+        metrics.logLag(seconds: lag)
+        logger.info(
+            "access log batch confirmed",
+            metadata: ["tx": "\(receipt.transactionHash)", "block": "\(receipt.blockNumber)", "entries": "\(entryLogs.count)", "anchors": "\(anchorLogs.count)"])
+        return true
+    }
+
+    /// Signs, records and sends a fee-bumped version of `latest`; false if the fee cap leaves no
+    /// room for one (the transaction then waits at the cap and is only re-broadcast).
+    private func replace(_ latest: SignedTransaction, batch: OutboxStore.OpenBatch) async throws -> Bool {
+        let market = try await FeeQuote.suggest(using: client)
+        guard let fees = policy.replacementFees(latest: latest.transaction.feeQuote, market: market) else {
+            metrics.logTransaction("at_fee_cap")
+            logger.warning(
+                "a log transaction waits at outbox.max_fee_per_gas; it is not replaced",
+                metadata: ["batch": "\(batch.id)", "fee": "\(latest.transaction.feeQuote.feeCap)"])
+            try await store.deferReplacement(batch: batch.id)
+            return false
+        }
+        let replacement = try fees.transaction(
+            chainId: chainId, nonce: latest.transaction.nonce, gasLimit: latest.transaction.gasLimit,
+            to: latest.transaction.to, data: latest.transaction.data
+        ).signed(with: key)
+        try await store.addReplacement(replacement, batch: batch.id)
+        logger.info("replacing a stuck log transaction with a higher fee", metadata: ["batch": "\(batch.id)", "tx": "\(replacement.hash)"])
+        metrics.logTransaction("replaced")
+        try await send(replacement, batch: batch.id)
+        return true
+    }
+
+    /// Sends a recorded transaction. Pool answers that mean "it is there" or "try later" are not
+    /// errors; "nonce too low" is resolved by the next round's receipt check.
+    private func send(_ transaction: SignedTransaction, batch: Int64) async throws {
+        do {
+            try await client.sendRawTransaction(transaction.raw)
+            metrics.logTransaction("sent")
+        } catch let error as JSONRPCError {
+            if error.isAlreadyKnown || error.isNonceTooLow {
+                return
+            } else if error.isReplacementUnderpriced || error.isUnderpricedOrPoolFull || error.isUnavailable {
+                logger.warning("the node did not take the log transaction yet", metadata: ["batch": "\(batch)", "error": "\(error.message)"])
+                return
+            }
+            throw error
+        }
+    }
+
+    // MARK: A new batch
+
+    private func startBatch() async throws -> Bool {
+        var anchors = try await store.pendingAnchors(limit: configuration.maximumAnchors)
+        var entries = try await store.pendingEntries(limit: configuration.maximumEntries)
+        guard !anchors.isEmpty || !entries.isEmpty else { return false }
+
+        while true {
+            let data = anchors.isEmpty
+                ? try MedicalAccessContract.logAccess(entries)
+                : try MedicalAccessContract.publish(anchors: anchors, entries: entries)
+            let estimate: UInt64
+            do {
+                estimate = try await client.estimateGas(CallRequest(from: key.address, to: contract.address, data: data))
+            } catch let error as JSONRPCError where error.revertData != nil {
+                let reason = MedicalAccessABI.revertReason(error.revertData ?? [])
+                if reason.customName == nil && anchors.count + entries.count > 1 {
+                    // A refusal that names no row: halve the batch until the row that causes
+                    // it is alone, so one bad row cannot stall the whole log.
+                    if entries.count > 1 { entries = Array(entries.prefix(entries.count / 2)) }
+                    else if anchors.count > 1 { anchors = Array(anchors.prefix(anchors.count / 2)) }
+                    else { entries = [] }
+                    continue
+                }
+                try await confirmRefusal(reason, data: data)
+                try await resolveRefusal(reason, anchors: anchors, entries: entries)
+                return true
+            }
+            // Keep a batch well inside a block: shrink it until it is (entries first, then
+            // anchors, then send the anchor alone).
+            let blockGasLimit = try await client.block(.latest)?.gasLimit ?? 30_000_000
+            if estimate > blockGasLimit / 2 && anchors.count + entries.count > 1 {
+                if entries.count > 1 {
+                    entries = Array(entries.prefix(entries.count / 2))
+                } else if anchors.count > 1 {
+                    anchors = Array(anchors.prefix(anchors.count / 2))
+                } else {
+                    entries = []
+                }
+                continue
+            }
+            guard estimate <= blockGasLimit else { break }
+            let gasLimit = min(estimate + estimate / 4 + 10_000, blockGasLimit)
+            let nonce = try await client.transactionCount(of: key.address, at: .pending)
+            let fees = policy.initialFees(market: try await FeeQuote.suggest(using: client))
+            let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gasLimit, to: contract.address, data: data)
+                .signed(with: key)
+            let batchId = try await store.createBatch(
+                signer: key.address, transaction: signed, anchors: anchors.map(\.recordId), entries: entries.map(\.requestId))
+            logger.debug("log batch sent", metadata: ["batch": "\(batchId)", "tx": "\(signed.hash)", "entries": "\(entries.count)", "anchors": "\(anchors.count)"])
+            try await send(signed, batch: batchId)
+            return true
+        }
+        throw GatewayError(.invalidConfiguration, "a single outbox row needs more gas than a block holds")
+    }
+}

@@ -1,0 +1,306 @@
+import BigInt
+import EthereumCore
+import EthereumRPC
+import Foundation
+import Logging
+import MDRSCore
+import NIOCore
+import PostgresNIO
+
+/// The outbox's rows in PostgreSQL: access entries and record anchors waiting for the chain,
+/// and the batches (transactions) that carry them.
+public struct OutboxStore: Sendable {
+    package let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    struct PendingAnchor: Sendable {
+        let input: RecordAnchorInput
+    }
+
+    package struct OpenBatch: Sendable {
+        package let id: Int64
+        package let accountNonce: UInt64
+        package let state: String
+        package let lastSentAt: Date
+        /// Hashes of the signed versions, oldest first.
+        package let hashes: [Bytes32]
+        /// The newest signed version.
+        package let latestRaw: [UInt8]?
+        let anchors: [Bytes32]
+        let entries: [Bytes32]
+    }
+
+    // MARK: Writing rows
+
+    /// Records a fetch decision. `onChain` false keeps it local only.
+    package func insert(_ access: AccessRecord, onChain: Bool) async throws {
+        try await client.query(
+            """
+            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
+                range_start, range_end, signature_hash, commitment, chain_state, created_at)
+            VALUES (\(access.requestId.buffer), \(access.token.buffer), \(access.recordId.buffer), \(access.staff.buffer),
+                \(access.patient?.buffer), \(Int16(access.purpose)), \(Int16(access.outcome.rawValue)), \(access.reason),
+                \(Int64(access.accessedAt)), \(access.rangeStart), \(access.rangeEnd), \(access.signatureHash.buffer),
+                \(access.commitment.buffer), \(onChain ? "pending" : "local_only"), \(Date()))
+            """, logger: logger)
+    }
+
+    /// Queues a record's anchor, on the connection (and transaction) that completes the record.
+    package static func insertAnchor(_ anchor: RecordAnchorInput, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO record_anchors (record_id, patient, content_hash, encrypted_address, chain_state, created_at)
+            VALUES (\(anchor.recordId.buffer), \(anchor.patient.buffer), \(anchor.contentHash.buffer),
+                \(ByteBuffer(bytes: anchor.encryptedAddress)), 'pending', \(Date()))
+            """, logger: logger)
+    }
+
+    // MARK: Reading the queue
+
+    package func pendingAnchors(limit: Int) async throws -> [RecordAnchorInput] {
+        let rows = try await client.query(
+            """
+            SELECT record_id, patient, content_hash, encrypted_address FROM record_anchors
+            WHERE chain_state = 'pending' ORDER BY created_at, record_id LIMIT \(limit)
+            """, logger: logger)
+        var anchors = [RecordAnchorInput]()
+        for try await (id, patient, hash, address) in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self) {
+            anchors.append(RecordAnchorInput(
+                recordId: try Bytes32(buffer: id), patient: try Address(buffer: patient), contentHash: try Bytes32(buffer: hash),
+                encryptedAddress: Array(buffer: address)))
+        }
+        return anchors
+    }
+
+    /// The next entries for the chain: served accesses first (oldest first), then denials, so
+    /// that served rows never wait behind a flood of denials.
+    package func pendingEntries(limit: Int) async throws -> [AccessEntry] {
+        let rows = try await client.query(
+            """
+            SELECT request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment FROM access_log
+            WHERE chain_state = 'pending' ORDER BY (outcome <> 1), created_at, request_id LIMIT \(limit)
+            """, logger: logger)
+        var entries = [AccessEntry]()
+        for try await (requestId, token, recordId, staff, purpose, outcome, accessedAt, commitment)
+            in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int16, Int16, Int64, ByteBuffer).self)
+        {
+            entries.append(AccessEntry(
+                requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
+                staff: try Address(buffer: staff), purpose: UInt8(purpose), outcome: UInt8(outcome),
+                accessedAt: UInt64(accessedAt), commitment: try Bytes32(buffer: commitment)))
+        }
+        return entries
+    }
+
+    /// How many rows wait for the chain, and since when the oldest of each kind.
+    package func backlog() async throws -> OutboxStatus.Backlog {
+        let rows = try await client.query(
+            """
+            SELECT
+                (SELECT count(*) FROM access_log WHERE chain_state IN ('pending', 'submitted'))
+                    + (SELECT count(*) FROM record_anchors WHERE chain_state IN ('pending', 'submitted')),
+                (SELECT min(created_at) FROM access_log WHERE chain_state IN ('pending', 'submitted') AND outcome = 1),
+                (SELECT min(created_at) FROM access_log WHERE chain_state IN ('pending', 'submitted') AND outcome <> 1),
+                (SELECT min(created_at) FROM record_anchors WHERE chain_state IN ('pending', 'submitted')),
+                (SELECT count(*) FROM access_log WHERE chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL)
+            """, logger: logger)
+        for try await (count, served, denial, anchor, unreviewed) in rows.decode((Int64, Date?, Date?, Date?, Int64).self) {
+            return OutboxStatus.Backlog(
+                depth: Int(count), oldestServed: served, oldestAnchor: anchor, oldestDenial: denial, unreviewedRejections: Int(unreviewed))
+        }
+        return OutboxStatus.Backlog()
+    }
+
+    /// The chain state of one access row.
+    package func chainState(of requestId: Bytes32) async throws -> String? {
+        let rows = try await client.query("SELECT chain_state FROM access_log WHERE request_id = \(requestId.buffer)", logger: logger)
+        for try await state in rows.decode(String.self) { return state }
+        return nil
+    }
+
+    // MARK: Batches
+
+    package func openBatch(signer: Address) async throws -> OpenBatch? {
+        let rows = try await client.query(
+            """
+            SELECT id, account_nonce, state, last_sent_at FROM outbox_batches
+            WHERE signer = \(signer.buffer) AND state IN ('sent', 'mined')
+            """, logger: logger)
+        var found: (Int64, Int64, String, Date)?
+        for try await row in rows.decode((Int64, Int64, String, Date).self) { found = row }
+        guard let (id, nonce, state, lastSentAt) = found else { return nil }
+        var hashes = [Bytes32]()
+        var latestRaw: [UInt8]?
+        for try await (hash, raw) in try await client.query(
+            "SELECT tx_hash, raw FROM outbox_transactions WHERE batch_id = \(id) ORDER BY created_at, tx_hash", logger: logger
+        ).decode((ByteBuffer, ByteBuffer).self) {
+            hashes.append(try Bytes32(buffer: hash))
+            latestRaw = Array(buffer: raw)
+        }
+        var anchors = [Bytes32]()
+        for try await id in try await client.query(
+            "SELECT record_id FROM record_anchors WHERE batch_id = \(id) AND chain_state = 'submitted'", logger: logger
+        ).decode(ByteBuffer.self) {
+            anchors.append(try Bytes32(buffer: id))
+        }
+        var entries = [Bytes32]()
+        for try await id in try await client.query(
+            "SELECT request_id FROM access_log WHERE batch_id = \(id) AND chain_state = 'submitted'", logger: logger
+        ).decode(ByteBuffer.self) {
+            entries.append(try Bytes32(buffer: id))
+        }
+        return OpenBatch(
+            id: id, accountNonce: UInt64(nonce), state: state, lastSentAt: lastSentAt, hashes: hashes, latestRaw: latestRaw,
+            anchors: anchors, entries: entries)
+    }
+
+    /// Creates a batch with its first signed transaction and claims its rows, in one
+    /// transaction: after this commits, a crash cannot lose track of what was sent.
+    package func createBatch(
+        signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32]
+    ) async throws -> Int64 {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO outbox_batches (signer, account_nonce, state, last_sent_at)
+                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), 'sent', \(Date())) RETURNING id
+                """, logger: logger)
+            var batchId: Int64?
+            for try await id in rows.decode(Int64.self) { batchId = id }
+            guard let batchId else { throw GatewayError(.unexpectedDatabaseState, "inserting an outbox batch returned no id") }
+            try await Self.insertTransaction(transaction, batch: batchId, on: connection, logger: logger)
+            for id in anchors {
+                try await connection.query(
+                    "UPDATE record_anchors SET chain_state = 'submitted', batch_id = \(batchId) WHERE record_id = \(id.buffer) AND chain_state = 'pending'",
+                    logger: logger)
+            }
+            for id in entries {
+                try await connection.query(
+                    "UPDATE access_log SET chain_state = 'submitted', batch_id = \(batchId) WHERE request_id = \(id.buffer) AND chain_state = 'pending'",
+                    logger: logger)
+            }
+            return batchId
+        }
+    }
+
+    /// Records a replacement before it is sent.
+    package func addReplacement(_ transaction: SignedTransaction, batch: Int64) async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await Self.insertTransaction(transaction, batch: batch, on: connection, logger: logger)
+            try await connection.query("UPDATE outbox_batches SET last_sent_at = \(Date()) WHERE id = \(batch)", logger: logger)
+        }
+    }
+
+    /// Restarts a batch's replacement wait without a new version (its fee is at the cap), so
+    /// the writer looks again only after another wait, not every round. The gateway's clock,
+    /// like every comparison with it.
+    package func deferReplacement(batch: Int64) async throws {
+        try await client.query("UPDATE outbox_batches SET last_sent_at = \(Date()) WHERE id = \(batch)", logger: logger)
+    }
+
+    private static func insertTransaction(_ transaction: SignedTransaction, batch: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO outbox_transactions (tx_hash, batch_id, raw, fee_cap)
+            VALUES (\(transaction.hash.buffer), \(batch), \(ByteBuffer(bytes: transaction.raw)),
+                \(String(transaction.transaction.maxFeePerGas))::numeric)
+            ON CONFLICT (tx_hash) DO NOTHING
+            """, logger: logger)
+    }
+
+    package func markMined(batch: Int64, receipt: TransactionReceipt) async throws {
+        try await client.query(
+            """
+            UPDATE outbox_batches SET state = 'mined', tx_hash = \(receipt.transactionHash.buffer),
+                block_number = \(Int64(receipt.blockNumber)), block_hash = \(receipt.blockHash.buffer)
+            WHERE id = \(batch)
+            """, logger: logger)
+    }
+
+    /// Marks a batch final and each of its rows with the transaction, block and log index.
+    /// Returns how long its oldest row waited.
+    @discardableResult
+    package func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: UInt64]) async throws -> TimeInterval {
+        try await client.transaction(logger: logger) { connection in
+            var oldest: Date?
+            for try await created in try await connection.query(
+                """
+                SELECT min(created_at) FROM (SELECT created_at FROM access_log WHERE batch_id = \(batch)
+                    UNION ALL SELECT created_at FROM record_anchors WHERE batch_id = \(batch)) AS rows
+                """, logger: logger
+            ).decode(Date?.self) {
+                oldest = created
+            }
+            let tx = receipt.transactionHash.buffer
+            let block = Int64(receipt.blockNumber)
+            try await connection.query(
+                """
+                UPDATE outbox_batches SET state = 'confirmed', tx_hash = \(tx), block_number = \(block),
+                    block_hash = \(receipt.blockHash.buffer), finished_at = now()
+                WHERE id = \(batch)
+                """, logger: logger)
+            for (id, logIndex) in anchorLogs {
+                try await connection.query(
+                    """
+                    UPDATE record_anchors SET chain_state = 'confirmed', tx_hash = \(tx), block_number = \(block), log_index = \(Int32(logIndex))
+                    WHERE record_id = \(id.buffer) AND batch_id = \(batch)
+                    """, logger: logger)
+            }
+            for (id, logIndex) in entryLogs {
+                try await connection.query(
+                    """
+                    UPDATE access_log SET chain_state = 'confirmed', tx_hash = \(tx), block_number = \(block), log_index = \(Int32(logIndex))
+                    WHERE request_id = \(id.buffer) AND batch_id = \(batch)
+                    """, logger: logger)
+            }
+            return oldest.map { Date().timeIntervalSince($0) } ?? 0
+        }
+    }
+
+    /// Gives up on a batch whose nonce went to another transaction or that reverted: its rows go
+    /// back to the queue (if they were in fact logged, the contract's duplicate check says so).
+    package func drop(batch: Int64) async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("UPDATE outbox_batches SET state = 'dropped', finished_at = now() WHERE id = \(batch)", logger: logger)
+            try await connection.query(
+                "UPDATE access_log SET chain_state = 'pending', batch_id = NULL WHERE batch_id = \(batch) AND chain_state = 'submitted'",
+                logger: logger)
+            try await connection.query(
+                "UPDATE record_anchors SET chain_state = 'pending', batch_id = NULL WHERE batch_id = \(batch) AND chain_state = 'submitted'",
+                logger: logger)
+        }
+    }
+
+    package func confirmEntry(_ requestId: Bytes32, tx: Bytes32, block: UInt64, logIndex: UInt64) async throws {
+        try await client.query(
+            """
+            UPDATE access_log SET chain_state = 'confirmed', tx_hash = \(tx.buffer), block_number = \(Int64(block)),
+                log_index = \(Int32(logIndex)) WHERE request_id = \(requestId.buffer)
+            """, logger: logger)
+    }
+
+    package func confirmAnchor(_ recordId: Bytes32, tx: Bytes32?, block: UInt64, logIndex: UInt64?) async throws {
+        try await client.query(
+            """
+            UPDATE record_anchors SET chain_state = 'confirmed', tx_hash = \(tx?.buffer), block_number = \(Int64(block)),
+                log_index = \(logIndex.map { Int32($0) }) WHERE record_id = \(recordId.buffer)
+            """, logger: logger)
+    }
+
+    package func rejectEntry(_ requestId: Bytes32, error: String) async throws {
+        try await client.query(
+            "UPDATE access_log SET chain_state = 'rejected', chain_error = \(error), batch_id = NULL WHERE request_id = \(requestId.buffer)",
+            logger: logger)
+    }
+
+    package func rejectAnchor(_ recordId: Bytes32, error: String) async throws {
+        try await client.query(
+            "UPDATE record_anchors SET chain_state = 'rejected', chain_error = \(error), batch_id = NULL WHERE record_id = \(recordId.buffer)",
+            logger: logger)
+    }
+}

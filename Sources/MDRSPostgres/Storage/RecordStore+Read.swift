@@ -1,0 +1,78 @@
+import EthereumCore
+import Logging
+import MDRSCore
+import NIOCore
+import PostgresNIO
+
+extension RecordStore {
+    /// The plaintext of `record`, or of the inclusive byte `range` of it, as a stream of
+    /// buffers. Only the chunks that cover the range are read, one query each, so at most one
+    /// chunk is held in memory; each chunk's tag is verified before any of its bytes are yielded.
+    public func read(_ record: StoredRecord, range: ClosedRange<Int64>? = nil) throws -> RecordReader {
+        let range = range ?? (record.size == 0 ? nil : 0...(record.size - 1))
+        if let range {
+            guard range.lowerBound >= 0, range.upperBound < record.size else {
+                throw GatewayError(.invalidRange, "range \(range) lies outside the record's \(record.size) bytes")
+            }
+        }
+        return RecordReader(store: self, record: record, cipher: try cipher(for: record), range: range)
+    }
+
+    /// Reads and decrypts chunk `index` of `record`.
+    func chunk(_ index: Int, of record: StoredRecord, cipher: ChunkCipher) async throws -> [UInt8] {
+        let rows = try await client.query(
+            """
+            SELECT ciphertext FROM record_chunks
+            WHERE record_id = \(ByteBuffer(bytes: record.id.bytes)) AND chunk_index = \(Int32(index))
+            """, logger: logger)
+        guard let sealed = try await rows.decode(ByteBuffer.self).first(where: { _ in true }) else {
+            throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) is missing")
+        }
+        let plaintext = try cipher.open(sealed.readableBytesView, index: index, isLast: index == record.chunkCount - 1)
+        guard plaintext.count == record.plaintextLength(ofChunk: index) else {
+            throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) has the wrong length")
+        }
+        return plaintext
+    }
+}
+
+/// A record's plaintext as an `AsyncSequence` of buffers, one chunk (or the part of it inside
+/// the requested range) at a time.
+public struct RecordReader: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+
+    let store: RecordStore
+    public let record: StoredRecord
+    let cipher: ChunkCipher
+    /// The inclusive byte range; nil for an empty record.
+    public let range: ClosedRange<Int64>?
+
+    /// How many bytes the sequence yields in all.
+    public var length: Int64 { range.map { $0.upperBound - $0.lowerBound + 1 } ?? 0 }
+
+    public func makeAsyncIterator() -> Iterator {
+        let chunkSize = Int64(record.chunkSize)
+        if let range {
+            return Iterator(
+                reader: self, next: Int(range.lowerBound / chunkSize), last: Int(range.upperBound / chunkSize))
+        }
+        return Iterator(reader: self, next: 0, last: -1)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let reader: RecordReader
+        var next: Int
+        let last: Int
+
+        public mutating func next() async throws -> ByteBuffer? {
+            guard next <= last, let range = reader.range else { return nil }
+            let index = next
+            next += 1
+            let plaintext = try await reader.store.chunk(index, of: reader.record, cipher: reader.cipher)
+            let chunkStart = Int64(index) * Int64(reader.record.chunkSize)
+            let from = Int(Swift.max(range.lowerBound - chunkStart, 0))
+            let to = Int(Swift.min(range.upperBound - chunkStart, Int64(plaintext.count - 1)))
+            return ByteBuffer(bytes: plaintext[from...to])
+        }
+    }
+}

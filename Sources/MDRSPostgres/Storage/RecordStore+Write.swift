@@ -1,0 +1,169 @@
+import Crypto
+import EthereumCore
+import Foundation
+import MDRSCore
+import NIOCore
+import PostgresNIO
+
+extension RecordStore {
+    /// Stores a record streamed from `body`, whose total length need not be known.
+    ///
+    /// Encrypts and inserts chunk by chunk while hashing the plaintext; the size limit is
+    /// enforced as bytes arrive. The last chunk and the switch to `complete` commit together,
+    /// so the record becomes visible only when all of it is in. If `body` fails, the task is
+    /// cancelled or the limit is exceeded, the partial record is deleted (and if even that
+    /// fails, ``removeAbandonedUploads(idleFor:)`` removes it later).
+    ///
+    /// With `expectedSHA256`, a body whose hash differs is refused before anything becomes
+    /// visible. `onComplete` runs inside the transaction that completes the record (the gateway
+    /// queues the on-chain anchor there, so a record is never complete without its anchor).
+    public func write<Body: AsyncSequence>(
+        patient: Address, contentType: String, body: Body, recordId: Bytes32 = .random(),
+        expectedSHA256: Bytes32? = nil,
+        onComplete: (@Sendable (PostgresConnection, Bytes32) async throws -> Void)? = nil
+    ) async throws -> StoredRecord where Body.Element == ByteBuffer {
+        guard !contentType.isEmpty, contentType.utf8.count <= 255 else {
+            throw GatewayError(.invalidContentType, "a record needs a content type of 1 to 255 bytes")
+        }
+        let dataKey = SymmetricKey(size: .bits256)
+        let master = keyring.current
+        let wrappedKey = try master.wrap(dataKey, recordId: recordId)
+        let idBuffer = ByteBuffer(bytes: recordId.bytes)
+        try await client.query(
+            """
+            INSERT INTO records (id, patient, content_type, state, chunk_size, key_id, wrapped_key)
+            VALUES (\(idBuffer), \(ByteBuffer(bytes: patient.bytes)), \(contentType), 'writing',
+                    \(Int32(configuration.chunkSize)), \(master.idHex), \(ByteBuffer(bytes: wrappedKey)))
+            """, logger: logger)
+
+        do {
+            var writer = ChunkWriter(
+                store: self, cipher: ChunkCipher(key: dataKey, recordId: recordId), idBuffer: idBuffer)
+            for try await piece in body {
+                try Task.checkCancellation()
+                try await writer.append(piece)
+            }
+            try Task.checkCancellation()
+            let (size, sha256, chunkCount) = try await writer.finish(expectedSHA256: expectedSHA256, onComplete: onComplete)
+            logger.debug("record stored", metadata: ["record": "\(recordId.hex)", "bytes": "\(size)", "chunks": "\(chunkCount)"])
+            return StoredRecord(
+                id: recordId, patient: patient, contentType: contentType, size: size, sha256: sha256,
+                chunkSize: configuration.chunkSize, chunkCount: chunkCount, keyId: master.idHex, wrappedKey: wrappedKey,
+                createdAt: Date())
+        } catch {
+            // Not a child of this (possibly cancelled) task, so the delete still runs.
+            let cleanup = Task { [client, logger] in
+                try await client.query("DELETE FROM records WHERE id = \(idBuffer) AND state = 'writing'", logger: logger)
+            }
+            if case .failure(let cleanupError) = await cleanup.result {
+                logger.warning(
+                    "could not remove an interrupted upload; the janitor will",
+                    metadata: ["record": "\(recordId.hex)", "error": "\(cleanupError)"])
+            }
+            throw error
+        }
+    }
+}
+
+/// Cuts a byte stream into chunks, holding back one full chunk until it is known whether more
+/// data follows (only then is it known whether that chunk is the last).
+private struct ChunkWriter {
+    let store: RecordStore
+    let cipher: ChunkCipher
+    let idBuffer: ByteBuffer
+    var hasher = SHA256()
+    var total: Int64 = 0
+    var index = 0
+    var filling: ByteBuffer
+    var held: ByteBuffer?
+
+    init(store: RecordStore, cipher: ChunkCipher, idBuffer: ByteBuffer) {
+        self.store = store
+        self.cipher = cipher
+        self.idBuffer = idBuffer
+        self.filling = ByteBufferAllocator().buffer(capacity: store.configuration.chunkSize)
+    }
+
+    var chunkSize: Int { store.configuration.chunkSize }
+
+    mutating func append(_ piece: ByteBuffer) async throws {
+        total += Int64(piece.readableBytes)
+        guard total <= store.configuration.maximumRecordSize else {
+            throw GatewayError(
+                .recordTooLarge, "the record exceeds the limit of \(store.configuration.maximumRecordSize) bytes")
+        }
+        piece.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        var piece = piece
+        while piece.readableBytes > 0 {
+            let take = min(chunkSize - filling.readableBytes, piece.readableBytes)
+            var slice = piece.readSlice(length: take)!
+            filling.writeBuffer(&slice)
+            if filling.readableBytes == chunkSize {
+                if let previous = held {
+                    try await insert(previous, isLast: false)
+                }
+                held = filling
+                filling = ByteBufferAllocator().buffer(capacity: chunkSize)
+            }
+        }
+    }
+
+    /// Inserts the final chunk and completes the record in one transaction.
+    mutating func finish(
+        expectedSHA256: Bytes32?, onComplete: (@Sendable (PostgresConnection, Bytes32) async throws -> Void)?
+    ) async throws -> (Int64, Bytes32, Int) {
+        var last = filling
+        if filling.readableBytes == 0, let previous = held {
+            last = previous
+        } else if let previous = held {
+            try await insert(previous, isLast: false)
+        }
+        held = nil
+        let sealed = try cipher.seal(last.readableBytesView, index: index, isLast: true)
+        let sha256 = try Bytes32(bytes: Array(hasher.finalize()))
+        if let expectedSHA256, expectedSHA256 != sha256 {
+            throw GatewayError(.contentHashMismatch, "the body's SHA-256 is \(sha256.hex), the request declared \(expectedSHA256.hex)")
+        }
+        let recordId = cipher.recordId
+        let chunkCount = index + 1
+        let (idBuffer, size, lastIndex, logger) = (idBuffer, total, index, store.logger)
+        try await store.client.transaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
+                VALUES (\(idBuffer), \(Int32(lastIndex)), \(ByteBuffer(bytes: sealed)))
+                """, logger: logger)
+            let completed = try await connection.query(
+                """
+                UPDATE records SET state = 'complete', size = \(size), sha256 = \(ByteBuffer(bytes: sha256.bytes)),
+                    chunk_count = \(Int32(chunkCount)), completed_at = now(), last_activity_at = now()
+                WHERE id = \(idBuffer) AND state = 'writing' RETURNING id
+                """, logger: logger
+            ).collect().count
+            guard completed == 1 else {
+                throw GatewayError(.recordNotFound, "the upload of record \(recordId.hex) was removed before it completed")
+            }
+            try await onComplete?(connection, sha256)
+        }
+        return (total, sha256, chunkCount)
+    }
+
+    /// One chunk, in a statement that also marks the upload as alive and refuses to add to an
+    /// upload the janitor has already removed.
+    private mutating func insert(_ chunk: ByteBuffer, isLast: Bool) async throws {
+        let sealed = try cipher.seal(chunk.readableBytesView, index: index, isLast: isLast)
+        let inserted = try await store.client.query(
+            """
+            WITH alive AS (
+                UPDATE records SET last_activity_at = now() WHERE id = \(idBuffer) AND state = 'writing' RETURNING id
+            )
+            INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
+            SELECT id, \(Int32(index)), \(ByteBuffer(bytes: sealed)) FROM alive RETURNING chunk_index
+            """, logger: store.logger
+        ).collect().count
+        guard inserted == 1 else {
+            throw GatewayError(.recordNotFound, "the upload was removed before it completed")
+        }
+        index += 1
+    }
+}

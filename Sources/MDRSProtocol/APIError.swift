@@ -1,0 +1,75 @@
+import HTTPTypes
+
+/// A refusal as the client sees it: an HTTP status and a JSON body with a stable code.
+///
+/// `{"error": {"code": "grant_revoked", "message": "the grant was revoked by the patient"}}`
+public struct APIError: Error, Equatable, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
+        case badRequest = "bad_request"
+        case signatureMissing = "signature_missing"
+        case signatureInvalid = "signature_invalid"
+        case requestStale = "request_stale"
+        case nonceReused = "nonce_reused"
+        case grantNotFound = "grant_not_found"
+        case notGrantee = "not_grantee"
+        case grantRevoked = "grant_revoked"
+        case grantExpired = "grant_expired"
+        case staffNotRegistered = "staff_not_registered"
+        case registrationChanged = "registration_changed"
+        case notCustodianStaff = "not_custodian_staff"
+        case notAuditor = "not_auditor"
+        case addressInvalid = "address_invalid"
+        case addressMismatch = "address_mismatch"
+        case wrongCustodian = "wrong_custodian"
+        case recordNotFound = "record_not_found"
+        case recordErased = "record_erased"
+        case recordConflict = "record_conflict"
+        case recordTooLarge = "record_too_large"
+        case contentHashMismatch = "content_hash_mismatch"
+        case rangeNotSatisfiable = "range_not_satisfiable"
+        case chainUnavailable = "chain_unavailable"
+        case chainDisagreement = "chain_disagreement"
+        case auditLogStalled = "audit_log_stalled"
+        case auditLogUnconfirmed = "audit_log_unconfirmed"
+        case custodianInactive = "custodian_inactive"
+        case databaseUnavailable = "database_unavailable"
+        case rateLimited = "rate_limited"
+        case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
+        case internalError = "internal_error"
+
+        public var status: HTTPResponse.Status {
+            switch self {
+            case .badRequest: .badRequest
+            case .signatureMissing, .signatureInvalid, .requestStale: .unauthorized
+            case .nonceReused, .recordConflict: .conflict
+            case .grantNotFound, .recordNotFound, .notFound: .notFound
+            case .methodNotAllowed: .methodNotAllowed
+            case .rateLimited: .tooManyRequests
+            case .notGrantee, .grantRevoked, .grantExpired, .staffNotRegistered, .registrationChanged, .notCustodianStaff,
+                .notAuditor, .addressMismatch, .wrongCustodian:
+                .forbidden
+            case .recordErased: .gone
+            case .addressInvalid, .contentHashMismatch: .unprocessableContent
+            case .recordTooLarge: .contentTooLarge
+            case .rangeNotSatisfiable: .rangeNotSatisfiable
+            case .chainUnavailable, .chainDisagreement, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable,
+                .custodianInactive:
+                .serviceUnavailable
+            case .internalError: .internalServerError
+            }
+        }
+    }
+
+    public let code: Code
+    public let message: String
+    /// Extra response headers (`Content-Range` of a 416, the request id of a refused fetch).
+    public var headers: HTTPFields = [:]
+    public var status: HTTPResponse.Status { code.status }
+
+    public init(_ code: Code, _ message: String, headers: HTTPFields = [:]) {
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+}

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import BigInt
+import EthereumCore
+import EthereumRPC
+import Foundation
+import Hummingbird
+import Logging
+import MDRSChain
+import MDRSCore
+import MDRSOutbox
+import MDRSPostgres
+import MDRSProtocol
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// Builds the gateway: its PostgreSQL client, chain view, outbox writer and janitor as services
+/// of one service group, and the HTTP routes. `mdrs serve` runs what this returns; so do the
+/// tests.
+public func buildApplication(_ configuration: GatewayConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+    let logger: Logger = {
+        var logger = logger ?? Logger(label: "mdrs")
+        if logger.logLevel == .info, let level = Logger.Level(rawValue: configuration.logLevel) { logger.logLevel = level }
+        return logger
+    }()
+
+    let signingKey: PrivateKey
+    do {
+        signingKey = try PrivateKey(hex: try SecretFile.readText(configuration.custodianKeyFile))
+    } catch let error as GatewayError {
+        throw error
+    } catch {
+        throw GatewayError(.invalidConfiguration, "custodian.key_file \(configuration.custodianKeyFile) holds no valid key")
+    }
+    let keyring = MasterKeyring(
+        current: try MasterKey(contentsOfFile: configuration.masterKeyFile),
+        previous: try configuration.previousMasterKeyFiles.map(MasterKey.init(contentsOfFile:)),
+        addressKeys: try configuration.retiredAddressKeyFiles.map(AddressKey.init(contentsOfFile:)))
+
+    let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
+
+    // Everything that can fail comes before the HTTP client, which must be shut down once made.
+    let rpcHeaders: [(name: String, value: String)] = try configuration.chain.bearerTokenFile.map { file in
+        [(name: "Authorization", value: "Bearer \(try SecretFile.readText(file))")]
+    } ?? []
+    let portal: PortalAssets? = try configuration.portal.enabled
+        ? configuration.portal.directory.map { try PortalAssets(directory: URL(fileURLWithPath: $0)) } ?? PortalAssets.bundled()
+        : nil
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
+    // The bearer token is the hospital's credential for its own node: witnesses, run by others,
+    // never see it.
+    func node(_ url: String, headers: [(name: String, value: String)] = []) -> MedicalAccessContract {
+        let client = EthereumClient(rpc: JSONRPCClient(
+            configuration: .init(
+                url: url, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000)), headers: headers),
+            httpClient: httpClient, logger: logger))
+        return MedicalAccessContract(address: configuration.chain.contract, client: client)
+    }
+    let contract = node(configuration.chain.rpcURL, headers: rpcHeaders)
+    let ethereum = contract.client
+    let metrics = GatewayMetrics()
+    let chain = ChainState(
+        contract: contract, witnesses: configuration.chain.witnessURLs.map { node($0) },
+        configuration: .init(
+            expectedChainId: configuration.chain.chainId, pollInterval: configuration.chain.pollInterval,
+            stalenessBound: configuration.chain.headStaleness, maximumHeadAge: configuration.chain.maximumHeadAge,
+            fromBlock: configuration.chain.fromBlock, witnessMaximumLag: configuration.chain.witnessMaximumLag),
+        metrics: metrics, logger: logger)
+    let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
+    let outboxStore = OutboxStore(client: postgres, logger: logger)
+    let outboxStatus = OutboxStatus()
+    let refusalBudget = RefusalBudget(
+        perSignerPerMinute: configuration.loggedRefusalsPerMinute,
+        foreignPerCustodianPerMinute: configuration.foreignDenialsPerMinute)
+    let nonces = NonceStore(client: postgres, logger: logger)
+    var writer = OutboxWriter(
+        store: outboxStore, client: ethereum, contract: contract, key: signingKey, chainId: configuration.chain.chainId,
+        configuration: .init(
+            maximumEntries: configuration.outbox.maximumEntries, maximumAnchors: configuration.outbox.maximumAnchors,
+            interval: configuration.outbox.interval, replaceAfter: configuration.outbox.replaceAfter,
+            confirmations: configuration.chain.confirmations, maximumFeePerGas: configuration.outbox.maximumFeePerGas),
+        status: outboxStatus, metrics: metrics, logger: logger)
+    writer.witnesses = chain.witnesses
+    let gateway = Gateway(
+        configuration: configuration, custodian: signingKey.address, chainId: configuration.chain.chainId, store: store,
+        sealer: AddressSealer(keyring: keyring, custodian: signingKey.address), chain: chain, outbox: outboxStore,
+        outboxStatus: outboxStatus, nonces: nonces,
+        refusalBudget: refusalBudget,
+        metrics: metrics, logger: logger)
+    let operations = OperationsController(gateway: gateway, postgres: postgres)
+
+    // With an operations listener, the public one answers readiness as a bare yes or no and
+    // has no metrics; the details are for the operators' network.
+    let separateOperations = configuration.http.operationsPort != nil
+    let router = Router(context: GatewayRequestContext.self)
+    router.middlewares.add(ResponseHeadersMiddleware(served: Endpoint.allCases.filter { !(separateOperations && $0 == .metrics) }))
+    if configuration.http.rateLimitPerSecond > 0 {
+        router.middlewares.add(RateLimitMiddleware(
+            limiter: RateLimiter(ratePerSecond: configuration.http.rateLimitPerSecond, burst: configuration.http.rateLimitBurst),
+            metrics: metrics))
+    }
+    router.middlewares.add(RequestLogMiddleware())
+    GatewayController(gateway: gateway, operations: operations, publicListener: separateOperations).addRoutes(to: router)
+    if let portal { PortalController(assets: portal).addRoutes(to: router) }
+
+    var services: [any Service] = [
+        postgres, HTTPClientService(client: httpClient), chain, writer,
+        Janitor(
+            store: store, nonces: nonces, outbox: outboxStore, refusals: refusalBudget, interval: .seconds(60), abandonAfter: .seconds(600),
+            localRetention: configuration.localRetention, nonceSlack: configuration.requestWindow, logger: logger),
+    ]
+    if let port = configuration.http.operationsPort {
+        let opsRouter = Router(context: GatewayRequestContext.self)
+        opsRouter.middlewares.add(ResponseHeadersMiddleware(served: [.live, .ready, .metrics]))
+        OperationsRoutes(gateway: gateway, operations: operations).addRoutes(to: opsRouter)
+        services.append(Application(
+            router: opsRouter,
+            configuration: .init(address: .hostname(configuration.http.operationsHost, port: port), serverName: "mdrs-ops"),
+            logger: logger))
+    }
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "mdrs"),
+        services: services,
+        logger: logger)
+    let migrations = configuration.migrationsDirectory.map { URL(fileURLWithPath: $0) }
+    app.beforeServerStarts {
+        try await Migrator(client: postgres, directory: migrations, logger: logger).verifyCurrent()
+        logger.info("gateway ready to start", metadata: ["custodian": "\(signingKey.address)", "contract": "\(configuration.chain.contract)"])
+    }
+    return app
+}

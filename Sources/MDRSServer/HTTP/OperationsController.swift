@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import MDRSProtocol
+import PostgresNIO
+import Synchronization
+
+/// Readiness for the operators: PostgreSQL answers, the chain head is fresh, the outbox flows.
+struct OperationsController: Sendable {
+    let gateway: Gateway
+    let postgres: PostgresClient
+
+    struct Readiness: Codable, Sendable {
+        let ready: Bool
+        let postgres: String
+        let chain: String
+        let outbox: String
+        let chainHead: UInt64?
+        let outboxDepth: Int
+        /// The oldest served access or anchor waiting for the chain.
+        let outboxOldestSeconds: Double
+        /// The oldest denial waiting for the chain (reported; it does not make the gateway unready).
+        let outboxOldestDenialSeconds: Double
+    }
+
+    /// The last answer, reused for a second: readiness is not rate-limited (load balancers ask
+    /// often), so a flood of it must not turn into a flood of database pings.
+    let cache = ReadinessCache()
+
+    final class ReadinessCache: Sendable {
+        let state = Mutex<(answer: Readiness, at: ContinuousClock.Instant)?>(nil)
+    }
+
+    func readiness() async -> Readiness {
+        if let cached = cache.state.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.answer }
+        let answer = await measureReadiness()
+        cache.state.withLock { $0 = (answer, .now) }
+        return answer
+    }
+
+    private func measureReadiness() async -> Readiness {
+        var database = "ok"
+        do {
+            _ = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await postgres.query("SELECT 1", logger: gateway.logger).collect() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(3))
+                    throw APIError(.databaseUnavailable, "timeout")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch {
+            database = "unreachable"
+        }
+        var chain = "ok"
+        var head: UInt64?
+        do {
+            head = try gateway.chain.freshHead().number
+        } catch {
+            // Details (the node's URL, its answer) go to the log, not to whoever asks.
+            chain = "unavailable"
+            gateway.logger.debug("readiness: chain unavailable", metadata: ["error": "\(error)"])
+        }
+        let status = gateway.outboxStatus
+        let bound = gateway.configuration.outbox.stallBound.seconds
+        // Denials never stall anything (see OutboxStatus); served rows and anchors do.
+        let outbox = status.unreviewedRejections > 0 ? "rejected" : status.servedAge > bound || status.anchorAge > bound ? "stalled" : "ok"
+        return Readiness(
+            ready: database == "ok" && chain == "ok" && outbox == "ok", postgres: database, chain: chain, outbox: outbox,
+            chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),
+            outboxOldestDenialSeconds: status.denialAge)
+    }
+}
