@@ -190,6 +190,16 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        // Pure unit tests of the decisions: no PostgreSQL, no chain, no HTTP.
+        .testTarget(
+            name: "MDRSCoreTests",
+            dependencies: [
+                "EthereumCore",
+                "MDRSCore",
+                "MDRSProtocol",
+                .product(name: "BigInt", package: "BigInt"),
+            ]
+        ),
         .testTarget(
             name: "MDRSTests",
             dependencies: [

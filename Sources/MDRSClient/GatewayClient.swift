@@ -15,10 +15,9 @@ public struct GatewayClient: Sendable {
     public let baseURL: String
     public let key: PrivateKey
     public let info: GatewayInfo
+    /// What this gateway's requests are signed for, from its `/v1/info`.
+    public let domain: SigningDomain
     let httpClient: HTTPClient
-    let custodian: Address
-    let chainId: BigUInt
-    let contract: Address
 
     /// Connects to the gateway at `baseURL` and reads who it is. With `expectedChainId` and
     /// `expectedContract`, refuses a gateway bound to another chain or contract.
@@ -43,9 +42,7 @@ public struct GatewayClient: Sendable {
             throw GatewayClientError(status: 0, code: "wrong_contract", message: "the gateway uses contract \(contract), expected \(expectedContract)")
         }
         self.info = info
-        self.custodian = custodian
-        self.chainId = chainId
-        self.contract = contract
+        self.domain = SigningDomain(chainId: chainId, contract: contract, custodian: custodian)
     }
 
     package func signedHeaders(_ typedData: (Bytes32, UInt64) -> TypedData) throws -> HTTPHeaders {
@@ -73,8 +70,7 @@ public struct GatewayClient: Sendable {
         request.method = .POST
         request.headers = try signedHeaders { nonce, issuedAt in
             SignedRequest.store(
-                patient: patient, contentType: contentType, contentSHA256: sha256, nonce: nonce, issuedAt: issuedAt,
-                custodian: custodian, chainId: chainId, contract: contract)
+                patient: patient, contentType: contentType, contentSHA256: sha256, nonce: nonce, issuedAt: issuedAt, domain: domain)
         }
         request.headers.add(name: "Content-Type", value: contentType)
         request.headers.add(name: SignedRequest.Header.patient, value: patient.checksummed)
@@ -93,8 +89,7 @@ public struct GatewayClient: Sendable {
         var request = HTTPClientRequest(url: baseURL + "/v1/access/" + encryptedAddress)
         request.headers = try signedHeaders { nonce, issuedAt in
             SignedRequest.fetch(
-                token: token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: nonce, issuedAt: issuedAt,
-                custodian: custodian, chainId: chainId, contract: contract)
+                token: token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: nonce, issuedAt: issuedAt, domain: domain)
         }
         request.headers.add(name: SignedRequest.Header.token, value: token.hex)
         request.headers.add(name: SignedRequest.Header.purpose, value: purpose.code)
@@ -145,7 +140,7 @@ public struct GatewayClient: Sendable {
     public func audit(_ target: String) async throws -> Data {
         var request = HTTPClientRequest(url: baseURL + target)
         request.headers = try signedHeaders { nonce, issuedAt in
-            SignedRequest.audit(query: target, nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+            SignedRequest.audit(query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
         }
         let response = try await httpClient.execute(request, timeout: .minutes(5))
         let data = try await response.body.collect(upTo: 256 << 20)

@@ -2,9 +2,8 @@ import BigInt
 import EthereumCore
 import Foundation
 
-/// The EIP-712 messages clients sign. The domain binds every signature to one chain and one
-/// contract; each message also names the custodian, so a request signed for one hospital's
-/// gateway cannot be replayed at another's. Nonce and time make each signature single-use.
+/// The EIP-712 messages clients sign, each bound to a ``SigningDomain``. Nonce and time make
+/// each signature single-use.
 public enum SignedRequest {
     /// The HTTP headers that carry the signed fields.
     public enum Header {
@@ -27,27 +26,25 @@ public enum SignedRequest {
     /// A message of `primaryType` with `fields` (name, type, value) in that order. Every message
     /// ends with the nonce, the time and the custodian; the domain is the chain and contract.
     static func message(
-        _ primaryType: String, _ fields: [(String, String, JSONValue)], nonce: Bytes32, issuedAt: UInt64,
-        custodian: Address, chainId: BigUInt, contract: Address
+        _ primaryType: String, _ fields: [(String, String, JSONValue)], nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
     ) -> TypedData {
         let all = fields + [
             ("nonce", "bytes32", .string(nonce.hex)), ("issuedAt", "uint64", .string(String(issuedAt))),
-            ("custodian", "address", .string(custodian.checksummed)),
+            ("custodian", "address", .string(domain.custodian.checksummed)),
         ]
         return TypedData(
             types: ["EIP712Domain": domainFields, primaryType: all.map { TypedData.Field(name: $0.0, type: $0.1) }],
             primaryType: primaryType,
             domain: [
-                "name": "MDRS Gateway", "version": "1", "chainId": .string(String(chainId)),
-                "verifyingContract": .string(contract.checksummed),
+                "name": "MDRS Gateway", "version": "1", "chainId": .string(String(domain.chainId)),
+                "verifyingContract": .string(domain.contract.checksummed),
             ],
             message: .object(Dictionary(uniqueKeysWithValues: all.map { ($0.0, $0.2) })))
     }
 
     /// A staff member's request to fetch a record.
     public static func fetch(
-        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, nonce: Bytes32, issuedAt: UInt64,
-        custodian: Address, chainId: BigUInt, contract: Address
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
     ) -> TypedData {
         message(
             "FetchRequest",
@@ -55,14 +52,13 @@ public enum SignedRequest {
                 ("token", "bytes32", .string(token.hex)), ("encryptedAddress", "string", .string(encryptedAddress)),
                 ("purpose", "uint8", .integer(Int64(purpose.rawValue))),
             ],
-            nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
     /// A hospital system's request to store a record. The content hash is the SHA-256 of the
     /// body the client is about to stream; the gateway refuses the record if it differs.
     public static func store(
-        patient: Address, contentType: String, contentSHA256: Bytes32, nonce: Bytes32, issuedAt: UInt64,
-        custodian: Address, chainId: BigUInt, contract: Address
+        patient: Address, contentType: String, contentSHA256: Bytes32, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
     ) -> TypedData {
         message(
             "StoreRequest",
@@ -70,25 +66,23 @@ public enum SignedRequest {
                 ("patient", "address", .string(patient.checksummed)), ("contentType", "string", .string(contentType)),
                 ("contentSha256", "bytes32", .string(contentSHA256.hex)),
             ],
-            nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
     /// An auditor's query; `query` is the request target exactly as sent (path and query string).
-    public static func audit(
-        query: String, nonce: Bytes32, issuedAt: UInt64, custodian: Address, chainId: BigUInt, contract: Address
-    ) -> TypedData {
+    public static func audit(query: String, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain) -> TypedData {
         message(
             "AuditRequest", [("query", "string", .string(query))],
-            nonce: nonce, issuedAt: issuedAt, custodian: custodian, chainId: chainId, contract: contract)
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
     /// The domain and the types of every request, as `GET /v1/info` publishes them.
     public static func typeDefinitions(chainId: BigUInt, contract: Address) -> (domain: JSONValue, types: [String: [TypedData.Field]]) {
-        let custodian = Address.zero
+        let domain = SigningDomain(chainId: chainId, contract: contract, custodian: .zero)
         let messages = [
-            fetch(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, custodian: custodian, chainId: chainId, contract: contract),
-            store(patient: .zero, contentType: "", contentSHA256: .zero, nonce: .zero, issuedAt: 0, custodian: custodian, chainId: chainId, contract: contract),
-            audit(query: "", nonce: .zero, issuedAt: 0, custodian: custodian, chainId: chainId, contract: contract),
+            fetch(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, domain: domain),
+            store(patient: .zero, contentType: "", contentSHA256: .zero, nonce: .zero, issuedAt: 0, domain: domain),
+            audit(query: "", nonce: .zero, issuedAt: 0, domain: domain),
         ]
         var types = [String: [TypedData.Field]]()
         for message in messages { types.merge(message.types) { first, _ in first } }

@@ -18,6 +18,20 @@ public struct GrantState: Equatable, Sendable {
     public let grantedAt: UInt64
     public let updatedAt: UInt64
 
+    package init(token: Bytes32, patient: Address, staff: Address, recordId: Bytes32, custodian: Address, expiresAt: UInt64, staffCustodian: Address, staffEpoch: UInt64, revoked: Bool, grantedAt: UInt64, updatedAt: UInt64) {
+        self.token = token
+        self.patient = patient
+        self.staff = staff
+        self.recordId = recordId
+        self.custodian = custodian
+        self.expiresAt = expiresAt
+        self.staffCustodian = staffCustodian
+        self.staffEpoch = staffEpoch
+        self.revoked = revoked
+        self.grantedAt = grantedAt
+        self.updatedAt = updatedAt
+    }
+
     package init(token: Bytes32, tuple: ABIValue) throws {
         let f = try tuple.asArray()
         self.token = token
@@ -44,6 +58,15 @@ public struct AnchoredRecord: Equatable, Sendable {
     public let encryptedAddress: [UInt8]
     /// Block number.
     public let anchoredAt: UInt64
+
+    package init(recordId: Bytes32, patient: Address, custodian: Address, contentHash: Bytes32, encryptedAddress: [UInt8], anchoredAt: UInt64) {
+        self.recordId = recordId
+        self.patient = patient
+        self.custodian = custodian
+        self.contentHash = contentHash
+        self.encryptedAddress = encryptedAddress
+        self.anchoredAt = anchoredAt
+    }
 
     package init(recordId: Bytes32, tuple: ABIValue) throws {
         let f = try tuple.asArray()

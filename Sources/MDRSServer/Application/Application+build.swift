@@ -81,13 +81,27 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
             confirmations: configuration.chain.confirmations, maximumFeePerGas: configuration.outbox.maximumFeePerGas),
         status: outboxStatus, metrics: metrics, logger: logger)
     writer.witnesses = chain.witnesses
-    let gateway = Gateway(
-        configuration: configuration, custodian: signingKey.address, chainId: configuration.chain.chainId, store: store,
-        sealer: AddressSealer(keyring: keyring, custodian: signingKey.address), chain: chain, outbox: outboxStore,
-        outboxStatus: outboxStatus, nonces: nonces,
-        refusalBudget: refusalBudget,
-        metrics: metrics, logger: logger)
-    let operations = OperationsController(gateway: gateway, postgres: postgres)
+    let custodian = signingKey.address
+    let clock = SystemClock()
+    let domain = SigningDomain(chainId: configuration.chain.chainId, contract: configuration.chain.contract, custodian: custodian)
+    let authenticator = RequestAuthenticator(domain: domain, nonces: nonces, window: configuration.requestWindow, clock: clock)
+    let gate = ReadinessGate(chain: chain, custodian: custodian, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound)
+    let vault = RecordVault(store: store, sealer: AddressSealer(keyring: keyring, custodian: custodian), metrics: metrics)
+    let policy = AccessPolicy(custodian: custodian)
+    let journal = AccessJournal(
+        outbox: outboxStore, outboxStatus: outboxStatus, refusalBudget: refusalBudget,
+        configuration: .init(
+            denialsOnChain: configuration.outbox.logDenialsOnChain, strict: configuration.strict, strictTimeout: configuration.strictTimeout),
+        metrics: metrics)
+    let operations = OperationsRoutes(
+        operations: OperationsController(
+            postgres: postgres, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger),
+        metrics: metrics)
+    let definitions = SignedRequest.typeDefinitions(chainId: domain.chainId, contract: domain.contract)
+    let info = GatewayInfo(
+        custodian: custodian.checksummed, chainId: String(domain.chainId), contract: domain.contract.checksummed, version: "1",
+        typedData: .init(domain: definitions.domain, types: definitions.types), fromBlock: String(configuration.chain.fromBlock),
+        wallet: configuration.portal.walletRPCURL.map { .init(rpcUrl: $0, chainName: configuration.portal.chainName) })
 
     // With an operations listener, the public one answers readiness as a bare yes or no and
     // has no metrics; the details are for the operators' network.
@@ -100,7 +114,18 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
             metrics: metrics))
     }
     router.middlewares.add(RequestLogMiddleware())
-    GatewayController(gateway: gateway, operations: operations, publicListener: separateOperations).addRoutes(to: router)
+    GatewayController(
+        info: info,
+        fetch: FetchController(
+            authenticator: authenticator, gate: gate, chain: chain, vault: vault, journal: journal, policy: policy,
+            signedURLWindow: configuration.signedURLWindow),
+        store: StoreController(authenticator: authenticator, gate: gate, chain: chain, vault: vault, outbox: outboxStore, policy: policy),
+        audit: AuditController(
+            authenticator: authenticator, auditors: configuration.auditors,
+            chainLog: AccessLogReader(chain: chain, custodian: custodian, fromBlock: configuration.auditFromBlock),
+            localLog: AccessLogStore(client: postgres, custodian: custodian, logger: logger)),
+        operations: operations, metrics: metrics, publicListener: separateOperations
+    ).addRoutes(to: router)
     if let portal { PortalController(assets: portal).addRoutes(to: router) }
 
     var services: [any Service] = [
@@ -112,7 +137,7 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
     if let port = configuration.http.operationsPort {
         let opsRouter = Router(context: GatewayRequestContext.self)
         opsRouter.middlewares.add(ResponseHeadersMiddleware(served: [.live, .ready, .metrics]))
-        OperationsRoutes(gateway: gateway, operations: operations).addRoutes(to: opsRouter)
+        operations.addRoutes(to: opsRouter)
         services.append(Application(
             router: opsRouter,
             configuration: .init(address: .hostname(configuration.http.operationsHost, port: port), serverName: "mdrs-ops"),

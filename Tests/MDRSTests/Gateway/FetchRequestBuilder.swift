@@ -36,7 +36,7 @@ struct FetchRequestBuilder {
     func signedFields() throws -> [(header: String, query: String, value: String)] {
         let typedData = SignedRequest.fetch(
             token: token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: nonce, issuedAt: issuedAt,
-            custodian: custodian, chainId: chainId, contract: contract)
+            domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian))
         var fields: [(String, String, String)] = [
             (SignedRequest.Header.token, "token", token.hex), (SignedRequest.Header.purpose, "purpose", purposeOverride ?? purpose.code),
             (SignedRequest.Header.nonce, "nonce", nonce.hex), (SignedRequest.Header.issuedAt, "issuedAt", String(issuedAt)),

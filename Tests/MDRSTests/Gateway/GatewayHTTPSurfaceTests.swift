@@ -22,7 +22,7 @@ struct GatewayHTTPSurfaceTests {
             let nonce = Bytes32.random(), issuedAt = UInt64(Date().timeIntervalSince1970)
             let typedData = SignedRequest.store(
                 patient: d.patient.address, contentType: "text/plain", contentSHA256: Bytes32.sha256(body), nonce: nonce,
-                issuedAt: issuedAt, custodian: d.hospital.address, chainId: d.chainId, contract: d.contract.address)
+                issuedAt: issuedAt, domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
             let head = [
                 "POST /v1/records HTTP/1.1", "Host: 127.0.0.1", "Content-Type: text/plain", "Content-Length: \(body.count)",
                 "\(SignedRequest.Header.patient): \(d.patient.address.checksummed)",
@@ -63,8 +63,7 @@ struct GatewayHTTPSurfaceTests {
             var request = HTTPClientRequest(url: gateway.baseURL + "/v1/audit/accesses")
             request.headers = try auditor.signedHeaders { nonce, issuedAt in
                 SignedRequest.audit(
-                    query: "/v1/audit/accesses", nonce: nonce, issuedAt: issuedAt, custodian: d.hospital.address, chainId: d.chainId,
-                    contract: d.contract.address)
+                    query: "/v1/audit/accesses", nonce: nonce, issuedAt: issuedAt, domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
             }
             let audit = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(audit.status == .ok)

@@ -54,7 +54,7 @@ struct OpenAPIResponseTests {
                 var headers = try client.signedHeaders { nonce, issuedAt in
                     SignedRequest.store(
                         patient: d.patient.address, contentType: "text/plain", contentSHA256: sha256, nonce: nonce, issuedAt: issuedAt,
-                        custodian: d.hospital.address, chainId: d.chainId, contract: d.contract.address)
+                        domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
                 }
                 headers.add(name: SignedRequest.Header.patient, value: d.patient.address.checksummed)
                 headers.add(name: SignedRequest.Header.contentSHA256, value: sha256.hex)
@@ -113,8 +113,7 @@ struct OpenAPIResponseTests {
                 let client = try await gateway.client(key)
                 let headers = try client.signedHeaders { nonce, issuedAt in
                     SignedRequest.audit(
-                        query: target, nonce: nonce, issuedAt: issuedAt, custodian: d.hospital.address, chainId: d.chainId,
-                        contract: d.contract.address)
+                        query: target, nonce: nonce, issuedAt: issuedAt, domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
                 }
                 return try await api.execute(uri: target, method: .get, headers: Self.fields(headers.map { ($0.name, $0.value) }), body: nil)
             }

@@ -38,13 +38,13 @@ struct SignedRequestTests {
         let messages = [
             SignedRequest.fetch(
                 token: Bytes32.random(), encryptedAddress: "AZx7OimLOdoOUsr5oYVJPofd6zhTHGXpGuwEpRPOK0gk", purpose: .emergencyTreatment,
-                nonce: Bytes32.random(), issuedAt: 1_795_000_000, custodian: custodian, chainId: chainId, contract: contract),
+                nonce: Bytes32.random(), issuedAt: 1_795_000_000, domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
             SignedRequest.store(
                 patient: PrivateKey.random().address, contentType: "application/dicom", contentSHA256: Bytes32.random(),
-                nonce: Bytes32.random(), issuedAt: 1_795_000_001, custodian: custodian, chainId: chainId, contract: contract),
+                nonce: Bytes32.random(), issuedAt: 1_795_000_001, domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
             SignedRequest.audit(
                 query: "/v1/audit/accesses?record=0xab&from=1", nonce: Bytes32.random(), issuedAt: 1_795_000_002,
-                custodian: custodian, chainId: chainId, contract: contract),
+                domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
         ]
         for message in messages {
             #expect(try message.signingHash().hex == (try Self.referenceDigest(message)), "\(message.primaryType)")

@@ -1,13 +1,20 @@
 import Foundation
 import Hummingbird
+import Logging
+import MDRSChain
+import MDRSCore
 import MDRSProtocol
 import PostgresNIO
 import Synchronization
 
 /// Readiness for the operators: PostgreSQL answers, the chain head is fresh, the outbox flows.
 struct OperationsController: Sendable {
-    let gateway: Gateway
     let postgres: PostgresClient
+    let chain: ChainState
+    let outboxStatus: OutboxStatus
+    /// How far behind the outbox may fall before the gateway is not ready.
+    let stallBound: Duration
+    let logger: Logger
 
     struct Readiness: Codable, Sendable {
         let ready: Bool
@@ -41,7 +48,7 @@ struct OperationsController: Sendable {
         var database = "ok"
         do {
             _ = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await postgres.query("SELECT 1", logger: gateway.logger).collect() }
+                group.addTask { _ = try await postgres.query("SELECT 1", logger: logger).collect() }
                 group.addTask {
                     try await Task.sleep(for: .seconds(3))
                     throw APIError(.databaseUnavailable, "timeout")
@@ -52,21 +59,21 @@ struct OperationsController: Sendable {
         } catch {
             database = "unreachable"
         }
-        var chain = "ok"
+        var chainAnswer = "ok"
         var head: UInt64?
         do {
-            head = try gateway.chain.freshHead().number
+            head = try chain.freshHead().number
         } catch {
             // Details (the node's URL, its answer) go to the log, not to whoever asks.
-            chain = "unavailable"
-            gateway.logger.debug("readiness: chain unavailable", metadata: ["error": "\(error)"])
+            chainAnswer = "unavailable"
+            logger.debug("readiness: chain unavailable", metadata: ["error": "\(error)"])
         }
-        let status = gateway.outboxStatus
-        let bound = gateway.configuration.outbox.stallBound.seconds
+        let status = outboxStatus
+        let bound = stallBound.seconds
         // Denials never stall anything (see OutboxStatus); served rows and anchors do.
         let outbox = status.unreviewedRejections > 0 ? "rejected" : status.servedAge > bound || status.anchorAge > bound ? "stalled" : "ok"
         return Readiness(
-            ready: database == "ok" && chain == "ok" && outbox == "ok", postgres: database, chain: chain, outbox: outbox,
+            ready: database == "ok" && chainAnswer == "ok" && outbox == "ok", postgres: database, chain: chainAnswer, outbox: outbox,
             chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),
             outboxOldestDenialSeconds: status.denialAge)
     }

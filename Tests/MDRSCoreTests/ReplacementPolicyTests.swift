@@ -1,6 +1,5 @@
 import BigInt
 import EthereumCore
-import EthereumRPC
 @testable import MDRSCore
 import Testing
 

@@ -1,0 +1,63 @@
+import EthereumCore
+import EthereumRPC
+import MDRSCore
+
+/// Reads this custodian's `Accessed` events from the chain for the auditor: from a witness node
+/// when there is one, since the check must not rest on the node that the outbox wrote through.
+public struct AccessLogReader: Sendable {
+    /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
+    static let logWindow: UInt64 = 5000
+
+    let contract: MedicalAccessContract
+    let node: EthereumClient
+    let custodian: Address
+    /// The contract's deployment block: where reading starts.
+    let fromBlock: UInt64
+
+    public init(chain: ChainState, custodian: Address, fromBlock: UInt64) {
+        self.contract = chain.contract
+        self.node = (chain.witnesses.first ?? chain.contract).client
+        self.custodian = custodian
+        self.fromBlock = fromBlock
+    }
+
+    /// The events matching `filter` (indexed topics narrow the read), by request id.
+    public func entries(_ filter: AuditFilter) async throws -> [Bytes32: LoggedAccess] {
+        let event = MedicalAccessABI.accessed
+        let topics: [[Bytes32]?] = [
+            [event.topic], filter.record.map { [$0] },
+            try filter.staff.map { [try ABIEvent.topic(for: .address($0), as: .address)] },
+            try filter.patient.map { [try ABIEvent.topic(for: .address($0), as: .address)] },
+        ]
+        // Read in windows: production nodes cap the block range of one eth_getLogs.
+        var logs = [Log]()
+        do {
+            let head = try await node.blockNumber()
+            var from = fromBlock
+            while from <= head {
+                let to = min(from + Self.logWindow - 1, head)
+                logs += try await node.logs(
+                    LogFilter(fromBlock: .number(from), toBlock: .number(to), addresses: [contract.address], topics: topics))
+                from = to + 1
+            }
+        } catch let error as JSONRPCError {
+            throw MedicalAccessContract.chainError(error, calling: "eth_getLogs")
+        }
+        var entries = [Bytes32: LoggedAccess]()
+        for log in logs {
+            guard let decoded = contract.decode(log), decoded.name == "Accessed",
+                (try? decoded.value("custodian").asAddress()) == custodian
+            else { continue }
+            let entry = AccessEntry(
+                requestId: try decoded.value("requestId").asBytes32(), token: try decoded.value("token").asBytes32(),
+                recordId: try decoded.value("recordId").asBytes32(), staff: try decoded.value("staff").asAddress(),
+                purpose: UInt8(try decoded.value("purpose").asUInt64()), outcome: UInt8(try decoded.value("outcome").asUInt64()),
+                accessedAt: try decoded.value("accessedAt").asUInt64(), commitment: try decoded.value("commitment").asBytes32())
+            guard filter.matches(accessedAt: entry.accessedAt) else { continue }
+            entries[entry.requestId] = LoggedAccess(
+                entry: entry, patient: try decoded.value("patient").asAddress(), transactionHash: log.transactionHash,
+                blockNumber: log.blockNumber, logIndex: log.logIndex)
+        }
+        return entries
+    }
+}

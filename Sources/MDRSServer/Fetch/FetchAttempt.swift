@@ -1,0 +1,33 @@
+import EthereumCore
+import MDRSCore
+import MDRSProtocol
+
+/// What a fetch resolved to, so far: filled in as the checks pass, logged whatever happens.
+struct FetchAttempt: Sendable {
+    var requestId = Bytes32.random()
+    var token = Bytes32.zero
+    var recordId = Bytes32.zero
+    var staff = Address.zero
+    var patient: Address?
+    var purpose: UInt8 = 0
+    var signatureHash = Bytes32.zero
+    /// The signer is registered staff of some custodian (at the head): only then is a refusal
+    /// worth a row. Before that it is anyone's junk, and only counted.
+    var registration: StaffRegistration?
+    /// The request passed the time window and its nonce was claimed: only such refusals can be
+    /// decisions worth the chain (a replayed or stale request is anyone's).
+    var fresh = false
+    /// The grant names a record this custodian holds.
+    var recordHeldHere = false
+    var range: ClosedRange<Int64>?
+    /// The served row is written (strict mode may still refuse afterwards).
+    var servedRowWritten = false
+
+    /// The access row for this attempt.
+    func record(custodian: Address, outcome: AccessOutcome, reason: String, accessedAt: UInt64) -> AccessRecord {
+        AccessRecord(
+            requestId: requestId, token: token, recordId: recordId, staff: staff, patient: patient, custodian: custodian,
+            purpose: purpose, outcome: outcome, reason: reason, accessedAt: accessedAt, rangeStart: range?.lowerBound,
+            rangeEnd: range?.upperBound, signatureHash: signatureHash)
+    }
+}

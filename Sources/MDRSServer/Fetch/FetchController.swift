@@ -1,0 +1,98 @@
+import EthereumCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import MDRSChain
+import MDRSCore
+import MDRSProtocol
+
+/// `GET /v1/access/{encryptedAddress}`: a staff member's signed fetch, checked against the
+/// chain's grant and the record's anchor, logged before the first byte, streamed back.
+struct FetchController: Sendable {
+    let authenticator: RequestAuthenticator
+    let gate: ReadinessGate
+    let chain: ChainState
+    let vault: RecordVault
+    let journal: AccessJournal
+    let policy: AccessPolicy
+    /// A signed URL's narrower time window.
+    let signedURLWindow: Duration
+
+    func fetch(_ request: Request, encryptedAddress: String, logger: Logger) async throws -> Response {
+        var attempt = FetchAttempt()
+        do {
+            return try await authorizeAndStream(request, encryptedAddress: encryptedAddress, attempt: &attempt, logger: logger)
+        } catch {
+            var refusal = APIError(error)
+            if refusal.code == .internalError {
+                logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
+            }
+            if attempt.servedRowWritten {
+                // Strict mode refused after the authorised access was logged: that row stands
+                // (the decision was made); this refusal gets its own id and stays local.
+                attempt.requestId = Bytes32.random()
+            }
+            let accessedAt = (try? chain.now()) ?? authenticator.clock.unixTime
+            if await journal.logRefusal(refusal, attempt: attempt, policy: policy, accessedAt: accessedAt, logger: logger) {
+                refusal.headers[.mdrsRequestId] = attempt.requestId.hex
+            }
+            throw refusal
+        }
+    }
+
+    private func authorizeAndStream(
+        _ request: Request, encryptedAddress: String, attempt: inout FetchAttempt, logger: Logger
+    ) async throws -> Response {
+        let fields = try SignedFields.query(request) ?? .headers(request)
+        let signature = try authenticator.signature(fields)
+        attempt.signatureHash = signature.hash
+        attempt.token = try fields.require(SignedRequest.Header.token) { try Bytes32($0) }
+        let purpose = try fields.require(SignedRequest.Header.purpose) { PurposeOfUse(code: $0) ?? UInt8($0).flatMap(PurposeOfUse.init(rawValue:)) }
+        attempt.purpose = purpose.rawValue
+        try await gate.check(for: .fetch)
+
+        let typedData = SignedRequest.fetch(
+            token: attempt.token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: signature.nonce,
+            issuedAt: signature.issuedAt, domain: authenticator.domain)
+        let signer = try authenticator.signer(of: typedData, signature)
+        attempt.staff = signer
+        // Registered staff first, from the staff directory: a stranger's key (and any 65 bytes
+        // recover one) costs no database row, no nonce and no chain read.
+        attempt.registration = try policy.registeredStaff(try await chain.staff(signer))
+        try await authenticator.claimFreshness(signer: signer, signature, window: fields.isSignedURL ? signedURLWindow : nil)
+        attempt.fresh = true
+
+        let grant = try policy.existingGrant(try await chain.grant(attempt.token))
+        attempt.recordId = grant.recordId
+        attempt.patient = grant.patient
+        attempt.recordHeldHere = grant.custodian == policy.custodian
+        // A grant just made may have been read at a newer head than the registration: decide on
+        // one head (the registration is cached per block, so this costs nothing when it is the same).
+        let registration = try policy.registeredStaff(try await chain.staff(signer))
+        attempt.registration = registration
+        let now = try chain.now()
+        try policy.checkGrant(grant, signer: signer, registration: registration, now: now)
+        try policy.checkAddress(try vault.open(encryptedAddress), grant: grant)
+        let record = try await vault.record(grant.recordId)
+        do {
+            try policy.checkAnchor(try await chain.anchor(grant.recordId), record: record)
+        } catch let error as APIError where error.code == .recordConflict {
+            logger.error("stored record does not match its on-chain anchor", metadata: ["record": "\(record.id)"])
+            throw error
+        }
+        let range: ClosedRange<Int64>?
+        do {
+            range = try RangeHeader.parse(request.headers[.range], size: record.size)
+        } catch var error as APIError {
+            error.headers[.contentRange] = "bytes */\(record.size)"
+            throw error
+        }
+        attempt.range = range
+
+        let reader = try vault.reader(record, range: range)
+        let access = attempt.record(custodian: policy.custodian, outcome: .served, reason: "served", accessedAt: now)
+        try await journal.logServed(access, attempt: &attempt)
+        logger.info("record released", metadata: ["request": "\(access.requestId)", "record": "\(record.id)", "staff": "\(signer)"])
+        return RecordResponse(record: record, reader: reader, requestId: access.requestId, partial: range != nil, metrics: vault.metrics).response()
+    }
+}
