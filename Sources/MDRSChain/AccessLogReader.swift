@@ -45,7 +45,7 @@ public struct AccessLogReader: Sendable {
         }
         var entries = [Bytes32: LoggedAccess]()
         for log in logs {
-            guard let decoded = contract.decode(log), decoded.name == "Accessed",
+            guard let decoded = contract.decode(log), decoded.name == MedicalAccessABI.accessed.name,
                 (try? decoded.value("custodian").asAddress()) == custodian
             else { continue }
             let entry = AccessEntry(

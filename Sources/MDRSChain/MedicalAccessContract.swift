@@ -52,7 +52,7 @@ public struct MedicalAccessContract: Sendable {
         do {
             let values = try await call(MedicalAccessABI.getGrant, [.bytes32(token)], at: block)
             return try GrantState(token: token, tuple: values[0])
-        } catch let error as ChainError where error.revertName == "UnknownGrant" {
+        } catch let error as ChainError where error.contractError == .unknownGrant {
             return nil
         }
     }
@@ -62,7 +62,7 @@ public struct MedicalAccessContract: Sendable {
         do {
             let values = try await call(MedicalAccessABI.getRecord, [.bytes32(recordId)], at: block)
             return try AnchoredRecord(recordId: recordId, tuple: values[0])
-        } catch let error as ChainError where error.revertName == "RecordNotFound" {
+        } catch let error as ChainError where error.contractError == .recordNotFound {
             return nil
         }
     }

@@ -45,17 +45,17 @@ extension OutboxWriter {
             throw ChainError(.reverted, "the contract refused the log batch", revert: reason)
         }
         let id = arguments.first.flatMap { try? $0.asBytes32() }
-        switch (name, id) {
-        case ("DuplicateRequest", let requestId?):
+        switch (MedicalAccessError(rawValue: name), id) {
+        case (.duplicateRequest, let requestId?):
             // Logged before (a batch that landed although we had not seen its receipt).
             try await resolveAlreadyLogged(requestId, entries: entries)
-        case ("RecordAlreadyAnchored", let recordId?):
+        case (.recordAlreadyAnchored, let recordId?):
             try await resolveAlreadyAnchored(recordId, anchors: anchors)
-        case ("GrantMismatch", let requestId?):
+        case (.grantMismatch, let requestId?):
             // A served access the contract does not accept: the record left on the strength of
             // a grant the chain does not have (a node that answered falsely, or a bug). That is
             // an incident, not a routine refusal.
-            try await reject(requestId, reason: "GrantMismatch", entries: entries)
+            try await reject(requestId, reason: MedicalAccessError.grantMismatch.rawValue, entries: entries)
         default:
             if let id, entries.contains(where: { $0.requestId == id }) {
                 try await reject(id, reason: name, entries: entries)

@@ -17,7 +17,7 @@ public struct AuditEntry: Codable, Sendable, Equatable {
     public struct Local: Codable, Sendable, Equatable {
         public let reason: String
         /// pending, submitted, confirmed, local_only or rejected.
-        public let chainState: String
+        public let chainState: LogState
         public let rangeStart: Int64?
         public let rangeEnd: Int64?
         /// Keccak-256 of the request's signature: with the other fields, enough to recompute
@@ -26,7 +26,7 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         /// Whether the row still hashes to the commitment it was logged with.
         public let commitmentValid: Bool
 
-        public init(reason: String, chainState: String, rangeStart: Int64?, rangeEnd: Int64?, signatureHash: String, commitmentValid: Bool) {
+        public init(reason: String, chainState: LogState, rangeStart: Int64?, rangeEnd: Int64?, signatureHash: String, commitmentValid: Bool) {
             self.reason = reason
             self.chainState = chainState
             self.rangeStart = rangeStart

@@ -8,9 +8,9 @@ public struct StoreResponse: Codable, Sendable {
     public let contentType: String
     public let patient: String
     /// `pending` until the anchor transaction is confirmed (see `GET /v1/records/{id}/anchor`).
-    public let anchor: String
+    public let anchor: LogState
 
-    public init(recordId: String, encryptedAddress: String, sha256: String, size: Int64, contentType: String, patient: String, anchor: String) {
+    public init(recordId: String, encryptedAddress: String, sha256: String, size: Int64, contentType: String, patient: String, anchor: LogState) {
         self.recordId = recordId
         self.encryptedAddress = encryptedAddress
         self.sha256 = sha256

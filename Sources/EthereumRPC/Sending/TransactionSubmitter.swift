@@ -45,21 +45,39 @@ public struct TransactionSubmitter: Sendable {
                 throw SubmissionError(.reverted, "the transaction would revert", revertData: error.revertData ?? [])
             }
         }
-        let nonce = try await client.transactionCount(of: key.address, at: .pending)
-        let fees = try await FeeQuote.suggest(using: client)
-        let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gas, to: to, value: value, data: data)
-            .signed(with: key)
-        do {
-            try await client.sendRawTransaction(signed.raw)
-        } catch let error as JSONRPCError where error.isAlreadyKnown {
-            // The same bytes are already pending: waiting for them is all there is to do.
-        }
+        let signed = try await send(to: to, data: data, value: value, gas: gas)
         let receipt = try await waitForReceipt(signed.hash)
         guard receipt.succeeded else {
             throw SubmissionError(.reverted, "transaction \(signed.hash) reverted in block \(receipt.blockNumber)", receipt: receipt)
         }
         return receipt
     }
+
+    /// Signs and sends at the account's next nonce. The key may be shared with another sender
+    /// (a hospital's administrator uses the custodian key while its gateway's log writer does):
+    /// when that sender takes the nonce first, the transaction is signed again at the next one.
+    func send(to: Address?, data: [UInt8], value: BigUInt, gas: UInt64) async throws -> SignedTransaction {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let nonce = try await client.transactionCount(of: key.address, at: .pending)
+            let fees = try await FeeQuote.suggest(using: client)
+            let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gas, to: to, value: value, data: data)
+                .signed(with: key)
+            do {
+                try await client.sendRawTransaction(signed.raw)
+                return signed
+            } catch let error as JSONRPCError where error.isAlreadyKnown {
+                // The same bytes are already pending: waiting for them is all there is to do.
+                return signed
+            } catch let error as JSONRPCError where (error.isNonceTooLow || error.isReplacementUnderpriced) && attempt < Self.nonceAttempts {
+                try await Task.sleep(for: pollInterval)
+            }
+        }
+    }
+
+    /// How often a nonce taken by another sender of the same key is tried again.
+    static let nonceAttempts = 8
 
     /// Polls for a receipt until it arrives or the timeout passes.
     public func waitForReceipt(_ hash: Bytes32) async throws -> TransactionReceipt {

@@ -41,14 +41,14 @@ package enum AuditLog {
 
     /// Compares the chain's entries with the rows that should be there (local-only rows excluded).
     package static func check(custodian: Address, onChain: [Bytes32: LoggedAccess], local all: [Bytes32: LocalAccess]) -> ConsistencyReport {
-        let local = all.filter { $0.value.chainState != "local_only" }
+        let local = all.filter { $0.value.chainState != .localOnly }
         var missing = [String](), waiting = [String](), rejected = [String](), unknown = [String](), mismatch = [String]()
         for (requestId, row) in local {
             switch (row.chainState, onChain[requestId]) {
-            case ("confirmed", nil): missing.append(requestId.hex)
-            case ("pending", nil), ("submitted", nil): waiting.append(requestId.hex)
-            case ("rejected", nil): rejected.append(requestId.hex)
-            default: break
+            case (.confirmed, nil): missing.append(requestId.hex)
+            case (.pending, nil), (.submitted, nil): waiting.append(requestId.hex)
+            case (.rejected, nil): rejected.append(requestId.hex)
+            case (_, .some), (.localOnly, nil): break
             }
         }
         for (requestId, event) in onChain {

@@ -1,4 +1,5 @@
 import EthereumCore
+import MDRSProtocol
 
 /// One `Accessed` event of this custodian, as the chain holds it.
 public struct LoggedAccess: Equatable, Sendable {
@@ -26,9 +27,9 @@ public struct LocalAccess: Equatable, Sendable {
     /// The commitment computed when the row was written (a row altered since no longer hashes to it).
     public let storedCommitment: Bytes32
     /// pending, submitted, confirmed, local_only or rejected.
-    public let chainState: String
+    public let chainState: LogState
 
-    package init(access: AccessRecord, storedCommitment: Bytes32, chainState: String) {
+    package init(access: AccessRecord, storedCommitment: Bytes32, chainState: LogState) {
         self.access = access
         self.storedCommitment = storedCommitment
         self.chainState = chainState

@@ -31,7 +31,7 @@ public struct AccessLogStore: Sendable {
         var entries = [Bytes32: LocalAccess]()
         for try await row in rows {
             let (requestId, token, recordId, staff, patient, purpose, outcome, reason, accessedAt, rangeStart, rangeEnd, signatureHash, commitment, state) =
-                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, String, Int64, Int64?, Int64?, ByteBuffer, ByteBuffer, String).self)
+                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, String, Int64, Int64?, Int64?, ByteBuffer, ByteBuffer, LogState).self)
             let access = AccessRecord(
                 requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
                 staff: try Address(buffer: staff), patient: try patient.map { try Address(buffer: $0) }, custodian: custodian,

@@ -9,7 +9,7 @@ extension OutboxStore {
         let rows = try await client.query(
             "SELECT chain_state, tx_hash, block_number, chain_error FROM record_anchors WHERE record_id = \(recordId.buffer)",
             logger: logger)
-        for try await (state, tx, block, error) in rows.decode((String, ByteBuffer?, Int64?, String?).self) {
+        for try await (state, tx, block, error) in rows.decode((LogState, ByteBuffer?, Int64?, String?).self) {
             return AnchorStatus(
                 recordId: recordId.hex, status: state, transactionHash: tx.map { Hex.encode(Array(buffer: $0)) },
                 blockNumber: block, error: error)

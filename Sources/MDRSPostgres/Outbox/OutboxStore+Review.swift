@@ -1,5 +1,6 @@
 import EthereumCore
 import Foundation
+import MDRSProtocol
 import NIOCore
 import PostgresNIO
 
@@ -20,7 +21,7 @@ extension OutboxStore {
         let rows = try await client.query(
             """
             SELECT request_id, record_id, staff, accessed_at, chain_error FROM access_log
-            WHERE chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL ORDER BY created_at
+            WHERE chain_state = \(unescaped: LogState.rejected.sql) AND outcome = 1 AND reviewed_at IS NULL ORDER BY created_at
             """, logger: logger)
         var rejections = [Rejection]()
         for try await (requestId, recordId, staff, accessedAt, error) in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, Int64, String?).self) {
@@ -37,7 +38,7 @@ extension OutboxStore {
         try await client.query(
             """
             UPDATE access_log SET reviewed_at = \(Date()), review_note = \(note)
-            WHERE request_id = \(requestId.buffer) AND chain_state = 'rejected' AND outcome = 1 AND reviewed_at IS NULL RETURNING 1
+            WHERE request_id = \(requestId.buffer) AND chain_state = \(unescaped: LogState.rejected.sql) AND outcome = 1 AND reviewed_at IS NULL RETURNING 1
             """, logger: logger
         ).collect().count == 1
     }
@@ -67,7 +68,7 @@ extension OutboxStore {
         try await client.query("DELETE FROM refusal_tallies WHERE minute < \(cutoff)", logger: logger)
         return try await client.query(
             """
-            DELETE FROM access_log WHERE chain_state = 'local_only' AND reason IN ('request_stale', 'nonce_reused')
+            DELETE FROM access_log WHERE chain_state = \(unescaped: LogState.localOnly.sql) AND reason IN ('request_stale', 'nonce_reused')
                 AND created_at < \(cutoff) RETURNING 1
             """, logger: logger
         ).collect().count

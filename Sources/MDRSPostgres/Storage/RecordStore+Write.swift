@@ -53,7 +53,7 @@ extension RecordStore {
         } catch {
             // Not a child of this (possibly cancelled) task, so the delete still runs.
             let cleanup = Task { [client, logger] in
-                try await client.query("DELETE FROM records WHERE id = \(idBuffer) AND state = 'writing'", logger: logger)
+                try await client.query("DELETE FROM records WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql)", logger: logger)
             }
             if case .failure(let cleanupError) = await cleanup.result {
                 logger.warning(
@@ -135,9 +135,9 @@ private struct ChunkWriter {
                 """, logger: logger)
             let completed = try await connection.query(
                 """
-                UPDATE records SET state = 'complete', size = \(size), sha256 = \(ByteBuffer(bytes: sha256.bytes)),
+                UPDATE records SET state = \(unescaped: RecordState.complete.sql), size = \(size), sha256 = \(ByteBuffer(bytes: sha256.bytes)),
                     chunk_count = \(Int32(chunkCount)), completed_at = now(), last_activity_at = now()
-                WHERE id = \(idBuffer) AND state = 'writing' RETURNING id
+                WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql) RETURNING id
                 """, logger: logger
             ).collect().count
             guard completed == 1 else {
@@ -155,7 +155,7 @@ private struct ChunkWriter {
         let inserted = try await store.client.query(
             """
             WITH alive AS (
-                UPDATE records SET last_activity_at = now() WHERE id = \(idBuffer) AND state = 'writing' RETURNING id
+                UPDATE records SET last_activity_at = now() WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql) RETURNING id
             )
             INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
             SELECT id, \(Int32(index)), \(ByteBuffer(bytes: sealed)) FROM alive RETURNING chunk_index

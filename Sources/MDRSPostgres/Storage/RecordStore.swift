@@ -38,15 +38,15 @@ public struct RecordStore: Sendable {
                    (SELECT max(chunk_index) FROM record_chunks c WHERE c.record_id = r.id)
             FROM records r WHERE r.id = \(ByteBuffer(bytes: id.bytes))
             """, logger: logger)
-        typealias Row = (ByteBuffer, String, String, Int64?, ByteBuffer?, Int32, Int32?, String, ByteBuffer?, Date, Int64, Int32?)
+        typealias Row = (ByteBuffer, String, RecordState, Int64?, ByteBuffer?, Int32, Int32?, String, ByteBuffer?, Date, Int64, Int32?)
         guard let row = try await rows.decode(Row.self).first(where: { _ in true }) else {
             throw GatewayError(.recordNotFound, "record \(id.hex) does not exist")
         }
         let (patient, contentType, state, size, sha256, chunkSize, chunkCount, keyId, wrappedKey, createdAt, rowCount, maxIndex) = row
         switch state {
-        case "shredded": throw GatewayError(.recordErased, "record \(id.hex) was erased")
-        case "complete": break
-        default: throw GatewayError(.recordNotFound, "record \(id.hex) does not exist (its upload is not complete)")
+        case .shredded: throw GatewayError(.recordErased, "record \(id.hex) was erased")
+        case .complete: break
+        case .writing: throw GatewayError(.recordNotFound, "record \(id.hex) does not exist (its upload is not complete)")
         }
         guard let size, let sha256, let chunkCount, let wrappedKey else {
             throw GatewayError(.integrityFailure, "record \(id.hex) is complete but lacks its metadata")
@@ -77,8 +77,8 @@ public struct RecordStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             let updated = try await connection.query(
                 """
-                UPDATE records SET state = 'shredded', wrapped_key = NULL, shredded_at = now()
-                WHERE id = \(idBuffer) AND state <> 'shredded' RETURNING id
+                UPDATE records SET state = \(unescaped: RecordState.shredded.sql), wrapped_key = NULL, shredded_at = now()
+                WHERE id = \(idBuffer) AND state <> \(unescaped: RecordState.shredded.sql) RETURNING id
                 """, logger: logger
             ).collect().count
             guard updated == 1 else {
@@ -94,7 +94,7 @@ public struct RecordStore: Sendable {
         let seconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
         return try await client.query(
             """
-            DELETE FROM records WHERE state = 'writing'
+            DELETE FROM records WHERE state = \(unescaped: RecordState.writing.sql)
             AND last_activity_at < now() - make_interval(secs => \(seconds)) RETURNING id
             """, logger: logger
         ).collect().count

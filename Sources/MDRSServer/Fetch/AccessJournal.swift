@@ -75,9 +75,9 @@ struct AccessJournal: Sendable {
         let deadline = ContinuousClock.now + configuration.strictTimeout
         while ContinuousClock.now < deadline {
             switch try await outbox.chainState(of: requestId) {
-            case "confirmed": return
-            case "rejected": throw APIError(.internalError, "the contract refused to log this access")
-            default: try await Task.sleep(for: .milliseconds(50))
+            case .confirmed: return
+            case .rejected: throw APIError(.internalError, "the contract refused to log this access")
+            case .pending, .submitted, .localOnly, nil: try await Task.sleep(for: .milliseconds(50))
             }
         }
         throw APIError(.auditLogUnconfirmed, "the access was not confirmed on-chain within \(configuration.strictTimeout); nothing was released")

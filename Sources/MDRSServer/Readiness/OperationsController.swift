@@ -16,11 +16,24 @@ struct OperationsController: Sendable {
     let stallBound: Duration
     let logger: Logger
 
+    /// How one part stands.
+    enum Health: String, Codable, Sendable {
+        case ok
+        /// PostgreSQL does not answer.
+        case unreachable
+        /// The chain cannot be read, or its head is too old.
+        case unavailable
+        /// Served accesses or anchors wait longer than the stall bound.
+        case stalled
+        /// A released record's log entry was refused and is not yet reviewed.
+        case rejected
+    }
+
     struct Readiness: Codable, Sendable {
         let ready: Bool
-        let postgres: String
-        let chain: String
-        let outbox: String
+        let postgres: Health
+        let chain: Health
+        let outbox: Health
         let chainHead: UInt64?
         let outboxDepth: Int
         /// The oldest served access or anchor waiting for the chain.
@@ -45,7 +58,7 @@ struct OperationsController: Sendable {
     }
 
     private func measureReadiness() async -> Readiness {
-        var database = "ok"
+        var database = Health.ok
         do {
             _ = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await postgres.query("SELECT 1", logger: logger).collect() }
@@ -57,23 +70,23 @@ struct OperationsController: Sendable {
                 try await group.next()
             }
         } catch {
-            database = "unreachable"
+            database = .unreachable
         }
-        var chainAnswer = "ok"
+        var chainAnswer = Health.ok
         var head: UInt64?
         do {
             head = try chain.freshHead().number
         } catch {
             // Details (the node's URL, its answer) go to the log, not to whoever asks.
-            chainAnswer = "unavailable"
+            chainAnswer = .unavailable
             logger.debug("readiness: chain unavailable", metadata: ["error": "\(error)"])
         }
         let status = outboxStatus
         let bound = stallBound.seconds
         // Denials never stall anything (see OutboxStatus); served rows and anchors do.
-        let outbox = status.unreviewedRejections > 0 ? "rejected" : status.servedAge > bound || status.anchorAge > bound ? "stalled" : "ok"
+        let outbox: Health = status.unreviewedRejections > 0 ? .rejected : status.servedAge > bound || status.anchorAge > bound ? .stalled : .ok
         return Readiness(
-            ready: database == "ok" && chainAnswer == "ok" && outbox == "ok", postgres: database, chain: chainAnswer, outbox: outbox,
+            ready: database == .ok && chainAnswer == .ok && outbox == .ok, postgres: database, chain: chainAnswer, outbox: outbox,
             chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),
             outboxOldestDenialSeconds: status.denialAge)
     }

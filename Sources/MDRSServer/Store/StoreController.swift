@@ -45,7 +45,7 @@ struct StoreController: Sendable {
         logger.info("record stored", metadata: ["record": "\(record.id)", "bytes": "\(record.size)", "staff": "\(signer)"])
         let body = StoreResponse(
             recordId: record.id.hex, encryptedAddress: Base64URL.encode(encryptedAddress), sha256: record.sha256.hex,
-            size: record.size, contentType: contentType, patient: patient.checksummed, anchor: "pending")
+            size: record.size, contentType: contentType, patient: patient.checksummed, anchor: .pending)
         return try Response.json(body, status: .created)
     }
 

@@ -54,7 +54,7 @@ struct AuditCommand: AsyncParsableCommand {
             for e in report.entries {
                 print([String(e.accessedAt), e.requestId, e.recordId, e.staff, e.patient ?? "", String(e.purpose), String(e.outcome),
                        e.local?.reason ?? "", e.onChain?.transactionHash ?? "", e.onChain.map { String($0.blockNumber) } ?? "",
-                       e.local?.chainState ?? "chain_only", e.local.map { String($0.commitmentValid) } ?? ""].joined(separator: ","))
+                       e.local?.chainState.rawValue ?? "chain_only", e.local.map { String($0.commitmentValid) } ?? ""].joined(separator: ","))
             }
         case .table:
             print("TIME (UTC)           OUTCOME               STAFF        RECORD       ON-CHAIN")
@@ -62,7 +62,7 @@ struct AuditCommand: AsyncParsableCommand {
             for e in report.entries {
                 let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(e.accessedAt)))
                 let outcome = e.local?.reason ?? (e.outcome == 1 ? "served" : "refused(\(e.outcome))")
-                let chain = e.onChain.map { "block \($0.blockNumber)" } ?? (e.local?.chainState ?? "-")
+                let chain = e.onChain.map { "block \($0.blockNumber)" } ?? (e.local?.chainState.rawValue ?? "-")
                 print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(e.staff.prefix(10))…  \(e.recordId.prefix(10))…  \(chain)")
             }
             print("\(report.entries.count) entries")
