@@ -4,7 +4,7 @@ import MDRSCore
 
 /// Reads this custodian's `Accessed` events from the chain for the auditor: from a witness node
 /// when there is one, since the check must not rest on the node that the outbox wrote through.
-public struct AccessLogReader: Sendable {
+package struct AccessLogReader: Sendable {
     /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
     static let logWindow: UInt64 = 5000
 
@@ -14,7 +14,7 @@ public struct AccessLogReader: Sendable {
     /// The contract's deployment block: where reading starts.
     let fromBlock: UInt64
 
-    public init(chain: ChainState, custodian: Address, fromBlock: UInt64) {
+    package init(chain: ChainState, custodian: Address, fromBlock: UInt64) {
         self.contract = chain.contract
         self.node = (chain.witnesses.first ?? chain.contract).client
         self.custodian = custodian
@@ -22,7 +22,7 @@ public struct AccessLogReader: Sendable {
     }
 
     /// The events matching `filter` (indexed topics narrow the read), by request id.
-    public func entries(_ filter: AuditFilter) async throws -> [Bytes32: LoggedAccess] {
+    package func entries(_ filter: AuditFilter) async throws -> [Bytes32: LoggedAccess] {
         let event = MedicalAccessABI.accessed
         let topics: [[Bytes32]?] = [
             [event.topic], filter.record.map { [$0] },

@@ -1,7 +1,7 @@
 /// The contract's custom errors, named as its ABI names them (the `# @error` lines of
 /// `deploy/contract/MedicalAccess.vy`); a test checks this list against the compiled artifact.
 /// Reverts are matched by these cases, never by a name typed elsewhere.
-public enum MedicalAccessError: String, CaseIterable, Sendable {
+package enum MedicalAccessError: String, CaseIterable, Sendable {
     case notAdmin = "NotAdmin"
     case notCustodian = "NotCustodian"
     case custodianAlreadyRegistered = "CustodianAlreadyRegistered"
@@ -29,5 +29,5 @@ public enum MedicalAccessError: String, CaseIterable, Sendable {
 
 extension ChainError {
     /// The contract's error, when the call reverted with one of its own.
-    public var contractError: MedicalAccessError? { revertName.flatMap(MedicalAccessError.init(rawValue:)) }
+    package var contractError: MedicalAccessError? { revertName.flatMap(MedicalAccessError.init(rawValue:)) }
 }

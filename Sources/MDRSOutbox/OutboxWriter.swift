@@ -147,36 +147,33 @@ public struct OutboxWriter: Service {
     // MARK: An open batch
 
     private func advance(_ batch: OutboxStore.OpenBatch, rebroadcast: inout [Int64: ContinuousClock.Instant]) async throws -> Bool {
-        guard let latestRaw = batch.latestRaw else {
-            try await store.drop(batch: batch.id)
-            return true
-        }
-        // Until the account's nonce moves past the batch's, none of its versions is mined: one
-        // call answers that, however many fee-bumped versions there are.
-        let minedNonce = try await client.transactionCount(of: key.address, at: .latest)
-        if minedNonce > batch.accountNonce {
+        let minedNonce = batch.latestRaw == nil ? 0 : try await client.transactionCount(of: key.address, at: .latest)
+        switch OutboxBatchRules.open(hasVersions: batch.latestRaw != nil, minedNonce: minedNonce, batchNonce: batch.accountNonce) {
+        case .drop(let reason):
+            return try await drop(batch, reason)
+        case .findReceipt:
             for hash in batch.hashes.reversed() {
                 guard let receipt = try await client.transactionReceipt(hash) else { continue }
                 return try await handleReceipt(receipt, batch: batch)
             }
-            // The nonce is used, but by none of our versions: another transaction of this key
-            // took it (an operator using the custodian key by hand). Re-queue the rows.
-            logger.warning("log transaction nonce taken by another transaction; re-queueing", metadata: ["batch": "\(batch.id)", "nonce": "\(batch.accountNonce)"])
-            metrics.logTransaction("dropped")
-            try await store.drop(batch: batch.id)
-            return true
+            guard case .drop(let reason) = OutboxBatchRules.receiptSearch(found: false) else { return false }
+            return try await drop(batch, reason)
+        case .pending:
+            break
         }
         if batch.state == .mined {
             logger.warning("a mined log transaction is no longer mined (reorg); waiting for it again", metadata: ["batch": "\(batch.id)"])
         }
+        guard let latestRaw = batch.latestRaw else { return false }
         let latest = try SignedTransaction(raw: latestRaw)
-        // Replace with a higher fee when stuck, backing off (a node that does not mine at all
-        // is not helped by ever more versions), within the version and fee caps.
         let elapsed = Duration.seconds(max(0, Date().timeIntervalSince(batch.lastSentAt)))
-        if policy.isDue(versions: batch.hashes.count, elapsed: elapsed), try await replace(latest, batch: batch) {
-            return true
+        let sinceRebroadcast = rebroadcast[batch.id].map { ContinuousClock.now - $0 }
+        var step = OutboxBatchRules.pending(versions: batch.hashes.count, elapsed: elapsed, sinceRebroadcast: sinceRebroadcast, policy: policy)
+        if step == .replace {
+            if try await replace(latest, batch: batch) { return true }
+            step = OutboxBatchRules.rebroadcastDue(sinceRebroadcast: sinceRebroadcast) ? .rebroadcast : .wait
         }
-        if rebroadcast[batch.id].map({ ContinuousClock.now - $0 > .seconds(5) }) ?? true {
+        if step == .rebroadcast {
             // The node may have lost the pending transaction (a restart of either side, a send
             // that failed): send it again now and then. "already known" is the usual answer.
             rebroadcast[batch.id] = .now
@@ -185,25 +182,45 @@ public struct OutboxWriter: Service {
         return false
     }
 
-    private func handleReceipt(_ receipt: TransactionReceipt, batch: OutboxStore.OpenBatch) async throws -> Bool {
-        guard receipt.succeeded else {
-            logger.warning("log transaction reverted on-chain; re-queueing its rows", metadata: ["tx": "\(receipt.transactionHash)"])
+    /// Puts an open batch's rows back in the queue.
+    private func drop(_ batch: OutboxStore.OpenBatch, _ reason: OutboxBatchRules.DropReason, tx: Bytes32? = nil) async throws -> Bool {
+        switch reason {
+        case .noVersions:
+            break
+        case .reverted:
+            logger.warning("log transaction reverted on-chain; re-queueing its rows", metadata: ["tx": "\(tx.map { "\($0)" } ?? "?")"])
             metrics.logTransaction("reverted")
-            try await store.drop(batch: batch.id)
-            return true
+        case .nonceTaken:
+            // An operator used the custodian key by hand for something else.
+            logger.warning("log transaction nonce taken by another transaction; re-queueing", metadata: ["batch": "\(batch.id)", "nonce": "\(batch.accountNonce)"])
+            metrics.logTransaction("dropped")
+        }
+        try await store.drop(batch: batch.id)
+        return true
+    }
+
+    private func handleReceipt(_ receipt: TransactionReceipt, batch: OutboxStore.OpenBatch) async throws -> Bool {
+        let head = receipt.succeeded && configuration.confirmations > 0 ? try await client.blockNumber() : nil
+        let step = OutboxBatchRules.receipt(
+            succeeded: receipt.succeeded, blockNumber: receipt.blockNumber, head: head, confirmations: configuration.confirmations)
+        if case .drop(let reason) = step {
+            return try await drop(batch, reason, tx: receipt.transactionHash)
         }
         if batch.state == .sent {
             try await store.markMined(batch: batch.id, receipt: receipt)
         }
-        if configuration.confirmations > 0 {
-            let head = try await client.blockNumber()
-            guard head >= receipt.blockNumber + configuration.confirmations else { return false }
+        switch step {
+        case .drop, .waitForDepth:
+            return false
+        case .recheckCanonical:
             // Still canonical? The receipt we just read is for the block the node now has.
-            guard let again = try await client.transactionReceipt(receipt.transactionHash), again.blockHash == receipt.blockHash else {
-                return true
-            }
+            let again = try await client.transactionReceipt(receipt.transactionHash)
+            if OutboxBatchRules.canonical(sameBlock: again?.blockHash == receipt.blockHash) == .reorged { return true }
+        case .checkWitnesses:
+            break
         }
         // A receipt the node could have made up: each witness must hold the same one.
+        var allHold = true
         for (index, witness) in witnesses.enumerated() {
             let theirs = try await witness.client.transactionReceipt(receipt.transactionHash)
             guard let theirs, theirs.succeeded, theirs.blockHash == receipt.blockHash,
@@ -212,9 +229,11 @@ public struct OutboxWriter: Service {
                 logger.warning(
                     "witness node does not (yet) hold the log transaction's receipt; the batch waits",
                     metadata: ["tx": "\(receipt.transactionHash)", "witness": "\(index + 1)"])
-                return false
+                allHold = false
+                break
             }
         }
+        guard OutboxBatchRules.witnesses(allHoldReceipt: allHold) == .confirm else { return false }
         var anchorLogs = [Bytes32: UInt64]()
         var entryLogs = [Bytes32: UInt64]()
         for log in receipt.logs {
@@ -258,19 +277,30 @@ public struct OutboxWriter: Service {
     }
 
     /// Sends a recorded transaction. Pool answers that mean "it is there" or "try later" are not
-    /// errors; "nonce too low" is resolved by the next round's receipt check.
+    /// errors (``OutboxBatchRules/send(_:)``); "nonce too low" is resolved by the next round's
+    /// receipt check.
     func send(_ transaction: SignedTransaction, batch: Int64) async throws {
         do {
             try await client.sendRawTransaction(transaction.raw)
             metrics.logTransaction("sent")
         } catch let error as JSONRPCError {
-            if error.isAlreadyKnown || error.isNonceTooLow {
+            switch OutboxBatchRules.send(Self.poolAnswer(error)) {
+            case .done:
                 return
-            } else if error.isReplacementUnderpriced || error.isUnderpricedOrPoolFull || error.isUnavailable {
+            case .retryLater:
                 logger.warning("the node did not take the log transaction yet", metadata: ["batch": "\(batch)", "error": "\(error.message)"])
-                return
+            case .fail:
+                throw error
             }
-            throw error
         }
+    }
+
+    static func poolAnswer(_ error: JSONRPCError) -> OutboxBatchRules.PoolAnswer {
+        if error.isAlreadyKnown { return .alreadyKnown }
+        if error.isNonceTooLow { return .nonceTooLow }
+        if error.isReplacementUnderpriced { return .replacementUnderpriced }
+        if error.isUnderpricedOrPoolFull { return .underpricedOrPoolFull }
+        if error.isUnavailable { return .nodeUnavailable }
+        return .other
     }
 }

@@ -55,12 +55,25 @@ public struct TransactionSubmitter: Sendable {
 
     /// Signs and sends at the account's next nonce. The key may be shared with another sender
     /// (a hospital's administrator uses the custodian key while its gateway's log writer does):
-    /// when that sender takes the nonce first, the transaction is signed again at the next one.
+    /// when that sender takes the nonce first, the transaction is signed again at a later one.
+    ///
+    /// Never twice: before signing again it looks for a receipt of every version it signed (a
+    /// request resent after a closed connection may have landed, and then answers "nonce too
+    /// low"), and it never signs again at a nonce it tried (that would replace the other
+    /// sender's pending transaction): it waits until the node's count moves past it.
     func send(to: Address?, data: [UInt8], value: BigUInt, gas: UInt64) async throws -> SignedTransaction {
+        var signedSoFar = [SignedTransaction]()
         var attempt = 0
         while true {
             attempt += 1
             let nonce = try await client.transactionCount(of: key.address, at: .pending)
+            if let last = signedSoFar.last?.transaction.nonce, nonce <= last {
+                guard attempt < Self.nonceAttempts else {
+                    throw SubmissionError(.timeout, "the account's nonce \(last) stays taken by another transaction; nothing was sent")
+                }
+                try await Task.sleep(for: pollInterval)
+                continue
+            }
             let fees = try await FeeQuote.suggest(using: client)
             let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gas, to: to, value: value, data: data)
                 .signed(with: key)
@@ -71,6 +84,10 @@ public struct TransactionSubmitter: Sendable {
                 // The same bytes are already pending: waiting for them is all there is to do.
                 return signed
             } catch let error as JSONRPCError where (error.isNonceTooLow || error.isReplacementUnderpriced) && attempt < Self.nonceAttempts {
+                signedSoFar.append(signed)
+                for mine in signedSoFar where try await client.transactionReceipt(mine.hash) != nil {
+                    return mine
+                }
                 try await Task.sleep(for: pollInterval)
             }
         }

@@ -1,5 +1,5 @@
 /// A stored record's life (`records.state`).
-public enum RecordState: String, Sendable, CaseIterable {
+package enum RecordState: String, Sendable, CaseIterable {
     /// Chunks are arriving; invisible to reads.
     case writing
     case complete
@@ -8,7 +8,7 @@ public enum RecordState: String, Sendable, CaseIterable {
 }
 
 /// An outbox batch transaction's life (`outbox_batches.state`).
-public enum BatchState: String, Sendable, CaseIterable {
+package enum BatchState: String, Sendable, CaseIterable {
     /// Sent (and perhaps replaced); no receipt yet.
     case sent
     /// A receipt, not yet deep enough to count.

@@ -2,15 +2,15 @@ import EthereumCore
 import MDRSProtocol
 
 /// One `Accessed` event of this custodian, as the chain holds it.
-public struct LoggedAccess: Equatable, Sendable {
-    public let entry: AccessEntry
+package struct LoggedAccess: Equatable, Sendable {
+    package let entry: AccessEntry
     /// Zero when the contract named no patient (a denial about another hospital's record).
-    public let patient: Address
-    public let transactionHash: Bytes32
-    public let blockNumber: UInt64
-    public let logIndex: UInt64
+    package let patient: Address
+    package let transactionHash: Bytes32
+    package let blockNumber: UInt64
+    package let logIndex: UInt64
 
-    public var commitment: Bytes32 { entry.commitment }
+    package var commitment: Bytes32 { entry.commitment }
 
     package init(entry: AccessEntry, patient: Address, transactionHash: Bytes32, blockNumber: UInt64, logIndex: UInt64) {
         self.entry = entry
@@ -22,12 +22,12 @@ public struct LoggedAccess: Equatable, Sendable {
 }
 
 /// One access row of this custodian, as its database holds it.
-public struct LocalAccess: Equatable, Sendable {
-    public let access: AccessRecord
+package struct LocalAccess: Equatable, Sendable {
+    package let access: AccessRecord
     /// The commitment computed when the row was written (a row altered since no longer hashes to it).
-    public let storedCommitment: Bytes32
+    package let storedCommitment: Bytes32
     /// pending, submitted, confirmed, local_only or rejected.
-    public let chainState: LogState
+    package let chainState: LogState
 
     package init(access: AccessRecord, storedCommitment: Bytes32, chainState: LogState) {
         self.access = access

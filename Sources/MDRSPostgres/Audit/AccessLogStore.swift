@@ -6,19 +6,19 @@ import NIOCore
 import PostgresNIO
 
 /// Reads this custodian's access rows for the auditor.
-public struct AccessLogStore: Sendable {
+package struct AccessLogStore: Sendable {
     let client: PostgresClient
     let custodian: Address
     let logger: Logger
 
-    public init(client: PostgresClient, custodian: Address, logger: Logger) {
+    package init(client: PostgresClient, custodian: Address, logger: Logger) {
         self.client = client
         self.custodian = custodian
         self.logger = logger
     }
 
     /// The rows matching `filter`, by request id.
-    public func rows(_ filter: AuditFilter) async throws -> [Bytes32: LocalAccess] {
+    package func rows(_ filter: AuditFilter) async throws -> [Bytes32: LocalAccess] {
         var query: PostgresQuery = """
             SELECT request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start,
                 range_end, signature_hash, commitment, chain_state

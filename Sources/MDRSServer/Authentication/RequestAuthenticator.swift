@@ -58,11 +58,11 @@ struct RequestAuthenticator: Sendable {
     func claimFreshness(signer: Address, _ signature: Signature, window narrower: Duration? = nil) async throws {
         let now = clock.unixTime
         let full = UInt64(max(window.components.seconds, 1))
-        let window = min(full, narrower.map { UInt64(max($0.components.seconds, 1)) } ?? full)
+        let accepted = min(full, narrower.map { UInt64(max($0.components.seconds, 1)) } ?? full)
         // Compared by distance, never by adding to the client's number (which may be anything).
         let distance = signature.issuedAt > now ? signature.issuedAt - now : now - signature.issuedAt
-        guard distance <= window else {
-            throw APIError(.requestStale, "the request was signed at \(signature.issuedAt), outside ±\(window) s of the gateway's clock (\(now))")
+        guard distance <= accepted else {
+            throw APIError(.requestStale, "the request was signed at \(signature.issuedAt), outside ±\(accepted) s of the gateway's clock (\(now))")
         }
         let expiry = Date(timeIntervalSince1970: TimeInterval(signature.issuedAt + full + 1))
         guard try await nonces.claim(signer: signer, nonce: signature.nonce, until: expiry) else {
