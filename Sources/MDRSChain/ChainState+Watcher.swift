@@ -74,7 +74,7 @@ extension ChainState {
     /// from then on) and when it is fresh again.
     private func noteHeadAge(_ block: Block) {
         guard let bound = configuration.maximumHeadAge else { return }
-        let now = UInt64(Date().timeIntervalSince1970)
+        let now = clock.unixTime
         let age = now > block.timestamp ? now - block.timestamp : 0
         let old = Double(age) > bound.seconds
         let changed = state.withLock { state in

@@ -82,6 +82,8 @@ public final class ChainState: Service, Sendable {
     public let witnesses: [MedicalAccessContract]
     public let configuration: Configuration
     let metrics: GatewayMetrics
+    /// The gateway's clock, against which the head's age is measured.
+    let clock: any WallClock
     let logger: Logger
     let state = Mutex(State())
     static let maximumEntries = 100_000
@@ -90,12 +92,13 @@ public final class ChainState: Service, Sendable {
 
     public init(
         contract: MedicalAccessContract, witnesses: [MedicalAccessContract] = [], configuration: Configuration,
-        metrics: GatewayMetrics, logger: Logger
+        metrics: GatewayMetrics, clock: any WallClock = SystemClock(), logger: Logger
     ) {
         self.contract = contract
         self.witnesses = witnesses
         self.configuration = configuration
         self.metrics = metrics
+        self.clock = clock
         self.logger = logger
     }
 
@@ -115,7 +118,7 @@ public final class ChainState: Service, Sendable {
             throw ChainError(.unavailable, "the chain head is stale (last read \(sincePoll) ago)")
         }
         if let maximumHeadAge = configuration.maximumHeadAge {
-            let now = UInt64(Date().timeIntervalSince1970)
+            let now = clock.unixTime
             let age = now > head.timestamp ? now - head.timestamp : 0
             guard Double(age) <= maximumHeadAge.seconds else {
                 throw ChainError(
@@ -129,7 +132,7 @@ public final class ChainState: Service, Sendable {
     /// Unix time for expiry checks: the later of this machine's clock and the head's timestamp,
     /// so a grant the chain already considers expired is never served.
     public func now() throws -> UInt64 {
-        max(UInt64(Date().timeIntervalSince1970), try freshHead().timestamp)
+        max(clock.unixTime, try freshHead().timestamp)
     }
 
     /// The grant with `token` at the current head; nil if there is none.

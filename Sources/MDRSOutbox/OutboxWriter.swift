@@ -133,7 +133,7 @@ public struct OutboxWriter: Service {
     private func refreshStatus() async {
         guard let backlog = try? await store.backlog() else { return }
         status.update(backlog)
-        metrics.outbox(backlog)
+        metrics.outbox(backlog, now: store.clock.now())
     }
 
     /// One step; true if it changed something (so the next can follow at once).
@@ -166,7 +166,7 @@ public struct OutboxWriter: Service {
         }
         guard let latestRaw = batch.latestRaw else { return false }
         let latest = try SignedTransaction(raw: latestRaw)
-        let elapsed = Duration.seconds(max(0, Date().timeIntervalSince(batch.lastSentAt)))
+        let elapsed = Duration.seconds(max(0, store.clock.now().timeIntervalSince(batch.lastSentAt)))
         let sinceRebroadcast = rebroadcast[batch.id].map { ContinuousClock.now - $0 }
         var step = OutboxBatchRules.pending(versions: batch.hashes.count, elapsed: elapsed, sinceRebroadcast: sinceRebroadcast, policy: policy)
         if step == .replace {

@@ -34,11 +34,11 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "mdrs_log_transactions_total", dimensions: [("event", event)], factory: factory).increment()
     }
 
-    package func outbox(_ backlog: OutboxStatus.Backlog) {
+    package func outbox(_ backlog: OutboxStatus.Backlog, now: Date = Date()) {
         Gauge(label: "mdrs_outbox_depth", factory: factory).record(backlog.depth)
         for (kind, oldest) in [("served", backlog.oldestServed), ("denial", backlog.oldestDenial), ("anchor", backlog.oldestAnchor)] {
             Gauge(label: "mdrs_outbox_oldest_age_seconds", dimensions: [("kind", kind)], factory: factory)
-                .record(oldest.map { Date().timeIntervalSince($0) } ?? 0)
+                .record(oldest.map { now.timeIntervalSince($0) } ?? 0)
         }
     }
 

@@ -35,7 +35,11 @@ public final class OutboxStatus: Sendable {
 
     private let state = Mutex(Backlog())
 
-    public init() {}
+    let clock: any WallClock
+
+    public init(clock: any WallClock = SystemClock()) {
+        self.clock = clock
+    }
 
     package func update(_ backlog: Backlog) {
         state.withLock { $0 = backlog }
@@ -44,7 +48,7 @@ public final class OutboxStatus: Sendable {
     /// A new row waits: it is the oldest of its kind if nothing else of its kind does.
     package func noteInsert(_ kind: RowKind) {
         state.withLock { state in
-            let now = Date()
+            let now = clock.now()
             switch kind {
             case .served: if state.oldestServed == nil { state.oldestServed = now }
             case .anchor: if state.oldestAnchor == nil { state.oldestAnchor = now }
@@ -74,6 +78,7 @@ public final class OutboxStatus: Sendable {
     }
 
     private func age(_ path: KeyPath<Backlog, Date?> & Sendable) -> TimeInterval {
-        state.withLock { $0[keyPath: path].map { Date().timeIntervalSince($0) } ?? 0 }
+        let now = clock.now()
+        return state.withLock { $0[keyPath: path].map { now.timeIntervalSince($0) } ?? 0 }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where the gateway's own time comes from (request windows, nonce expiry, row times). One
 /// injected clock, so that tests can step it instead of sleeping.
-package protocol WallClock: Sendable {
+public protocol WallClock: Sendable {
     func now() -> Date
 }
 
@@ -12,7 +12,7 @@ extension WallClock {
 }
 
 /// The system's clock.
-package struct SystemClock: WallClock {
-    package init() {}
-    package func now() -> Date { Date() }
+public struct SystemClock: WallClock {
+    public init() {}
+    public func now() -> Date { Date() }
 }

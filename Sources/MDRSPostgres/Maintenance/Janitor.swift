@@ -43,16 +43,16 @@ package struct Janitor: Service {
         let tallies = refusals.drainTallies()
         if !tallies.isEmpty {
             do {
-                try await outbox.addTallies(tallies, minute: Date())
+                try await outbox.addTallies(tallies, minute: outbox.clock.now())
             } catch {
                 logger.warning("could not write the refusal tallies", metadata: ["error": "\(error)"])
             }
         }
         do {
-            let nonces = try await self.nonces.purgeExpired(now: Date(), slack: self.nonceSlack)
+            let nonces = try await self.nonces.purgeExpired(now: self.outbox.clock.now(), slack: self.nonceSlack)
             let uploads = try await self.store.removeAbandonedUploads(idleFor: self.abandonAfter)
             var rows = 0
-            if let localRetention { rows = try await self.outbox.purgeLocalOnly(olderThan: localRetention) }
+            if let localRetention { rows = try await self.outbox.purgeLocalOnly(olderThan: localRetention, now: self.outbox.clock.now()) }
             if nonces + uploads + rows > 0 {
                 self.logger.debug(
                     "janitor", metadata: ["expiredNonces": "\(nonces)", "abandonedUploads": "\(uploads)", "expiredLocalRows": "\(rows)"])

@@ -54,7 +54,7 @@ extension OutboxStore {
             let rows = try await connection.query(
                 """
                 INSERT INTO outbox_batches (signer, account_nonce, state, last_sent_at)
-                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), \(unescaped: BatchState.sent.sql), \(Date())) RETURNING id
+                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), \(unescaped: BatchState.sent.sql), \(clock.now())) RETURNING id
                 """, logger: logger)
             var batchId: Int64?
             for try await id in rows.decode(Int64.self) { batchId = id }
@@ -78,7 +78,7 @@ extension OutboxStore {
     package func addReplacement(_ transaction: SignedTransaction, batch: Int64) async throws {
         try await client.transaction(logger: logger) { connection in
             try await Self.insertTransaction(transaction, batch: batch, on: connection, logger: logger)
-            try await connection.query("UPDATE outbox_batches SET last_sent_at = \(Date()) WHERE id = \(batch)", logger: logger)
+            try await connection.query("UPDATE outbox_batches SET last_sent_at = \(clock.now()) WHERE id = \(batch)", logger: logger)
         }
     }
 
@@ -86,7 +86,7 @@ extension OutboxStore {
     /// the writer looks again only after another wait, not every round. The gateway's clock,
     /// like every comparison with it.
     package func deferReplacement(batch: Int64) async throws {
-        try await client.query("UPDATE outbox_batches SET last_sent_at = \(Date()) WHERE id = \(batch)", logger: logger)
+        try await client.query("UPDATE outbox_batches SET last_sent_at = \(clock.now()) WHERE id = \(batch)", logger: logger)
     }
 
     static func insertTransaction(_ transaction: SignedTransaction, batch: Int64, on connection: PostgresConnection, logger: Logger) async throws {
@@ -144,7 +144,7 @@ extension OutboxStore {
                     WHERE request_id = \(id.buffer) AND batch_id = \(batch)
                     """, logger: logger)
             }
-            return oldest.map { Date().timeIntervalSince($0) } ?? 0
+            return oldest.map { clock.now().timeIntervalSince($0) } ?? 0
         }
     }
 

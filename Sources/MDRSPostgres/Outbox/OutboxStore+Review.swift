@@ -37,7 +37,7 @@ extension OutboxStore {
     public func review(_ requestId: Bytes32, note: String) async throws -> Bool {
         try await client.query(
             """
-            UPDATE access_log SET reviewed_at = \(Date()), review_note = \(note)
+            UPDATE access_log SET reviewed_at = \(clock.now()), review_note = \(note)
             WHERE request_id = \(requestId.buffer) AND chain_state = \(unescaped: LogState.rejected.sql) AND outcome = 1 AND reviewed_at IS NULL RETURNING 1
             """, logger: logger
         ).collect().count == 1
@@ -63,7 +63,7 @@ extension OutboxStore {
     /// the chain, and local-only denials (of other hospitals' staff, or all denials when
     /// on-chain denial logging is off). `created_at` is on the gateway's clock, like `now`.
     @discardableResult
-    func purgeLocalOnly(olderThan age: Duration, now: Date = Date()) async throws -> Int {
+    func purgeLocalOnly(olderThan age: Duration, now: Date) async throws -> Int {
         let cutoff = now.addingTimeInterval(-age.seconds)
         try await client.query("DELETE FROM refusal_tallies WHERE minute < \(cutoff)", logger: logger)
         return try await client.query(

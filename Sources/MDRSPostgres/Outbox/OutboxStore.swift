@@ -12,10 +12,13 @@ import PostgresNIO
 /// and the batches (transactions) that carry them.
 public struct OutboxStore: Sendable {
     package let client: PostgresClient
+    /// The gateway's clock: row times, send times and ages all come from it.
+    package let clock: any WallClock
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, clock: any WallClock = SystemClock(), logger: Logger) {
         self.client = client
+        self.clock = clock
         self.logger = logger
     }
 
@@ -47,17 +50,17 @@ public struct OutboxStore: Sendable {
             VALUES (\(access.requestId.buffer), \(access.token.buffer), \(access.recordId.buffer), \(access.staff.buffer),
                 \(access.patient?.buffer), \(Int16(access.purpose)), \(Int16(access.outcome.rawValue)), \(access.reason),
                 \(Int64(access.accessedAt)), \(access.rangeStart), \(access.rangeEnd), \(access.signatureHash.buffer),
-                \(access.commitment.buffer), \(onChain ? LogState.pending : LogState.localOnly), \(Date()))
+                \(access.commitment.buffer), \(onChain ? LogState.pending : LogState.localOnly), \(clock.now()))
             """, logger: logger)
     }
 
     /// Queues a record's anchor, on the connection (and transaction) that completes the record.
-    package static func insertAnchor(_ anchor: RecordAnchorInput, on connection: PostgresConnection, logger: Logger) async throws {
+    package static func insertAnchor(_ anchor: RecordAnchorInput, on connection: PostgresConnection, logger: Logger, now: Date) async throws {
         try await connection.query(
             """
             INSERT INTO record_anchors (record_id, patient, content_hash, encrypted_address, chain_state, created_at)
             VALUES (\(anchor.recordId.buffer), \(anchor.patient.buffer), \(anchor.contentHash.buffer),
-                \(ByteBuffer(bytes: anchor.encryptedAddress)), \(unescaped: LogState.pending.sql), \(Date()))
+                \(ByteBuffer(bytes: anchor.encryptedAddress)), \(unescaped: LogState.pending.sql), \(now))
             """, logger: logger)
     }
 

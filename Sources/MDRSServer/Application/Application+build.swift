@@ -17,7 +17,9 @@ import ServiceLifecycle
 /// Builds the gateway: its PostgreSQL client, chain view, outbox writer and janitor as services
 /// of one service group, and the HTTP routes. `mdrs serve` runs what this returns; so do the
 /// tests.
-public func buildApplication(_ configuration: GatewayConfiguration, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+public func buildApplication(
+    _ configuration: GatewayConfiguration, logger: Logger? = nil, clock: any WallClock = SystemClock()
+) async throws -> some ApplicationProtocol {
     let logger: Logger = {
         var logger = logger ?? Logger(label: "mdrs")
         if logger.logLevel == .info, let level = Logger.Level(rawValue: configuration.logLevel) { logger.logLevel = level }
@@ -65,10 +67,10 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
             expectedChainId: configuration.chain.chainId, pollInterval: configuration.chain.pollInterval,
             stalenessBound: configuration.chain.headStaleness, maximumHeadAge: configuration.chain.maximumHeadAge,
             fromBlock: configuration.chain.fromBlock, witnessMaximumLag: configuration.chain.witnessMaximumLag),
-        metrics: metrics, logger: logger)
+        metrics: metrics, clock: clock, logger: logger)
     let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
-    let outboxStore = OutboxStore(client: postgres, logger: logger)
-    let outboxStatus = OutboxStatus()
+    let outboxStore = OutboxStore(client: postgres, clock: clock, logger: logger)
+    let outboxStatus = OutboxStatus(clock: clock)
     let refusalBudget = RefusalBudget(
         perSignerPerMinute: configuration.loggedRefusalsPerMinute,
         foreignPerCustodianPerMinute: configuration.foreignDenialsPerMinute)
@@ -82,11 +84,10 @@ public func buildApplication(_ configuration: GatewayConfiguration, logger: Logg
         status: outboxStatus, metrics: metrics, logger: logger)
     writer.witnesses = chain.witnesses
     let custodian = signingKey.address
-    let clock = SystemClock()
     let domain = SigningDomain(chainId: configuration.chain.chainId, contract: configuration.chain.contract, custodian: custodian)
     let authenticator = RequestAuthenticator(domain: domain, nonces: nonces, window: configuration.requestWindow, clock: clock)
     let gate = ReadinessGate(chain: chain, custodian: custodian, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound)
-    let vault = RecordVault(store: store, sealer: AddressSealer(keyring: keyring, custodian: custodian), metrics: metrics)
+    let vault = RecordVault(store: store, sealer: AddressSealer(keyring: keyring, custodian: custodian), metrics: metrics, clock: clock)
     let policy = AccessPolicy(custodian: custodian)
     let journal = AccessJournal(
         outbox: outboxStore, outboxStatus: outboxStatus, refusalBudget: refusalBudget,

@@ -11,6 +11,7 @@ struct RecordVault: Sendable {
     let store: RecordStore
     let sealer: AddressSealer
     let metrics: GatewayMetrics
+    let clock: any WallClock
 
     var maximumRecordSize: Int64 { store.configuration.maximumRecordSize }
 
@@ -37,12 +38,13 @@ struct RecordVault: Sendable {
         let encryptedAddress = try sealer.sealBytes(recordId: recordId)
         let metrics = self.metrics
         let counted = CheckedBody(base: body, expectedLength: expectedLength) { metrics.bytesStreamed($0, direction: "in") }
+        let now = clock.now()
         let record = try await store.write(
             patient: patient, contentType: contentType, body: counted, recordId: recordId, expectedSHA256: expectedSHA256
         ) { connection, sha256 in
             try await OutboxStore.insertAnchor(
                 RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),
-                on: connection, logger: logger)
+                on: connection, logger: logger, now: now)
         }
         return (record, encryptedAddress)
     }

@@ -99,7 +99,8 @@ struct GatewayAbuseTests {
     func denialFlood() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
-        try await LiveGateway.run(deployment: deployment, adjust: {
+        let clock = SteppingClock()
+        try await LiveGateway.run(deployment: deployment, clock: clock, adjust: {
             $0.outbox.stallBound = .seconds(2)
             $0.outbox.maximumEntries = 5
             $0.loggedRefusalsPerMinute = 30
@@ -126,7 +127,7 @@ struct GatewayAbuseTests {
             #expect(Int(unlogged) + denials.count == 100)
 
             // Older than the stall bound, the denials still stall nothing.
-            try await Task.sleep(for: .seconds(3))
+            clock.advance(by: .seconds(3))
             let ready = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
             #expect(ready.status == .ok, "\(String(buffer: ready.body))")
             let served = try await GatewayRefusalTests.send(
@@ -229,7 +230,7 @@ struct GatewayAbuseTests {
             try await outbox.insert(row("grant_revoked"), onChain: true)
             try await client.query("UPDATE access_log SET created_at = now() - interval '100 days'", logger: TestEnvironment.logger)
             try await outbox.insert(row("request_stale"), onChain: false)  // recent
-            let purged = try await outbox.purgeLocalOnly(olderThan: .seconds(90 * 86_400))
+            let purged = try await outbox.purgeLocalOnly(olderThan: .seconds(90 * 86_400), now: Date())
             #expect(purged == 2)
             var left = [String]()
             for try await reason in try await client.query("SELECT reason FROM access_log ORDER BY reason", logger: TestEnvironment.logger)

@@ -75,7 +75,8 @@ struct GatewayResilienceTests {
     func stalledOutbox() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
-        try await LiveGateway.run(deployment: deployment, adjust: { $0.outbox.stallBound = .seconds(1) }) { gateway in
+        let clock = SteppingClock()
+        try await LiveGateway.run(deployment: deployment, clock: clock, adjust: { $0.outbox.stallBound = .seconds(1) }) { gateway in
             let stored = try await gateway.store(Array("record".utf8), contentType: "text/plain")
             let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
             let doctor = try await gateway.client(deployment.doctor)
@@ -83,7 +84,7 @@ struct GatewayResilienceTests {
             let first = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
             #expect(first.status == .ok)
             _ = try await first.body.collect(upTo: 1 << 16)
-            try await Task.sleep(for: .milliseconds(1500))
+            clock.advance(by: .milliseconds(1500))
             let stalled = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
             #expect(stalled.status == .serviceUnavailable)
             #expect(String(buffer: try await stalled.body.collect(upTo: 1 << 16)).contains("audit_log_stalled"))

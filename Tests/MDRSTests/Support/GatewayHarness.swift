@@ -113,7 +113,7 @@ struct LiveGateway: Sendable {
 
     /// Runs `body` against a live gateway for a fresh deployment and database.
     static func run<T: Sendable>(
-        deployment: Deployment? = nil, strict: Bool = false,
+        deployment: Deployment? = nil, strict: Bool = false, clock: any WallClock = SystemClock(),
         adjust: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         _ body: @Sendable (LiveGateway) async throws -> T
     ) async throws -> T {
@@ -123,7 +123,7 @@ struct LiveGateway: Sendable {
         return try await TestEnvironment.withDatabase { postgres, database in
             var configuration = try deployment.configuration(database: database, strict: strict)
             adjust(&configuration)
-            let app = try await buildApplication(configuration, logger: TestEnvironment.logger)
+            let app = try await buildApplication(configuration, logger: TestEnvironment.logger, clock: clock)
             return try await app.test(.live) { client in
                 let port = try #require(client.port)
                 let gateway = LiveGateway(
