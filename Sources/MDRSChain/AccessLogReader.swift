@@ -45,18 +45,12 @@ package struct AccessLogReader: Sendable {
         }
         var entries = [Bytes32: LoggedAccess]()
         for log in logs {
-            guard let decoded = contract.decode(log), decoded.name == MedicalAccessABI.accessed.name,
-                (try? decoded.value("custodian").asAddress()) == custodian
+            guard case .accessed(let accessed) = contract.event(log), accessed.custodian == custodian,
+                filter.matches(accessedAt: accessed.entry.accessedAt)
             else { continue }
-            let entry = AccessEntry(
-                requestId: try decoded.value("requestId").asBytes32(), token: try decoded.value("token").asBytes32(),
-                recordId: try decoded.value("recordId").asBytes32(), staff: try decoded.value("staff").asAddress(),
-                purpose: UInt8(try decoded.value("purpose").asUInt64()), outcome: UInt8(try decoded.value("outcome").asUInt64()),
-                accessedAt: try decoded.value("accessedAt").asUInt64(), commitment: try decoded.value("commitment").asBytes32())
-            guard filter.matches(accessedAt: entry.accessedAt) else { continue }
-            entries[entry.requestId] = LoggedAccess(
-                entry: entry, patient: try decoded.value("patient").asAddress(), transactionHash: log.transactionHash,
-                blockNumber: log.blockNumber, logIndex: log.logIndex)
+            entries[accessed.entry.requestId] = LoggedAccess(
+                entry: accessed.entry, patient: accessed.patient, transactionHash: log.transactionHash, blockNumber: log.blockNumber,
+                logIndex: log.logIndex)
         }
         return entries
     }

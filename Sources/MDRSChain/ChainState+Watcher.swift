@@ -134,18 +134,19 @@ extension ChainState {
         metrics.chainCall("eth_getLogs")
         let logs = try await contract.client.logs(LogFilter(fromBlock: .number(from), toBlock: .number(to), addresses: [contract.address]))
         for log in logs {
-            guard let event = contract.decode(log) else { continue }
-            switch event.name {
-            case MedicalAccessABI.granted.name, MedicalAccessABI.revoked.name:
-                if let token = event.token { observation.touchedTokens.insert(token) }
-            case MedicalAccessABI.staffRegistered.name, MedicalAccessABI.staffDeregistered.name:
+            guard let event = contract.event(log) else { continue }
+            switch event {
+            case .granted(let token, _, _, _), .revoked(let token, _, _, _):
+                observation.touchedTokens.insert(token)
+            case .staffRegistered, .staffDeregistered:
                 if let change = StaffDirectory.change(in: event, block: log.blockNumber) {
                     observation.touchedStaff.insert(change.staff)
                     observation.staffChanges.append(change)
                 }
-            case MedicalAccessABI.custodianRegistered.name, MedicalAccessABI.custodianDeregistered.name:
-                if let custodian = try? event.value("custodian").asAddress() { observation.touchedCustodians.insert(custodian) }
-            default: break
+            case .custodianRegistered(let custodian), .custodianDeregistered(let custodian):
+                observation.touchedCustodians.insert(custodian)
+            case .recordAnchored, .accessRequested, .accessed:
+                break
             }
         }
     }
@@ -160,7 +161,7 @@ extension ChainState {
             metrics.chainCall("eth_getLogs")
             let logs = try await contract.client.logs(
                 LogFilter(fromBlock: .number(from), toBlock: .number(to), addresses: [contract.address], topics: topics))
-            changes += logs.compactMap { log in contract.decode(log).flatMap { StaffDirectory.change(in: $0, block: log.blockNumber) } }
+            changes += logs.compactMap { log in contract.event(log).flatMap { StaffDirectory.change(in: $0, block: log.blockNumber) } }
             from = to + 1
         }
         var directory = StaffDirectory(appliedThrough: configuration.fromBlock == 0 ? 0 : configuration.fromBlock - 1)

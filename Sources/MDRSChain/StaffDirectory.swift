@@ -41,15 +41,11 @@ struct StaffDirectory: Sendable {
     }
 
     /// The registration change a contract log carries, if any.
-    static func change(in event: DecodedEvent, block: UInt64) -> Change? {
-        guard let staff = try? event.value("staff").asAddress() else { return nil }
-        if event.name == MedicalAccessABI.staffRegistered.name {
-            guard let custodian = try? event.value("custodian").asAddress() else { return nil }
-            return Change(block: block, staff: staff, custodian: custodian)
+    static func change(in event: MedicalAccessEvent, block: UInt64) -> Change? {
+        switch event {
+        case .staffRegistered(let staff, let custodian, _): Change(block: block, staff: staff, custodian: custodian)
+        case .staffDeregistered(let staff, _): Change(block: block, staff: staff, custodian: nil)
+        default: nil
         }
-        if event.name == MedicalAccessABI.staffDeregistered.name {
-            return Change(block: block, staff: staff, custodian: nil)
-        }
-        return nil
     }
 }

@@ -98,11 +98,11 @@ extension OutboxWriter {
             topics: [[MedicalAccessABI.accessed.topic]]))
         let expected = entries.first { $0.requestId == requestId }
         let original = logs.first { log in
-            guard let event = contract.decode(log), (try? event.value("requestId").asBytes32()) == requestId else { return false }
-            return (try? event.value("custodian").asAddress()) == key.address
+            guard case .accessed(let accessed) = contract.event(log) else { return false }
+            return accessed.entry.requestId == requestId && accessed.custodian == key.address
         }
-        guard let original, let event = contract.decode(original),
-            let expected, (try? event.value("commitment").asBytes32()) == expected.commitment
+        guard let original, case .accessed(let accessed) = contract.event(original),
+            let expected, accessed.entry.commitment == expected.commitment
         else {
             logger.error(
                 "this custodian's key logged another entry under one of its request ids (a second gateway with the same key?)",

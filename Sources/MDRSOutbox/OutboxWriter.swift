@@ -237,11 +237,10 @@ public struct OutboxWriter: Service {
         var anchorLogs = [Bytes32: UInt64]()
         var entryLogs = [Bytes32: UInt64]()
         for log in receipt.logs {
-            guard let event = contract.decode(log) else { continue }
-            if event.name == MedicalAccessABI.recordAnchored.name, let id = try? event.value("recordId").asBytes32() {
-                anchorLogs[id] = log.logIndex
-            } else if event.name == MedicalAccessABI.accessed.name, let id = try? event.value("requestId").asBytes32() {
-                entryLogs[id] = log.logIndex
+            switch contract.event(log) {
+            case .recordAnchored(let id, _, _, _): anchorLogs[id] = log.logIndex
+            case .accessed(let accessed): entryLogs[accessed.entry.requestId] = log.logIndex
+            default: break
             }
         }
         let lag = try await store.confirm(batch: batch.id, receipt: receipt, anchorLogs: anchorLogs, entryLogs: entryLogs)
