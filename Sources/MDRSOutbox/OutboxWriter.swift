@@ -44,8 +44,9 @@ public struct OutboxWriter: Service {
     }
 
     let store: OutboxStore
-    let client: EthereumClient
     let contract: MedicalAccessContract
+    /// The node the writer sends through: the contract's.
+    var client: EthereumClient { contract.client }
     /// Further nodes that must confirm what the node says before a row is marked: a receipt, a
     /// logged request id, a refusal. Without them the node's word alone decides.
     package var witnesses: [MedicalAccessContract] = []
@@ -56,9 +57,8 @@ public struct OutboxWriter: Service {
     let metrics: GatewayMetrics
     let logger: Logger
 
-    package init(store: OutboxStore, client: EthereumClient, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
+    package init(store: OutboxStore, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
         self.store = store
-        self.client = client
         self.contract = contract
         self.key = key
         self.chainId = chainId

@@ -59,7 +59,6 @@ public func buildApplication(
         return MedicalAccessContract(address: configuration.chain.contract, client: client)
     }
     let contract = node(configuration.chain.rpcURL, headers: rpcHeaders)
-    let ethereum = contract.client
     let metrics = GatewayMetrics()
     let chain = ChainState(
         contract: contract, witnesses: configuration.chain.witnessURLs.map { node($0) },
@@ -76,7 +75,7 @@ public func buildApplication(
         foreignPerCustodianPerMinute: configuration.foreignDenialsPerMinute)
     let nonces = NonceStore(client: postgres, logger: logger)
     var writer = OutboxWriter(
-        store: outboxStore, client: ethereum, contract: contract, key: signingKey, chainId: configuration.chain.chainId,
+        store: outboxStore, contract: contract, key: signingKey, chainId: configuration.chain.chainId,
         configuration: .init(
             maximumEntries: configuration.outbox.maximumEntries, maximumAnchors: configuration.outbox.maximumAnchors,
             interval: configuration.outbox.interval, replaceAfter: configuration.outbox.replaceAfter,
