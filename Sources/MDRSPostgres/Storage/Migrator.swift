@@ -36,6 +36,14 @@ public struct Migrator: Sendable {
 
     /// The migrations bundled with the binary, so that it does not depend on its working directory.
     public static func bundledDirectory() throws -> URL {
+        // `Bundle.module` ends the process when its bundle is missing: look for it first, and
+        // refuse with a message instead.
+        let installed = Bundle.main.bundleURL.appendingPathComponent("mdrs-gateway_MDRSPostgres.resources")
+        guard FileManager.default.fileExists(atPath: installed.path) else {
+            throw GatewayError(
+                .migrationFailed,
+                "the bundled migrations are not installed next to the binary (\(installed.path)); copy the bundle there or set migrations.directory")
+        }
         // Where Foundation roots a bundle's resources differs by platform: look in both places.
         let bundle = Bundle.module
         let candidates = [bundle.bundleURL.appendingPathComponent("Migrations"), bundle.resourceURL?.appendingPathComponent("Migrations")]

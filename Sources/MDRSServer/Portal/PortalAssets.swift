@@ -21,6 +21,14 @@ struct PortalAssets: Sendable {
 
     /// The portal bundled with the binary.
     static func bundled() throws -> PortalAssets {
+        // `Bundle.module` ends the process when its bundle is missing: look for it first, and
+        // refuse with a message instead.
+        let installed = Bundle.main.bundleURL.appendingPathComponent("mdrs-gateway_MDRSServer.resources")
+        guard FileManager.default.fileExists(atPath: installed.path) else {
+            throw GatewayError(
+                .invalidConfiguration,
+                "the portal's files are not installed next to the binary (\(installed.path)); set portal.directory, or portal.enabled = false")
+        }
         // `.copy("Resources")` puts the folder in the bundle; where Foundation roots a bundle's
         // resources differs by platform, so look in both places.
         let bundle = Bundle.module
