@@ -149,6 +149,24 @@ public struct GatewayClient: Sendable {
     }
 }
 
+extension GatewayClient {
+    /// A patient's signed request for the history of their records held by this gateway
+    /// (`patient` nil: the signer's own); an auditor may ask for any patient.
+    public func history(of patient: Address? = nil) async throws -> (history: PatientHistory, body: Data) {
+        let patient = patient ?? key.address
+        let target = "/v1/patients/\(patient.checksummed)/accesses"
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.headers = try signedHeaders { nonce, issuedAt in
+            SignedRequest.patient(patient, query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
+        }
+        let response = try await httpClient.execute(request, timeout: .minutes(5))
+        let data = try await response.body.collect(upTo: 256 << 20)
+        guard response.status == .ok else { throw GatewayClientError(response.status, data) }
+        let body = Data(buffer: data)
+        return (try JSONDecoder().decode(PatientHistory.self, from: body), body)
+    }
+}
+
 /// A refusal from the gateway, with the code and message of its JSON error body.
 public struct GatewayClientError: Error, CustomStringConvertible {
     public let status: Int

@@ -18,6 +18,7 @@ public struct APIError: Error, Equatable, Sendable {
         case registrationChanged = "registration_changed"
         case notCustodianStaff = "not_custodian_staff"
         case notAuditor = "not_auditor"
+        case notPatient = "not_patient"
         case addressInvalid = "address_invalid"
         case addressMismatch = "address_mismatch"
         case wrongCustodian = "wrong_custodian"
@@ -47,7 +48,7 @@ public struct APIError: Error, Equatable, Sendable {
             case .methodNotAllowed: .methodNotAllowed
             case .rateLimited: .tooManyRequests
             case .notGrantee, .grantRevoked, .grantExpired, .staffNotRegistered, .registrationChanged, .notCustodianStaff,
-                .notAuditor, .addressMismatch, .wrongCustodian:
+                .notAuditor, .notPatient, .addressMismatch, .wrongCustodian:
                 .forbidden
             case .recordErased: .gone
             case .addressInvalid, .contentHashMismatch: .unprocessableContent

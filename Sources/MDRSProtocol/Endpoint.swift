@@ -3,7 +3,7 @@ import HTTPTypes
 /// Every route the gateway serves. Routes are registered from this list, and a test checks it
 /// against `docs/openapi.json`, so the document cannot drift from the code.
 public enum Endpoint: String, CaseIterable, Sendable {
-    case info, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, live, ready, metrics
+    case info, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, patientAccesses, live, ready, metrics
 
     public var method: HTTPRequest.Method {
         self == .storeRecord ? .post : .get
@@ -18,6 +18,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .fetch: "/v1/access/:address"
         case .auditAccesses: "/v1/audit/accesses"
         case .auditCheck: "/v1/audit/check"
+        case .patientAccesses: "/v1/patients/:patient/accesses"
         case .live: "/health/live"
         case .ready: "/health/ready"
         case .metrics: "/metrics"

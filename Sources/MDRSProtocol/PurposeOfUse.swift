@@ -23,6 +23,20 @@ public enum PurposeOfUse: UInt8, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// The purpose in words, for a person reading their history.
+    public var words: String {
+        switch self {
+        case .treatment: "treatment"
+        case .emergencyTreatment: "emergency treatment"
+        case .operations: "healthcare operations"
+        case .payment: "payment"
+        case .research: "research"
+        case .publicHealth: "public health"
+        case .patientRequest: "at the patient's request"
+        case .legal: "legal"
+        }
+    }
+
     public init?(code: String) {
         guard let match = Self.allCases.first(where: { $0.code == code.uppercased() }) else { return nil }
         self = match

@@ -76,6 +76,16 @@ public enum SignedRequest {
             nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
+    /// A patient's request for the history of their own records; `query` is the request target
+    /// exactly as sent. An auditor may sign it too.
+    public static func patient(
+        _ patient: Address, query: String, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
+    ) -> TypedData {
+        message(
+            "PatientRequest", [("patient", "address", .string(patient.checksummed)), ("query", "string", .string(query))],
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
+    }
+
     /// The domain and the types of every request, as `GET /v1/info` publishes them.
     public static func typeDefinitions(chainId: BigUInt, contract: Address) -> (domain: JSONValue, types: [String: [TypedData.Field]]) {
         let domain = SigningDomain(chainId: chainId, contract: contract, custodian: .zero)
@@ -83,6 +93,7 @@ public enum SignedRequest {
             fetch(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, domain: domain),
             store(patient: .zero, contentType: "", contentSHA256: .zero, nonce: .zero, issuedAt: 0, domain: domain),
             audit(query: "", nonce: .zero, issuedAt: 0, domain: domain),
+            patient(.zero, query: "", nonce: .zero, issuedAt: 0, domain: domain),
         ]
         var types = [String: [TypedData.Field]]()
         for message in messages { types.merge(message.types) { first, _ in first } }

@@ -12,7 +12,7 @@ struct MDRSCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, KeysCommand.self, RecordsCommand.self, OutboxCommand.self, ContractCommand.self, PutCommand.self,
-            GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, AuditCommand.self,
+            GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, AuditCommand.self, HistoryCommand.self,
             BenchCommand.self,
         ]
     )

@@ -123,7 +123,7 @@ public func buildApplication(
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors,
             chainLog: AccessLogReader(chain: chain, custodian: custodian, fromBlock: configuration.auditFromBlock),
-            localLog: AccessLogStore(client: postgres, custodian: custodian, logger: logger)),
+            localLog: AccessLogStore(client: postgres, custodian: custodian, logger: logger), chain: chain),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
     if let portal { PortalController(assets: portal).addRoutes(to: router) }

@@ -5,12 +5,15 @@ import MDRSCore
 import MDRSPostgres
 import MDRSProtocol
 
-/// `GET /v1/audit/accesses` and `GET /v1/audit/check`, for this custodian's auditors.
+/// The access log's readers: `GET /v1/audit/accesses` and `GET /v1/audit/check` for this
+/// custodian's auditors, and `GET /v1/patients/{patient}/accesses` for a patient (or an auditor).
 struct AuditController: Sendable {
     let authenticator: RequestAuthenticator
     let auditors: [Address]
     let chainLog: AccessLogReader
     let localLog: AccessLogStore
+    /// Who registers each staff member now, for the patient's answer.
+    let chain: ChainState
 
     static let parameters: Set<String> = ["record", "patient", "staff", "from", "to"]
 
@@ -49,7 +52,13 @@ struct AuditController: Sendable {
 
     func accesses(_ request: Request) async throws -> Response {
         try await authenticate(request)
-        let filter = try Self.filter(request)
+        let report = AuditReport(
+            custodian: authenticator.domain.custodian.checksummed, entries: try await entries(try Self.filter(request)))
+        return try Response.json(report)
+    }
+
+    /// The joined entries matching `filter`.
+    func entries(_ filter: AuditFilter) async throws -> [AuditEntry] {
         var onChain = try await chainLog.entries(filter)
         let local = try await localLog.rows(filter)
         if filter.patient != nil {
@@ -65,8 +74,39 @@ struct AuditController: Sendable {
                 }
             }
         }
-        let report = AuditReport(custodian: authenticator.domain.custodian.checksummed, entries: AuditLog.entries(onChain: onChain, local: local))
-        return try Response.json(report)
+        return AuditLog.entries(onChain: onChain, local: local)
+    }
+
+    /// The history of one patient's records held here: for that patient, or an auditor. The
+    /// signer is checked before the nonce, so nobody else costs a row.
+    func patientAccesses(_ request: Request, patient text: String) async throws -> Response {
+        guard let patient = try? Address(text), patient != .zero else { throw APIError(.badRequest, "malformed patient address") }
+        if let (name, _) = request.uri.queryParameters.first {
+            throw APIError(.badRequest, "unknown query parameter \(name): the history takes none")
+        }
+        let signature = try authenticator.signature(.headers(request))
+        let typedData = SignedRequest.patient(
+            patient, query: request.uri.description, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain)
+        let signer = try authenticator.signer(of: typedData, signature)
+        guard signer == patient || auditors.contains(signer) else {
+            throw APIError(.notPatient, "only the patient (or an auditor of this custodian) may read this history")
+        }
+        try await authenticator.claimFreshness(signer: signer, signature)
+        let entries = try await entries(AuditFilter(patient: patient))
+        var hospitals = [String: String?]()
+        for staff in Set(entries.map(\.staff)) {
+            let registration = try? await chain.staff(try Address(staff))
+            hospitals[staff] = registration.flatMap { $0 }.map(\.custodian.checksummed)
+        }
+        let accesses = entries.map { entry in
+            let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
+            return PatientHistory.Access(
+                requestId: entry.requestId, recordId: entry.recordId, accessedAt: entry.accessedAt, staff: entry.staff,
+                hospital: hospitals[entry.staff] ?? nil, purpose: entry.purpose, purposeCode: purpose?.code, purposeText: purpose?.words,
+                outcome: entry.outcome, reason: entry.local?.reason, rangeStart: entry.local?.rangeStart, rangeEnd: entry.local?.rangeEnd,
+                transactionHash: entry.onChain?.transactionHash, blockNumber: entry.onChain?.blockNumber)
+        }
+        return try Response.json(PatientHistory(patient: patient.checksummed, custodian: authenticator.domain.custodian.checksummed, accesses: accesses))
     }
 
     func check(_ request: Request) async throws -> (Response, consistent: Bool) {

@@ -32,6 +32,7 @@ struct GatewayController: Sendable {
         case .storeRecord: ("store", "stored")
         case .auditAccesses: ("audit", "ok")
         case .auditCheck: ("audit_check", "consistent")
+        case .patientAccesses: ("patient_history", "ok")
         default: nil
         }
     }
@@ -55,6 +56,8 @@ struct GatewayController: Sendable {
                 response = try await fetch.fetch(request, encryptedAddress: try parameters.require("address"), logger: logger)
             case .auditAccesses:
                 response = try await audit.accesses(request)
+            case .patientAccesses:
+                response = try await audit.patientAccesses(request, patient: try parameters.require("patient"))
             case .auditCheck:
                 let (answer, consistent) = try await audit.check(request)
                 response = answer

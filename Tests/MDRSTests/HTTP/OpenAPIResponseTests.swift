@@ -123,6 +123,22 @@ struct OpenAPIResponseTests {
             samples.add(.get, "/v1/audit/accesses", try await audit(d.doctor, "/v1/audit/accesses"))
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check"))
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check?x=1"))
+
+            // A patient's history: the patient, an auditor, a doctor, a bad parameter.
+            func history(_ key: PrivateKey, _ target: String) async throws -> TestResponse {
+                let client = try await gateway.client(key)
+                let headers = try client.signedHeaders { nonce, issuedAt in
+                    SignedRequest.patient(
+                        d.patient.address, query: target, nonce: nonce, issuedAt: issuedAt,
+                        domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
+                }
+                return try await api.execute(uri: target, method: .get, headers: Self.fields(headers.map { ($0.name, $0.value) }), body: nil)
+            }
+            let own = "/v1/patients/\(d.patient.address.checksummed)/accesses"
+            samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.patient, own))
+            samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.auditor, own))
+            samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.doctor, own))
+            samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.patient, own + "?x=1"))
         }
 
         let file = NSTemporaryDirectory() + "mdrs-openapi-samples-\(UUID().uuidString).json"

@@ -30,7 +30,7 @@ struct SignedRequestTests {
         return digest.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("fetch, store and audit requests hash like eth-account's encode_typed_data")
+    @Test("fetch, store, audit and patient requests hash like eth-account's encode_typed_data")
     func matchesReference() throws {
         let custodian = PrivateKey.random().address
         let contract = PrivateKey.random().address
@@ -44,6 +44,9 @@ struct SignedRequestTests {
                 nonce: Bytes32.random(), issuedAt: 1_795_000_001, domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
             SignedRequest.audit(
                 query: "/v1/audit/accesses?record=0xab&from=1", nonce: Bytes32.random(), issuedAt: 1_795_000_002,
+                domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
+            SignedRequest.patient(
+                PrivateKey.random().address, query: "/v1/patients/0xab/accesses", nonce: Bytes32.random(), issuedAt: 1_795_000_003,
                 domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
         ]
         for message in messages {

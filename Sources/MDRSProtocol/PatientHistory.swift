@@ -1,0 +1,57 @@
+/// What `GET /v1/patients/{patient}/accesses` answers: every access and refused attempt on the
+/// patient's records held by this custodian.
+public struct PatientHistory: Codable, Sendable, Equatable {
+    /// One access or refused attempt.
+    public struct Access: Codable, Sendable, Equatable {
+        public let requestId: String
+        public let recordId: String
+        public let accessedAt: UInt64
+        /// The staff member who asked.
+        public let staff: String
+        /// The custodian that registers the staff member now (nil if no longer registered).
+        public let hospital: String?
+        /// The purpose: its number, HL7 v3 PurposeOfUse code and words.
+        public let purpose: Int
+        public let purposeCode: String?
+        public let purposeText: String?
+        /// 1 = served; else the refusal (see `AccessOutcome`), with the API's code in `reason`.
+        public let outcome: Int
+        public let reason: String?
+        public let rangeStart: Int64?
+        public let rangeEnd: Int64?
+        /// The on-chain entry's transaction, when it is on-chain.
+        public let transactionHash: String?
+        public let blockNumber: UInt64?
+
+        public init(
+            requestId: String, recordId: String, accessedAt: UInt64, staff: String, hospital: String?, purpose: Int,
+            purposeCode: String?, purposeText: String?, outcome: Int, reason: String?, rangeStart: Int64?, rangeEnd: Int64?,
+            transactionHash: String?, blockNumber: UInt64?
+        ) {
+            self.requestId = requestId
+            self.recordId = recordId
+            self.accessedAt = accessedAt
+            self.staff = staff
+            self.hospital = hospital
+            self.purpose = purpose
+            self.purposeCode = purposeCode
+            self.purposeText = purposeText
+            self.outcome = outcome
+            self.reason = reason
+            self.rangeStart = rangeStart
+            self.rangeEnd = rangeEnd
+            self.transactionHash = transactionHash
+            self.blockNumber = blockNumber
+        }
+    }
+
+    public let patient: String
+    public let custodian: String
+    public let accesses: [Access]
+
+    public init(patient: String, custodian: String, accesses: [Access]) {
+        self.patient = patient
+        self.custodian = custodian
+        self.accesses = accesses
+    }
+}
