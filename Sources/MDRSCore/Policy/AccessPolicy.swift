@@ -33,10 +33,22 @@ package struct AccessPolicy: Sendable {
     /// time), have been made under the signer's current registration, and be for a record this
     /// custodian holds.
     package func checkGrant(_ grant: GrantState, signer: Address, registration: StaffRegistration, now: UInt64) throws {
+        try checkGrantee(grant, signer: signer)
+        try checkValidity(grant, registration: registration, now: now)
+    }
+
+    /// The first half of ``checkGrant(_:signer:registration:now:)``, which needs no clock: the
+    /// grant names the signer and is not revoked.
+    package func checkGrantee(_ grant: GrantState, signer: Address) throws {
         guard grant.staff == signer else {
             throw APIError(.notGrantee, "the request is not signed by the staff member the grant names")
         }
         guard !grant.revoked else { throw APIError(.grantRevoked, "the patient revoked this grant") }
+    }
+
+    /// The second half: not expired at `now`, made under the current registration, for a record
+    /// held here.
+    package func checkValidity(_ grant: GrantState, registration: StaffRegistration, now: UInt64) throws {
         guard now < grant.expiresAt else {
             throw APIError(.grantExpired, "the grant expired at \(grant.expiresAt)")
         }

@@ -70,8 +70,9 @@ struct FetchController: Sendable {
         // one head (the registration is cached per block, so this costs nothing when it is the same).
         let registration = try policy.registeredStaff(try await chain.staff(signer))
         attempt.registration = registration
+        try policy.checkGrantee(grant, signer: signer)
         let now = try chain.now()
-        try policy.checkGrant(grant, signer: signer, registration: registration, now: now)
+        try policy.checkValidity(grant, registration: registration, now: now)
         try policy.checkAddress(try vault.open(encryptedAddress), grant: grant)
         let record = try await vault.record(grant.recordId)
         do {
