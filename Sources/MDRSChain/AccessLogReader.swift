@@ -21,11 +21,12 @@ package struct AccessLogReader: Sendable {
         self.fromBlock = fromBlock
     }
 
-    /// The events matching `filter` (indexed topics narrow the read), by request id.
-    package func entries(_ filter: AuditFilter) async throws -> [Bytes32: LoggedAccess] {
+    /// The events matching `filter` (indexed topics narrow the read), by request id. With
+    /// `records`, only entries about one of those records (the filter's own record is ignored).
+    package func entries(_ filter: AuditFilter, records: Set<Bytes32>? = nil) async throws -> [Bytes32: LoggedAccess] {
         let event = MedicalAccessABI.accessed
         let topics: [[Bytes32]?] = [
-            [event.topic], filter.record.map { [$0] },
+            [event.topic], records.map { $0.sorted { $0.hex < $1.hex } } ?? filter.record.map { [$0] },
             try filter.staff.map { [try ABIEvent.topic(for: .address($0), as: .address)] },
             try filter.patient.map { [try ABIEvent.topic(for: .address($0), as: .address)] },
         ]

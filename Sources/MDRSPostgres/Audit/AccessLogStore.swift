@@ -17,6 +17,18 @@ package struct AccessLogStore: Sendable {
         self.logger = logger
     }
 
+    /// Whether this custodian holds a record of `patient` or has logged an access naming them
+    /// (two indexed lookups, nothing written).
+    package func knows(patient: Address) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM records WHERE patient = \(patient.buffer))
+                OR EXISTS (SELECT 1 FROM access_log WHERE patient = \(patient.buffer))
+            """, logger: logger)
+        for try await known in rows.decode(Bool.self) { return known }
+        return false
+    }
+
     /// The rows matching `filter`, by request id.
     package func rows(_ filter: AuditFilter) async throws -> [Bytes32: LocalAccess] {
         var query: PostgresQuery = """

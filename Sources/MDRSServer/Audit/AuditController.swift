@@ -64,12 +64,13 @@ struct AuditController: Sendable {
         if filter.patient != nil {
             // A denial of this hospital's staff about another hospital's record names no patient
             // on-chain (the contract keeps patients' feeds to their own hospitals), though the
-            // row does: find those entries by their request id, not the topic.
+            // row does: find those entries by their records' topics, then by request id.
             var unfiltered = filter
             unfiltered.patient = nil
-            let missing = Set(local.keys).subtracting(onChain.keys)
+            let missing = Set(local.keys).subtracting(onChain.keys).filter { local[$0]?.chainState != .localOnly }
             if !missing.isEmpty {
-                for (requestId, event) in try await chainLog.entries(unfiltered) where missing.contains(requestId) {
+                let records = Set(missing.compactMap { local[$0]?.access.recordId })
+                for (requestId, event) in try await chainLog.entries(unfiltered, records: records) where missing.contains(requestId) {
                     onChain[requestId] = event
                 }
             }
@@ -88,21 +89,28 @@ struct AuditController: Sendable {
         let typedData = SignedRequest.patient(
             patient, query: request.uri.description, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain)
         let signer = try authenticator.signer(of: typedData, signature)
-        guard signer == patient || auditors.contains(signer) else {
+        let auditor = auditors.contains(signer)
+        guard signer == patient || auditor else {
             throw APIError(.notPatient, "only the patient (or an auditor of this custodian) may read this history")
+        }
+        // Anyone is "the patient" of a key they just made: a patient with nothing here gets the
+        // empty answer before any nonce row or chain read.
+        let known = auditor ? true : try await localLog.knows(patient: patient)
+        guard known else {
+            return try Response.json(PatientHistory(patient: patient.checksummed, custodian: authenticator.domain.custodian.checksummed, accesses: []))
         }
         try await authenticator.claimFreshness(signer: signer, signature)
         let entries = try await entries(AuditFilter(patient: patient))
-        var hospitals = [String: String?]()
+        // A chain that cannot be read is an error (503), not "no longer registered".
+        var hospitals = [String: String]()
         for staff in Set(entries.map(\.staff)) {
-            let registration = try? await chain.staff(try Address(staff))
-            hospitals[staff] = registration.flatMap { $0 }.map(\.custodian.checksummed)
+            hospitals[staff] = try await chain.staff(try Address(staff))?.custodian.checksummed
         }
         let accesses = entries.map { entry in
             let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
             return PatientHistory.Access(
                 requestId: entry.requestId, recordId: entry.recordId, accessedAt: entry.accessedAt, staff: entry.staff,
-                hospital: hospitals[entry.staff] ?? nil, purpose: entry.purpose, purposeCode: purpose?.code, purposeText: purpose?.words,
+                hospital: hospitals[entry.staff], purpose: entry.purpose, purposeCode: purpose?.code, purposeText: purpose?.words,
                 outcome: entry.outcome, reason: entry.local?.reason, rangeStart: entry.local?.rangeStart, rangeEnd: entry.local?.rangeEnd,
                 transactionHash: entry.onChain?.transactionHash, blockNumber: entry.onChain?.blockNumber)
         }

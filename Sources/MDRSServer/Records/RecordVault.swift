@@ -38,13 +38,13 @@ struct RecordVault: Sendable {
         let encryptedAddress = try sealer.sealBytes(recordId: recordId)
         let metrics = self.metrics
         let counted = CheckedBody(base: body, expectedLength: expectedLength) { metrics.bytesStreamed($0, direction: "in") }
-        let now = clock.now()
+        let clock = self.clock
         let record = try await store.write(
             patient: patient, contentType: contentType, body: counted, recordId: recordId, expectedSHA256: expectedSHA256
         ) { connection, sha256 in
             try await OutboxStore.insertAnchor(
                 RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),
-                on: connection, logger: logger, now: now)
+                on: connection, logger: logger, now: clock.now())
         }
         return (record, encryptedAddress)
     }

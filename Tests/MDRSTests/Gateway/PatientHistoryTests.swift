@@ -4,6 +4,8 @@ import HTTPTypes
 import HummingbirdTesting
 import MDRSClient
 import MDRSProtocol
+@testable import MDRSServer
+import PostgresNIO
 import NIOCore
 import Testing
 
@@ -63,9 +65,24 @@ struct PatientHistoryTests {
             // An auditor sees the same; another patient sees nothing of it.
             let (audited, _) = try await gateway.client(d.auditor).history(of: d.patient.address)
             #expect(audited.accesses == history.accesses)
+            // A key made a moment ago is "the patient" of itself: it gets the empty answer, and
+            // costs no nonce row (nor a chain read).
+            func nonceRows() async throws -> Int64 {
+                try await gateway.postgres.query("SELECT count(*) FROM request_nonces", logger: TestEnvironment.logger)
+                    .decode(Int64.self).first(where: { _ in true }) ?? -1
+            }
+            let before = try await nonceRows()
             let stranger = PrivateKey.random()
             #expect(try await gateway.client(stranger).history().history.accesses.isEmpty)
+            #expect(try await nonceRows() == before)
         }
+    }
+
+    @Test("a patient's address in the path is not logged")
+    func redactedPath() {
+        let path = "/v1/patients/0xdBa746516eD122eeD027c6A2bef9D31C60AE6232/accesses"
+        #expect(RequestLogMiddleware<GatewayRequestContext>.loggable(path) == "/v1/patients/…/accesses")
+        #expect(RequestLogMiddleware<GatewayRequestContext>.loggable("/v1/info") == "/v1/info")
     }
 
     @Test("another patient, a staff member, a stale and a replayed request are refused", .timeLimit(.minutes(3)))
@@ -73,6 +90,8 @@ struct PatientHistoryTests {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
             let patient = d.patient.address
+            // The patient has a record here (a patient with none gets the empty answer unchecked).
+            _ = try await gateway.store(Array("refusals".utf8), contentType: "text/plain")
             GatewayRefusalTests.expectRefusal(
                 try await Self.request(gateway, key: PrivateKey.random(), patient: patient), status: .forbidden, code: "not_patient")
             GatewayRefusalTests.expectRefusal(try await Self.request(gateway, key: d.doctor, patient: patient), status: .forbidden, code: "not_patient")
