@@ -124,6 +124,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The audit index: this custodian's on-chain entries kept in PostgreSQL, and the
+        // incremental consistency check.
+        .target(
+            name: "MDRSIndexer",
+            dependencies: [
+                "EthereumCore",
+                "MDRSChain",
+                "MDRSCore",
+                "MDRSPostgres",
+                "MDRSProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // HTTP: thin controllers, middleware, the portal's files and `buildApplication`.
         .target(
             name: "MDRSServer",
@@ -132,6 +146,7 @@ let package = Package(
                 "EthereumRPC",
                 "MDRSChain",
                 "MDRSCore",
+                "MDRSIndexer",
                 "MDRSOutbox",
                 "MDRSPostgres",
                 "MDRSProtocol",

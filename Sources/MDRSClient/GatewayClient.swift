@@ -137,6 +137,7 @@ public struct GatewayClient: Sendable {
     }
 
     /// A signed audit query, e.g. `/v1/audit/accesses?record=0x…`; returns the JSON body.
+    /// One signed auditor's GET of `target` (path and query), answered as its JSON body.
     public func audit(_ target: String) async throws -> Data {
         var request = HTTPClientRequest(url: baseURL + target)
         request.headers = try signedHeaders { nonce, issuedAt in
@@ -152,9 +153,13 @@ public struct GatewayClient: Sendable {
 extension GatewayClient {
     /// A patient's signed request for the history of their records held by this gateway
     /// (`patient` nil: the signer's own); an auditor may ask for any patient.
-    public func history(of patient: Address? = nil) async throws -> (history: PatientHistory, body: Data) {
+    /// One page of a patient's history (the first, or the one after `after`, a `next` cursor).
+    public func history(of patient: Address? = nil, after: String? = nil, limit: Int? = nil) async throws -> (history: PatientHistory, body: Data) {
         let patient = patient ?? key.address
-        let target = "/v1/patients/\(patient.checksummed)/accesses"
+        var query = [String]()
+        if let after { query.append("after=\(after)") }
+        if let limit { query.append("limit=\(limit)") }
+        let target = "/v1/patients/\(patient.checksummed)/accesses" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         var request = HTTPClientRequest(url: baseURL + target)
         request.headers = try signedHeaders { nonce, issuedAt in
             SignedRequest.patient(patient, query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
@@ -227,5 +232,33 @@ public struct FileChunks: AsyncSequence, Sendable {
             hasher.update(data: data)
         }
         return try Bytes32(bytes: Array(hasher.finalize()))
+    }
+}
+
+extension GatewayClient {
+    /// Every entry of the access log matching `query` (`record=…&staff=…`, without `after`),
+    /// page after page, in time order.
+    public func auditEntries(query: [String] = [], limit: Int = 1000) async throws -> [AuditEntry] {
+        var entries = [AuditEntry]()
+        var after: String?
+        repeat {
+            let page = query + ["limit=\(limit)"] + (after.map { ["after=\($0)"] } ?? [])
+            let report = try JSONDecoder().decode(AuditReport.self, from: try await audit("/v1/audit/accesses?" + page.joined(separator: "&")))
+            entries += report.entries
+            after = report.next
+        } while after != nil
+        return entries
+    }
+
+    /// Every page of a patient's history.
+    public func fullHistory(of patient: Address? = nil) async throws -> [PatientHistory.Access] {
+        var accesses = [PatientHistory.Access]()
+        var after: String?
+        repeat {
+            let (page, _) = try await history(of: patient, after: after)
+            accesses += page.accesses
+            after = page.next
+        } while after != nil
+        return accesses
     }
 }

@@ -4,17 +4,25 @@ import MDRSProtocol
 /// The auditor's view, free of I/O: the chain's entries joined with the custodian's rows, and
 /// the consistency check between the two.
 package enum AuditLog {
-    /// Every entry once, on-chain or local or both, in time order.
-    package static func entries(onChain: [Bytes32: LoggedAccess], local: [Bytes32: LocalAccess]) -> [AuditEntry] {
-        var entries = [AuditEntry]()
-        for (requestId, event) in onChain {
-            entries.append(join(event: event, row: local[requestId]))
+    /// Which entries a page holds, from the first `limit + 1` matches after the cursor on each
+    /// side (both in key order): the first `limit` keys of their union, and the cursor of the
+    /// next page when there are more. An entry missing from its side's list would have `limit + 1`
+    /// keys before it on that side alone, so no page ever skips one.
+    package static func page(onChain: [AuditCursor], local: [AuditCursor], limit: Int) -> (keys: [AuditCursor], next: AuditCursor?) {
+        let union = Set(onChain).union(local).sorted()
+        guard union.count > limit else { return (union, nil) }
+        let keys = Array(union.prefix(limit))
+        return (keys, keys.last)
+    }
+
+    /// The page's entries in key order: each request once, joined with its other side (looked up
+    /// by request id, whatever its key there).
+    package static func entries(keys: [AuditCursor], onChain: [Bytes32: LoggedAccess], local: [Bytes32: LocalAccess]) -> [AuditEntry] {
+        var seen = Set<Bytes32>()
+        return keys.compactMap { key in
+            guard seen.insert(key.requestId).inserted else { return nil }
+            return join(event: onChain[key.requestId], row: local[key.requestId])
         }
-        for (requestId, row) in local where onChain[requestId] == nil {
-            entries.append(join(event: nil, row: row))
-        }
-        entries.sort { ($0.accessedAt, $0.requestId) < ($1.accessedAt, $1.requestId) }
-        return entries
     }
 
     static func join(event: LoggedAccess?, row: LocalAccess?) -> AuditEntry {
@@ -39,31 +47,26 @@ package enum AuditLog {
             })
     }
 
-    /// Compares the chain's entries with the rows that should be there (local-only rows excluded).
-    package static func check(custodian: Address, onChain: [Bytes32: LoggedAccess], local all: [Bytes32: LocalAccess]) -> ConsistencyReport {
+    /// What differs between the chain's entries and the custodian's rows of one stretch of
+    /// blocks: `onChain` holds the index's entries of those blocks, `local` the rows confirmed in
+    /// them and the rows of `onChain`'s requests. Local-only rows are not expected on-chain.
+    package static func differences(onChain: [Bytes32: LoggedAccess], local all: [Bytes32: LocalAccess]) -> [AuditFinding] {
         let local = all.filter { $0.value.chainState != .localOnly }
-        var missing = [String](), waiting = [String](), rejected = [String](), unknown = [String](), mismatch = [String]()
-        for (requestId, row) in local {
-            switch (row.chainState, onChain[requestId]) {
-            case (.confirmed, nil): missing.append(requestId.hex)
-            case (.pending, nil), (.submitted, nil): waiting.append(requestId.hex)
-            case (.rejected, nil): rejected.append(requestId.hex)
-            case (_, .some), (.localOnly, nil): break
-            }
+        var findings = [AuditFinding]()
+        for (requestId, row) in local where onChain[requestId] == nil && row.chainState == .confirmed {
+            findings.append(AuditFinding(requestId: requestId, kind: .missingOnChain, blockNumber: row.blockNumber ?? 0))
         }
         for (requestId, event) in onChain {
             guard let row = local[requestId] else {
-                unknown.append(requestId.hex)
+                if all[requestId] == nil {
+                    findings.append(AuditFinding(requestId: requestId, kind: .unknownHere, blockNumber: event.blockNumber))
+                }
                 continue
             }
             if row.access.commitment != event.commitment || row.storedCommitment != event.commitment {
-                mismatch.append(requestId.hex)
+                findings.append(AuditFinding(requestId: requestId, kind: .commitmentMismatch, blockNumber: event.blockNumber))
             }
         }
-        return ConsistencyReport(
-            custodian: custodian.checksummed, onChainEntries: onChain.count, localEntries: local.count,
-            missingOnChain: missing.sorted(), waiting: waiting.sorted(), rejected: rejected.sorted(),
-            unknownHere: unknown.sorted(), commitmentMismatch: mismatch.sorted(),
-            consistent: missing.isEmpty && unknown.isEmpty && mismatch.isEmpty && rejected.isEmpty)
+        return findings.sorted { ($0.blockNumber, $0.requestId.hex) < ($1.blockNumber, $1.requestId.hex) }
     }
 }

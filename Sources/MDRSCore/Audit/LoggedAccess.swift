@@ -8,15 +8,19 @@ package struct LoggedAccess: Equatable, Sendable {
     package let patient: Address
     package let transactionHash: Bytes32
     package let blockNumber: UInt64
+    /// The block's hash when the event was read (a reorganisation changes it).
+    package let blockHash: Bytes32
     package let logIndex: UInt64
 
     package var commitment: Bytes32 { entry.commitment }
+    package var key: AuditCursor { AuditCursor(accessedAt: entry.accessedAt, requestId: entry.requestId) }
 
-    package init(entry: AccessEntry, patient: Address, transactionHash: Bytes32, blockNumber: UInt64, logIndex: UInt64) {
+    package init(entry: AccessEntry, patient: Address, transactionHash: Bytes32, blockNumber: UInt64, blockHash: Bytes32, logIndex: UInt64) {
         self.entry = entry
         self.patient = patient
         self.transactionHash = transactionHash
         self.blockNumber = blockNumber
+        self.blockHash = blockHash
         self.logIndex = logIndex
     }
 }
@@ -28,10 +32,15 @@ package struct LocalAccess: Equatable, Sendable {
     package let storedCommitment: Bytes32
     /// pending, submitted, confirmed, local_only or rejected.
     package let chainState: LogState
+    /// The block the outbox saw the entry confirmed in.
+    package let blockNumber: UInt64?
 
-    package init(access: AccessRecord, storedCommitment: Bytes32, chainState: LogState) {
+    package var key: AuditCursor { AuditCursor(accessedAt: access.accessedAt, requestId: access.requestId) }
+
+    package init(access: AccessRecord, storedCommitment: Bytes32, chainState: LogState, blockNumber: UInt64? = nil) {
         self.access = access
         self.storedCommitment = storedCommitment
         self.chainState = chainState
+        self.blockNumber = blockNumber
     }
 }

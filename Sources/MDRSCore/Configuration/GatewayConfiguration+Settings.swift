@@ -108,6 +108,9 @@ extension GatewayConfiguration {
         let auditFrom = try s.int("audit.from_block", default: Int(chain.fromBlock))
         guard auditFrom >= 0 else { throw GatewayError(.invalidConfiguration, "audit.from_block must not be negative") }
         auditFromBlock = UInt64(auditFrom)
+        let indexInterval = try s.int("audit.index_interval_ms", default: 2000)
+        guard indexInterval > 0 else { throw GatewayError(.invalidConfiguration, "audit.index_interval_ms must be positive") }
+        auditIndexInterval = .milliseconds(indexInterval)
         migrationsDirectory = s.string("migrations.directory")
         portal.enabled = try s.bool("portal.enabled", default: true)
         portal.directory = s.string("portal.directory")

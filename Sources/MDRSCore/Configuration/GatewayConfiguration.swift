@@ -165,6 +165,8 @@ public struct GatewayConfiguration: Sendable {
     public var auditors: [Address] = []
     /// The block the audit API starts reading logs from (the contract's deployment block).
     public var auditFromBlock: UInt64 = 0
+    /// How often the audit index reads new blocks (an audit request also catches it up first).
+    public var auditIndexInterval: Duration = .seconds(2)
     /// Where the SQL migrations are read from; nil: the ones bundled with the binary.
     public var migrationsDirectory: String?
     public var logLevel = "info"
@@ -182,7 +184,7 @@ public struct GatewayConfiguration: Sendable {
         "outbox.stall_seconds", "outbox.log_denials_on_chain", "outbox.max_fee_per_gas",
         "custodian.key_file", "keys.master_file", "keys.previous_master_files", "keys.retired_address_key_files",
         "storage.chunk_size", "storage.max_record_bytes",
-        "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block",
+        "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block", "audit.index_interval_ms",
         "migrations.directory", "log.level",
         "portal.enabled", "portal.directory", "portal.wallet_rpc_url", "portal.chain_name",
     ]

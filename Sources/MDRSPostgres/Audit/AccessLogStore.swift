@@ -5,11 +5,17 @@ import MDRSProtocol
 import NIOCore
 import PostgresNIO
 
-/// Reads this custodian's access rows for the auditor.
+/// Reads this custodian's access rows for the audit: pages of them, and what the consistency
+/// check compares with the chain.
 package struct AccessLogStore: Sendable {
     let client: PostgresClient
     let custodian: Address
     let logger: Logger
+
+    static let columns = """
+        request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start, range_end,
+        signature_hash, commitment, chain_state, block_number
+        """
 
     package init(client: PostgresClient, custodian: Address, logger: Logger) {
         self.client = client
@@ -29,28 +35,91 @@ package struct AccessLogStore: Sendable {
         return false
     }
 
-    /// The rows matching `filter`, by request id.
-    package func rows(_ filter: AuditFilter) async throws -> [Bytes32: LocalAccess] {
-        var query: PostgresQuery = """
-            SELECT request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start,
-                range_end, signature_hash, commitment, chain_state
-            FROM access_log WHERE accessed_at >= \(Int64(min(filter.from ?? 0, UInt64(Int64.max)))) AND accessed_at <= \(Int64(min(filter.to ?? UInt64(Int64.max), UInt64(Int64.max))))
+    /// The first `filter.limit + 1` rows matching `filter` after its cursor, in key order.
+    package func page(_ filter: AuditFilter) async throws -> [LocalAccess] {
+        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM access_log WHERE true")
+        try query.appendPage(filter)
+        return try await rows(query)
+    }
+
+    /// The rows of these requests, by request id.
+    package func rows(requestIds: some Collection<Bytes32>) async throws -> [Bytes32: LocalAccess] {
+        guard !requestIds.isEmpty else { return [:] }
+        let ids = requestIds.map(\.buffer)
+        let rows = try await rows("SELECT \(unescaped: Self.columns) FROM access_log WHERE request_id = ANY(\(ids))")
+        return Dictionary(rows.map { ($0.access.requestId, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The rows the outbox saw confirmed in blocks `after + 1 ... through`.
+    package func confirmed(after: Int64, through: Int64) async throws -> [LocalAccess] {
+        try await rows(
             """
-        if let record = filter.record { query.sql += " AND record_id = $\(query.binds.count + 1)"; try query.binds.append(record.buffer, context: .default) }
-        if let staff = filter.staff { query.sql += " AND staff = $\(query.binds.count + 1)"; try query.binds.append(staff.buffer, context: .default) }
-        if let patient = filter.patient { query.sql += " AND patient = $\(query.binds.count + 1)"; try query.binds.append(patient.buffer, context: .default) }
-        let rows = try await client.query(query, logger: logger)
-        var entries = [Bytes32: LocalAccess]()
-        for try await row in rows {
-            let (requestId, token, recordId, staff, patient, purpose, outcome, reason, accessedAt, rangeStart, rangeEnd, signatureHash, commitment, state) =
-                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, String, Int64, Int64?, Int64?, ByteBuffer, ByteBuffer, LogState).self)
+            SELECT \(unescaped: Self.columns) FROM access_log
+            WHERE chain_state = \(unescaped: LogState.confirmed.sql) AND block_number > \(after) AND block_number <= \(through)
+            """)
+    }
+
+    /// The block of the `count`-th row confirmed after block `after` (nil if there are fewer):
+    /// where a check's window of about `count` rows ends.
+    package func block(ofConfirmed count: Int, after: Int64) async throws -> Int64? {
+        let rows = try await client.query(
+            """
+            SELECT block_number FROM access_log WHERE chain_state = \(unescaped: LogState.confirmed.sql) AND block_number > \(after)
+            ORDER BY block_number OFFSET \(count - 1) LIMIT 1
+            """, logger: logger)
+        for try await block in rows.decode(Int64.self) { return block }
+        return nil
+    }
+
+    /// Rows not yet on-chain as far as the index has read: pending or submitted, or confirmed
+    /// in a block after `indexedThrough`. The count, and the first `limit` request ids.
+    package func waiting(indexedThrough: Int64, limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
+        try await requestIds(
+            """
+            chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))
+                OR (chain_state = \(unescaped: LogState.confirmed.sql) AND block_number > \(indexedThrough))
+            """, limit: limit)
+    }
+
+    /// Rows the contract refused: the count, and the first `limit` request ids.
+    package func rejected(limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
+        try await requestIds("chain_state = \(unescaped: LogState.rejected.sql)", limit: limit)
+    }
+
+    /// How many rows are meant for the chain (all but local-only ones).
+    package func countMeantForChain() async throws -> Int {
+        let rows = try await client.query(
+            "SELECT count(*) FROM access_log WHERE chain_state <> \(unescaped: LogState.localOnly.sql)", logger: logger)
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    private func requestIds(_ condition: PostgresQuery, limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
+        var counting = condition
+        counting.sql = "SELECT count(*) FROM access_log WHERE " + condition.sql
+        var count = 0
+        for try await value in try await client.query(counting, logger: logger).decode(Int64.self) { count = Int(value) }
+        var listing = condition
+        listing.sql = "SELECT request_id FROM access_log WHERE (" + condition.sql + ") ORDER BY request_id LIMIT \(limit)"
+        var ids = [Bytes32]()
+        for try await id in try await client.query(listing, logger: logger).decode(ByteBuffer.self) { ids.append(try Bytes32(buffer: id)) }
+        return (count, ids)
+    }
+
+    private func rows(_ query: PostgresQuery) async throws -> [LocalAccess] {
+        var entries = [LocalAccess]()
+        for try await row in try await client.query(query, logger: logger) {
+            let (requestId, token, recordId, staff, patient, purpose, outcome, reason, accessedAt, rangeStart, rangeEnd, signatureHash, commitment, state, block) =
+                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, String, Int64, Int64?, Int64?, ByteBuffer, ByteBuffer, LogState, Int64?).self)
             let access = AccessRecord(
                 requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
                 staff: try Address(buffer: staff), patient: try patient.map { try Address(buffer: $0) }, custodian: custodian,
                 purpose: UInt8(truncatingIfNeeded: purpose), outcome: AccessOutcome(rawValue: UInt8(truncatingIfNeeded: outcome)) ?? .refused,
-                reason: reason, accessedAt: UInt64(accessedAt), rangeStart: rangeStart, rangeEnd: rangeEnd,
+                reason: reason, accessedAt: UInt64(max(accessedAt, 0)), rangeStart: rangeStart, rangeEnd: rangeEnd,
                 signatureHash: try Bytes32(buffer: signatureHash))
-            entries[access.requestId] = LocalAccess(access: access, storedCommitment: try Bytes32(buffer: commitment), chainState: state)
+            entries.append(LocalAccess(
+                access: access, storedCommitment: try Bytes32(buffer: commitment), chainState: state,
+                blockNumber: block.map { UInt64(max($0, 0)) }))
         }
         return entries
     }

@@ -144,6 +144,7 @@ extension OutboxStore {
                     WHERE request_id = \(id.buffer) AND batch_id = \(batch)
                     """, logger: logger)
             }
+            if !entryLogs.isEmpty { try await Self.recheck(from: block, on: connection, logger: logger) }
             return oldest.map { clock.now().timeIntervalSince($0) } ?? 0
         }
     }
@@ -163,11 +164,21 @@ extension OutboxStore {
     }
 
     package func confirmEntry(_ requestId: Bytes32, tx: Bytes32, block: UInt64, logIndex: UInt64) async throws {
-        try await client.query(
-            """
-            UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx.buffer), block_number = \(Int64(block)),
-                log_index = \(Int32(logIndex)) WHERE request_id = \(requestId.buffer)
-            """, logger: logger)
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx.buffer), block_number = \(Int64(block)),
+                    log_index = \(Int32(logIndex)) WHERE request_id = \(requestId.buffer)
+                """, logger: logger)
+            try await Self.recheck(from: Int64(block), on: connection, logger: logger)
+        }
+    }
+
+    /// A row confirmed in a block the audit check has passed would never be compared with the
+    /// chain: the check goes back to just before that block.
+    static func recheck(from block: Int64, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "UPDATE chain_index_state SET checked_through = LEAST(checked_through, \(block - 1))", logger: logger)
     }
 
     package func confirmAnchor(_ recordId: Bytes32, tx: Bytes32?, block: UInt64, logIndex: UInt64?) async throws {

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import MDRSChain
 import MDRSCore
+import MDRSIndexer
 import MDRSOutbox
 import MDRSPostgres
 import MDRSProtocol
@@ -97,6 +98,12 @@ public func buildApplication(
         operations: OperationsController(
             postgres: postgres, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger),
         metrics: metrics)
+    let accessIndex = AccessIndexStore(
+        client: postgres, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
+    let localLog = AccessLogStore(client: postgres, custodian: custodian, logger: logger)
+    let indexer = AccessIndexer(
+        reader: AccessLogReader(chain: chain, custodian: custodian), store: accessIndex, interval: configuration.auditIndexInterval,
+        logger: logger)
     let definitions = SignedRequest.typeDefinitions(chainId: domain.chainId, contract: domain.contract)
     let info = GatewayInfo(
         custodian: custodian.checksummed, chainId: String(domain.chainId), contract: domain.contract.checksummed, version: "1",
@@ -121,15 +128,15 @@ public func buildApplication(
             signedURLWindow: configuration.signedURLWindow),
         store: StoreController(authenticator: authenticator, gate: gate, chain: chain, vault: vault, outbox: outboxStore, policy: policy),
         audit: AuditController(
-            authenticator: authenticator, auditors: configuration.auditors,
-            chainLog: AccessLogReader(chain: chain, custodian: custodian, fromBlock: configuration.auditFromBlock),
-            localLog: AccessLogStore(client: postgres, custodian: custodian, logger: logger), chain: chain),
+            authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
+            checker: AuditChecker(index: accessIndex, local: localLog, custodian: custodian, logger: logger), chain: chain,
+            logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
     if let portal { PortalController(assets: portal).addRoutes(to: router) }
 
     var services: [any Service] = [
-        postgres, HTTPClientService(client: httpClient), chain, writer,
+        postgres, HTTPClientService(client: httpClient), chain, writer, indexer,
         Janitor(
             store: store, nonces: nonces, outbox: outboxStore, refusals: refusalBudget, interval: .seconds(60), abandonAfter: .seconds(600),
             localRetention: configuration.localRetention, nonceSlack: configuration.requestWindow, logger: logger),

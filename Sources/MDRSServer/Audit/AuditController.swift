@@ -1,21 +1,31 @@
 import EthereumCore
 import Hummingbird
+import Logging
 import MDRSChain
 import MDRSCore
+import MDRSIndexer
 import MDRSPostgres
 import MDRSProtocol
 
 /// The access log's readers: `GET /v1/audit/accesses` and `GET /v1/audit/check` for this
 /// custodian's auditors, and `GET /v1/patients/{patient}/accesses` for a patient (or an auditor).
+/// All of them read PostgreSQL only: the gateway's index of the chain's entries and its own
+/// rows, one page at a time.
 struct AuditController: Sendable {
     let authenticator: RequestAuthenticator
     let auditors: [Address]
-    let chainLog: AccessLogReader
+    let index: AccessIndexStore
+    let indexer: AccessIndexer
     let localLog: AccessLogStore
+    let checker: AuditChecker
     /// Who registers each staff member now, for the patient's answer.
     let chain: ChainState
+    let logger: Logger
 
-    static let parameters: Set<String> = ["record", "patient", "staff", "from", "to"]
+    static let parameters: Set<String> = ["record", "patient", "staff", "outcome", "purpose", "from", "to", "after", "limit"]
+    /// A patient's page names each staff member's hospital: a chain read per new name, so pages
+    /// are smaller.
+    static let maximumPatientLimit = 100
 
     /// Authenticates an auditor's request; the signed query is the request target as sent.
     func authenticate(_ request: Request) async throws {
@@ -30,12 +40,12 @@ struct AuditController: Sendable {
         try await authenticator.claimFreshness(signer: signer, signature)
     }
 
-    static func filter(_ request: Request) throws -> AuditFilter {
+    static func filter(_ request: Request, allowed: Set<String> = parameters, maximumLimit: Int = AuditFilter.maximumLimit) throws -> AuditFilter {
         var filter = AuditFilter()
         let query = request.uri.queryParameters
         // A typo must not widen the answer to the whole log.
-        for (name, _) in query where !Self.parameters.contains(String(name)) {
-            throw APIError(.badRequest, "unknown query parameter \(name); use \(Self.parameters.sorted().joined(separator: ", "))")
+        for (name, _) in query where !allowed.contains(String(name)) {
+            throw APIError(.badRequest, "unknown query parameter \(name); use \(allowed.sorted().joined(separator: ", "))")
         }
         func parse<T>(_ name: String, _ make: (String) throws -> T?) throws -> T? {
             guard let text = query[name[...]].map(String.init) else { return nil }
@@ -45,46 +55,62 @@ struct AuditController: Sendable {
         filter.record = try parse("record") { try Bytes32($0) }
         filter.patient = try parse("patient") { try Address($0) }
         filter.staff = try parse("staff") { try Address($0) }
-        filter.from = try parse("from") { UInt64($0) }
-        filter.to = try parse("to") { UInt64($0) }
+        filter.outcome = try parse("outcome") { UInt8($0) }
+        filter.purpose = try parse("purpose") { UInt8($0) }
+        filter.from = try parse("from") { UInt64($0).flatMap { $0 <= UInt64(Int64.max) ? $0 : nil } }
+        filter.to = try parse("to") { UInt64($0).flatMap { $0 <= UInt64(Int64.max) ? $0 : nil } }
+        filter.after = try parse("after") { AuditCursor($0) }
+        if let limit = try parse("limit", { Int($0) }) {
+            guard (1...maximumLimit).contains(limit) else { throw APIError(.badRequest, "limit must be from 1 to \(maximumLimit)") }
+            filter.limit = limit
+        } else {
+            filter.limit = min(AuditFilter.defaultLimit, maximumLimit)
+        }
         return filter
     }
 
     func accesses(_ request: Request) async throws -> Response {
         try await authenticate(request)
-        let report = AuditReport(
-            custodian: authenticator.domain.custodian.checksummed, entries: try await entries(try Self.filter(request)))
-        return try Response.json(report)
+        let filter = try Self.filter(request)
+        var position = await catchUp()
+        if position == nil { position = try await index.position() }
+        let (entries, next) = try await page(filter)
+        return try Response.json(AuditReport(
+            custodian: authenticator.domain.custodian.checksummed, entries: entries, next: next?.text,
+            indexedThroughBlock: position?.indexedThrough ?? -1))
     }
 
-    /// The joined entries matching `filter`.
-    func entries(_ filter: AuditFilter) async throws -> [AuditEntry] {
-        var onChain = try await chainLog.entries(filter)
-        let local = try await localLog.rows(filter)
-        if filter.patient != nil {
-            // A denial of this hospital's staff about another hospital's record names no patient
-            // on-chain (the contract keeps patients' feeds to their own hospitals), though the
-            // row does: find those entries by their records' topics, then by request id.
-            var unfiltered = filter
-            unfiltered.patient = nil
-            let missing = Set(local.keys).subtracting(onChain.keys).filter { local[$0]?.chainState != .localOnly }
-            if !missing.isEmpty {
-                let records = Set(missing.compactMap { local[$0]?.access.recordId })
-                for (requestId, event) in try await chainLog.entries(unfiltered, records: records) where missing.contains(requestId) {
-                    onChain[requestId] = event
-                }
-            }
+    /// One page of the joined log: the first `limit + 1` matches on each side after the cursor,
+    /// merged, each entry completed from the other side by request id.
+    func page(_ filter: AuditFilter) async throws -> ([AuditEntry], AuditCursor?) {
+        let onChain = try await index.page(filter)
+        let local = try await localLog.page(filter)
+        let (keys, next) = AuditLog.page(onChain: onChain.map(\.key), local: local.map(\.key), limit: filter.limit)
+        let wanted = Set(keys.map(\.requestId))
+        var events = Dictionary(onChain.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { a, _ in a }).filter { wanted.contains($0.key) }
+        var rows = Dictionary(local.map { ($0.access.requestId, $0) }, uniquingKeysWith: { a, _ in a }).filter { wanted.contains($0.key) }
+        events.merge(try await index.entries(requestIds: wanted.subtracting(events.keys)), uniquingKeysWith: { a, _ in a })
+        rows.merge(try await localLog.rows(requestIds: wanted.subtracting(rows.keys)), uniquingKeysWith: { a, _ in a })
+        return (AuditLog.entries(keys: keys, onChain: events, local: rows), next)
+    }
+
+    /// Brings the index up to the chain's head before answering; if the chain cannot be read,
+    /// the answer is what the index holds (its `indexedThroughBlock` says how far that goes).
+    private func catchUp() async -> AccessIndexStore.Position? {
+        do {
+            return try await indexer.catchUp()
+        } catch {
+            logger.warning("the audit index could not catch up; answering from what it holds", metadata: ["error": "\(error)"])
+            return nil
         }
-        return AuditLog.entries(onChain: onChain, local: local)
     }
 
-    /// The history of one patient's records held here: for that patient, or an auditor. The
-    /// signer is checked before the nonce, so nobody else costs a row.
+    /// One page of the history of a patient's records held here: for that patient, or an
+    /// auditor. The signer is checked before the nonce, so nobody else costs a row.
     func patientAccesses(_ request: Request, patient text: String) async throws -> Response {
         guard let patient = try? Address(text), patient != .zero else { throw APIError(.badRequest, "malformed patient address") }
-        if let (name, _) = request.uri.queryParameters.first {
-            throw APIError(.badRequest, "unknown query parameter \(name): the history takes none")
-        }
+        var filter = try Self.filter(request, allowed: ["after", "limit"], maximumLimit: Self.maximumPatientLimit)
+        filter.patient = patient
         let signature = try authenticator.signature(.headers(request))
         let typedData = SignedRequest.patient(
             patient, query: request.uri.description, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain)
@@ -93,15 +119,18 @@ struct AuditController: Sendable {
         guard signer == patient || auditor else {
             throw APIError(.notPatient, "only the patient (or an auditor of this custodian) may read this history")
         }
+        let custodian = authenticator.domain.custodian.checksummed
         // Anyone is "the patient" of a key they just made: a patient with nothing here gets the
         // empty answer before any nonce row or chain read.
         let known = auditor ? true : try await localLog.knows(patient: patient)
         guard known else {
-            return try Response.json(PatientHistory(patient: patient.checksummed, custodian: authenticator.domain.custodian.checksummed, accesses: []))
+            return try Response.json(PatientHistory(patient: patient.checksummed, custodian: custodian, accesses: [], next: nil))
         }
         try await authenticator.claimFreshness(signer: signer, signature)
-        let entries = try await entries(AuditFilter(patient: patient))
-        // A chain that cannot be read is an error (503), not "no longer registered".
+        _ = await catchUp()
+        let (entries, next) = try await page(filter)
+        // A chain that cannot be read is an error (503), not "no longer registered". At most
+        // one read per staff member on the page, and the chain view caches them.
         var hospitals = [String: String]()
         for staff in Set(entries.map(\.staff)) {
             hospitals[staff] = try await chain.staff(try Address(staff))?.custodian.checksummed
@@ -114,17 +143,21 @@ struct AuditController: Sendable {
                 outcome: entry.outcome, reason: entry.local?.reason, rangeStart: entry.local?.rangeStart, rangeEnd: entry.local?.rangeEnd,
                 transactionHash: entry.onChain?.transactionHash, blockNumber: entry.onChain?.blockNumber)
         }
-        return try Response.json(PatientHistory(patient: patient.checksummed, custodian: authenticator.domain.custodian.checksummed, accesses: accesses))
+        return try Response.json(PatientHistory(patient: patient.checksummed, custodian: custodian, accesses: accesses, next: next?.text))
     }
 
+    /// The incremental check; `restart=true` checks the whole log again.
     func check(_ request: Request) async throws -> (Response, consistent: Bool) {
         try await authenticate(request)
-        if let (name, _) = request.uri.queryParameters.first {
-            throw APIError(.badRequest, "unknown query parameter \(name): the check takes none")
+        var restart = false
+        for (name, value) in request.uri.queryParameters {
+            guard name == "restart", value == "true" || value == "false" else {
+                throw APIError(.badRequest, "unknown query parameter \(name): the check takes only restart=true")
+            }
+            restart = value == "true"
         }
-        let report = AuditLog.check(
-            custodian: authenticator.domain.custodian, onChain: try await chainLog.entries(AuditFilter()),
-            local: try await localLog.rows(AuditFilter()))
+        _ = await catchUp()
+        let report = try await checker.check(restart: restart)
         return (try Response.json(report), report.consistent)
     }
 }

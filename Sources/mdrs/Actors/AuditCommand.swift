@@ -20,19 +20,27 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "From this Unix time.") var from: UInt64?
     @Option(help: "Until this Unix time.") var to: UInt64?
     @Option(help: "table, json or csv.") var format: Format = .table
+    @Option(help: "Only this outcome (1 served, else the refusal's number).") var outcome: UInt8?
+    @Option(help: "Only this purpose of use (its number).") var purpose: UInt8?
     @Flag(help: "Check that the chain and the custodian's rows agree.") var check = false
+    @Flag(help: "With --check: check the whole log again, not only what is new.") var restart = false
 
     func run() async throws {
         let httpClient = HTTPClient.shared
         let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: httpClient)
         if check {
-            let data = try await client.audit("/v1/audit/check")
+            let data = try await client.audit("/v1/audit/check" + (restart ? "?restart=true" : ""))
             let report = try JSONDecoder().decode(ConsistencyReport.self, from: data)
             if format == .json {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print("on-chain entries \(report.onChainEntries), local rows \(report.localEntries)")
-                print("missing on-chain \(report.missingOnChain.count), unknown here \(report.unknownHere.count), commitment mismatches \(report.commitmentMismatch.count), waiting \(report.waiting.count), rejected \(report.rejected.count)")
+                let counts = report.counts
+                print("missing on-chain \(counts.missingOnChain), unknown here \(counts.unknownHere), commitment mismatches \(counts.commitmentMismatch), waiting \(counts.waiting), rejected \(counts.rejected)")
+                print("checked through block \(report.indexedThroughBlock) (\(report.checkedEntries) entries new since the last check)")
+                for (kind, ids) in [("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("commitment mismatch", report.commitmentMismatch), ("rejected", report.rejected)] {
+                    for id in ids { print("  \(kind): \(id)") }
+                }
                 print(report.consistent ? "CONSISTENT" : "INCONSISTENT")
             }
             if !report.consistent { throw ExitCode(2) }
@@ -44,14 +52,17 @@ struct AuditCommand: AsyncParsableCommand {
         if let staff { query.append("staff=\(try address(staff, "--staff").checksummed)") }
         if let from { query.append("from=\(from)") }
         if let to { query.append("to=\(to)") }
-        let data = try await client.audit("/v1/audit/accesses" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
-        let report = try JSONDecoder().decode(AuditReport.self, from: data)
+        if let outcome { query.append("outcome=\(outcome)") }
+        if let purpose { query.append("purpose=\(purpose)") }
+        let entries = try await client.auditEntries(query: query)
         switch format {
         case .json:
-            print(String(decoding: data, as: UTF8.self))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
         case .csv:
             print("accessed_at,request_id,record_id,staff,patient,purpose,outcome,reason,tx_hash,block,chain_state,commitment_valid")
-            for e in report.entries {
+            for e in entries {
                 print([String(e.accessedAt), e.requestId, e.recordId, e.staff, e.patient ?? "", String(e.purpose), String(e.outcome),
                        e.local?.reason ?? "", e.onChain?.transactionHash ?? "", e.onChain.map { String($0.blockNumber) } ?? "",
                        e.local?.chainState.rawValue ?? "chain_only", e.local.map { String($0.commitmentValid) } ?? ""].joined(separator: ","))
@@ -59,13 +70,13 @@ struct AuditCommand: AsyncParsableCommand {
         case .table:
             print("TIME (UTC)           OUTCOME               STAFF        RECORD       ON-CHAIN")
             let formatter = ISO8601DateFormatter()
-            for e in report.entries {
+            for e in entries {
                 let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(e.accessedAt)))
                 let outcome = e.local?.reason ?? (e.outcome == 1 ? "served" : "refused(\(e.outcome))")
                 let chain = e.onChain.map { "block \($0.blockNumber)" } ?? (e.local?.chainState.rawValue ?? "-")
                 print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(e.staff.prefix(10))…  \(e.recordId.prefix(10))…  \(chain)")
             }
-            print("\(report.entries.count) entries")
+            print("\(entries.count) entries")
         }
     }
 }

@@ -20,14 +20,15 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: HTTPClient.shared)
-        let (history, body) = try await client.history(of: try patient.map { try address($0, "--patient") })
+        let patient = try patient.map { try address($0, "--patient") }
         if format == .json {
-            print(String(decoding: body, as: UTF8.self))
+            print(String(decoding: try await client.history(of: patient).body, as: UTF8.self))
             return
         }
+        let accesses = try await client.fullHistory(of: patient)
         print("TIME (UTC)           OUTCOME               PURPOSE                   STAFF        HOSPITAL     RECORD")
         let formatter = ISO8601DateFormatter()
-        for access in history.accesses {
+        for access in accesses {
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
             let outcome = access.reason ?? (access.outcome == 1 ? "served" : "refused(\(access.outcome))")
             let purpose = access.purposeText ?? String(access.purpose)
@@ -36,6 +37,6 @@ struct HistoryCommand: AsyncParsableCommand {
                 "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(access.staff.prefix(10))…  \(hospital.padding(toLength: 12, withPad: " ", startingAt: 0)) \(access.recordId.prefix(10))…"
             )
         }
-        print("\(history.accesses.count) entries for \(history.patient)")
+        print("\(accesses.count) entries for \((patient ?? client.key.address).checksummed)")
     }
 }

@@ -97,7 +97,9 @@ struct GatewayHTTPSurfaceTests {
     func auditParameters() async throws {
         try await LiveGateway.run { gateway in
             let auditor = try await gateway.client(gateway.deployment.auditor)
-            for target in ["/v1/audit/accesses?recrd=0x00", "/v1/audit/accesses?staff=\(gateway.deployment.doctor.address.checksummed)&limit=5", "/v1/audit/check?all=1"] {
+            for target in ["/v1/audit/accesses?recrd=0x00", "/v1/audit/accesses?staff=\(gateway.deployment.doctor.address.checksummed)&limt=5",
+                "/v1/audit/accesses?limit=0", "/v1/audit/accesses?limit=1001", "/v1/audit/accesses?after=12-zz", "/v1/audit/check?all=1",
+                "/v1/audit/check?restart=yes"] {
                 do {
                     _ = try await auditor.audit(target)
                     Issue.record("\(target) was answered")

@@ -119,10 +119,15 @@ struct OpenAPIResponseTests {
             }
             samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses"))
             samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses?record=\(stored.recordId)"))
-            samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses?limit=1"))
+            let first = try await audit(d.auditor, "/v1/audit/accesses?limit=1")
+            samples.add(.get, "/v1/audit/accesses", first)
+            let next = try #require(try JSONDecoder().decode(AuditReport.self, from: Data(first.body.readableBytesView)).next)
+            samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses?limit=1&after=\(next)"))
+            samples.add(.get, "/v1/audit/accesses", try await audit(d.auditor, "/v1/audit/accesses?limit=1001"))
             samples.add(.get, "/v1/audit/accesses", try await audit(d.doctor, "/v1/audit/accesses"))
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check"))
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check?x=1"))
+            samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check?restart=true"))
 
             // A patient's history: the patient, an auditor, a doctor, a bad parameter.
             func history(_ key: PrivateKey, _ target: String) async throws -> TestResponse {
@@ -139,6 +144,7 @@ struct OpenAPIResponseTests {
             samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.auditor, own))
             samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.doctor, own))
             samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.patient, own + "?x=1"))
+            samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.patient, own + "?limit=1"))
         }
 
         let file = NSTemporaryDirectory() + "mdrs-openapi-samples-\(UUID().uuidString).json"

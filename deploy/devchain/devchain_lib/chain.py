@@ -14,6 +14,7 @@ import bisect
 import threading
 import time
 
+import rlp
 from eth_keys import keys as _keys
 from eth_tester.backends.pyevm.main import (
     PyEVMBackend,
@@ -211,6 +212,41 @@ class DevChain(CallsMixin):
         self._index_block(block, included)
         self.last_block_at = time.monotonic()
         return len(included)
+
+    def reorganise(self, depth: int) -> int:
+        """Replaces the last `depth` blocks with another branch, as a reorganisation would: the
+        chain goes back to the block before them, mines one empty block (so that every block
+        from there on has another hash) and then the dropped blocks' transactions again, which
+        land in later blocks than before. Returns the fork block's number."""
+        with self.lock:
+            head = self.head
+            if not 1 <= depth <= head:
+                raise invalid_params(f"depth must be from 1 to {head}")
+            fork = head - depth
+            dropped = []
+            for number in range(fork + 1, head + 1):
+                dropped.extend(self.chain.get_canonical_block_by_number(number).transactions)
+            self.backend.revert_to_snapshot(self.headers[fork].hash)
+            self.chain = self.backend.chain
+            for number in range(fork + 1, head + 1):
+                self.block_by_hash.pop(self.headers[number].hash, None)
+                for tx_hash in self.block_txs[number]:
+                    self.mined_tx.pop(tx_hash, None)
+            del self.headers[fork + 1:]
+            del self.block_json[fork + 1:]
+            del self.block_txs[fork + 1:]
+            self.logs.truncate(fork + 1)
+            self._head_state = None
+            self._call_vm_cache = None
+            self.mine()
+            for tx in dropped:
+                raw = tx.encode() if hasattr(tx, "encode") else rlp.encode(tx)
+                admit(self, raw)
+            if not self.paused:
+                while self.mine(max_txs=1) > 0:
+                    pass
+            self.log(f"reorganised: {depth} blocks after {fork} replaced, {len(dropped)} transactions mined again")
+            return fork
 
     def _index_block(self, block, included):
         header = block.header

@@ -32,6 +32,20 @@ class LogIndex:
             for pos, topic in enumerate(topics):
                 self.by_topic.setdefault((pos, topic), []).append(i)
 
+    def truncate(self, number: int):
+        """Forgets the logs of block `number` and every later one (a reorganisation)."""
+        if number >= len(self.block_start):
+            return
+        cut = self.block_start[number]
+        del self.block_start[number:]
+        del self.logs[cut:]
+        for index in (self.by_address, self.by_topic):
+            for key in list(index):
+                lst = index[key]
+                del lst[bisect.bisect_left(lst, cut):]
+                if not lst:
+                    del index[key]
+
     def _range(self, first_block, last_block):
         lo = self.block_start[first_block]
         hi = self.block_start[last_block + 1] if last_block + 1 < len(self.block_start) else len(self.logs)

@@ -3,7 +3,7 @@
 evm_mine([timestamp]) mines one block now (even while paused); miner_stop / miner_start pause
 and resume mining; evm_increaseTime(seconds) -> total offset (hex); evm_setNextBlockTimestamp(ts);
 dev_freezeHead / dev_thawHead (a node that answers but stopped following the chain);
-dev_setSyncing(bool); dev_fund(address, weiHex) -> tx hash (sent from a faucet account that is
+dev_reorg(depth) (the last blocks replaced by another branch); dev_setSyncing(bool); dev_fund(address, weiHex) -> tx hash (sent from a faucet account that is
 not one of the listed dev accounts, so it never disturbs their nonces); dev_accounts.
 """
 
@@ -32,6 +32,12 @@ class DevMethods:
             raise invalid_params("timestamp out of range")
         self.chain.mine(timestamp=timestamp)
         return "0x0"
+
+    def rpc_dev_reorg(self, p):
+        """dev_reorg(depth): the last `depth` blocks are replaced by another branch holding the
+        same transactions in later blocks. Returns the fork block's number."""
+        depth = parse_quantity(param(p, 0), "depth")
+        return hex(self.chain.reorganise(depth))
 
     def rpc_miner_stop(self, p):
         self.chain.paused = True

@@ -1,0 +1,24 @@
+import EthereumCore
+
+/// One entry on which the chain and the custodian's rows disagree, as the check found it.
+package struct AuditFinding: Equatable, Sendable {
+    package enum Kind: String, CaseIterable, Sendable {
+        /// A row the outbox saw confirmed, which the chain does not hold.
+        case missingOnChain = "missing_on_chain"
+        /// An entry of this custodian on-chain with no row here.
+        case unknownHere = "unknown_here"
+        /// The row, or the log, was altered: the commitments differ.
+        case commitmentMismatch = "commitment_mismatch"
+    }
+
+    package let requestId: Bytes32
+    package let kind: Kind
+    /// Where the check found it: a reorganisation below this block forgets the finding.
+    package let blockNumber: UInt64
+
+    package init(requestId: Bytes32, kind: Kind, blockNumber: UInt64) {
+        self.requestId = requestId
+        self.kind = kind
+        self.blockNumber = blockNumber
+    }
+}

@@ -1,0 +1,103 @@
+import EthereumCore
+import Logging
+import MDRSChain
+import MDRSCore
+import MDRSPostgres
+import ServiceLifecycle
+
+/// Keeps the audit index (`chain_accesses`) in step with the chain: reads this custodian's
+/// `Accessed` events in windows from the configured start block up to the audit node's head,
+/// and every `interval` after that. Before reading on, it checks that the last block it read
+/// is still the chain's; if a reorganisation replaced it, the rows after the fork are dropped
+/// and read again. An audit request calls ``catchUp()`` first, so its answer is current.
+package struct AccessIndexer: Service {
+    let reader: AccessLogReader
+    let store: AccessIndexStore
+    let interval: Duration
+    let logger: Logger
+    private let mutex = AsyncMutex()
+
+    package init(reader: AccessLogReader, store: AccessIndexStore, interval: Duration, logger: Logger) {
+        self.reader = reader
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await catchUp()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("the audit index could not read the chain; trying again", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Reads until the index holds every block up to the head the audit node reports now.
+    @discardableResult
+    package func catchUp() async throws -> AccessIndexStore.Position {
+        try await mutex.withLock {
+            let head = Int64(clamping: try await reader.head())
+            var position = try await store.position()
+            var attempts = 0
+            while true {
+                position = try await repairReorganisation(position)
+                guard position.indexedThrough < head else { return position }
+                let next = try await read(after: position, head: head)
+                if next == position {
+                    // The chain moved under the read: look again, a few times.
+                    attempts += 1
+                    guard attempts < 5 else { throw ChainError(.unavailable, "the audit node's chain kept changing while it was read") }
+                }
+                position = next
+            }
+        }
+    }
+
+    /// Reads one window after `position` and appends it; the same position if the window's last
+    /// block changed while it was read.
+    private func read(after position: AccessIndexStore.Position, head: Int64) async throws -> AccessIndexStore.Position {
+        let from = UInt64(position.indexedThrough + 1)
+        let to = min(from + AccessLogReader.logWindow - 1, UInt64(head))
+        // The window's last block pins its ancestors: if it is the same before and after the log
+        // read, the logs are those of that chain.
+        guard let before = try await reader.blockHash(to) else { return position }
+        let entries = try await reader.entries(from: from, to: to)
+        guard try await reader.blockHash(to) == before, entries.allSatisfy({ $0.blockNumber != to || $0.blockHash == before }) else {
+            return position
+        }
+        guard try await store.append(entries, after: position.indexedThrough, through: Int64(to), hash: before) else {
+            return try await store.position()  // another gateway's indexer got there first
+        }
+        if entries.count > 0 || to - from > 100 {
+            logger.debug("audit index read", metadata: ["from": "\(from)", "to": "\(to)", "entries": "\(entries.count)"])
+        }
+        return try await store.position()
+    }
+
+    /// If the last block read is no longer the chain's, drops what was read after the newest
+    /// kept block that still is (or everything, when none is) and returns the new position.
+    private func repairReorganisation(_ position: AccessIndexStore.Position) async throws -> AccessIndexStore.Position {
+        guard let hash = position.hash, position.indexedThrough >= 0 else { return position }
+        let current = try await reader.blockHash(UInt64(position.indexedThrough))
+        guard let current, current != hash else { return position }  // nil: the node is behind; the loop waits
+        var fork: Int64 = -1
+        for block in try await store.recentBlocks(atOrBelow: position.indexedThrough - 1) {
+            if try await reader.blockHash(UInt64(block.number)) == block.hash {
+                fork = block.number
+                break
+            }
+        }
+        logger.warning(
+            "the chain reorganised: the audit index drops what it read after the fork and reads it again",
+            metadata: ["indexedThrough": "\(position.indexedThrough)", "fork": "\(fork)"])
+        try await store.rewind(to: fork)
+        return try await store.position()
+    }
+}

@@ -1,0 +1,69 @@
+import EthereumCore
+import Logging
+import MDRSChain
+import MDRSCore
+import MDRSPostgres
+import MDRSProtocol
+
+/// The consistency check between the audit index and the custodian's rows, run incrementally:
+/// each call compares only the blocks indexed since the last one (in windows of about
+/// ``window`` entries, so memory stays bounded), remembers how far it got and what it found,
+/// and answers every finding so far. A row confirmed in a block already checked sends the
+/// check back to that block (the outbox does so when it confirms), and a reorganisation below
+/// the checked block forgets the findings above the fork.
+package struct AuditChecker: Sendable {
+    /// Entries compared per step.
+    static let window = 2000
+    /// Request ids listed per kind in one answer (the counts are complete).
+    static let listed = 1000
+
+    let index: AccessIndexStore
+    let local: AccessLogStore
+    let custodian: Address
+    let logger: Logger
+
+    package init(index: AccessIndexStore, local: AccessLogStore, custodian: Address, logger: Logger) {
+        self.index = index
+        self.local = local
+        self.custodian = custodian
+        self.logger = logger
+    }
+
+    /// Checks the blocks indexed since the last check (all of them with `restart`) and reports.
+    package func check(restart: Bool) async throws -> ConsistencyReport {
+        if restart { try await index.restartCheck() }
+        var position = try await index.position()
+        var checked = 0
+        while position.checkedThrough < position.indexedThrough {
+            let after = position.checkedThrough
+            let ends = [
+                try await index.block(ofEntry: Self.window, after: after), try await local.block(ofConfirmed: Self.window, after: after),
+            ].compactMap { $0 }
+            let through = min(ends.min() ?? position.indexedThrough, position.indexedThrough)
+            let onChain = Dictionary(
+                try await index.entries(after: after, through: through).map { ($0.entry.requestId, $0) }, uniquingKeysWith: { a, _ in a })
+            var rows = try await local.rows(requestIds: onChain.keys)
+            for row in try await local.confirmed(after: after, through: through) { rows[row.access.requestId] = row }
+            let findings = AuditLog.differences(onChain: onChain, local: rows)
+            if try await index.recordCheck(findings, after: after, through: through) {
+                checked += onChain.count
+            }
+            position = try await index.position()
+        }
+        let missing = try await index.findings(.missingOnChain, limit: Self.listed)
+        let unknown = try await index.findings(.unknownHere, limit: Self.listed)
+        let mismatch = try await index.findings(.commitmentMismatch, limit: Self.listed)
+        let rejected = try await local.rejected(limit: Self.listed)
+        let waiting = try await local.waiting(indexedThrough: position.indexedThrough, limit: Self.listed)
+        let hex = { (ids: [Bytes32]) in ids.map(\.hex) }
+        return ConsistencyReport(
+            custodian: custodian.checksummed, onChainEntries: try await index.count(), localEntries: try await local.countMeantForChain(),
+            missingOnChain: hex(missing.requestIds), waiting: hex(waiting.requestIds), rejected: hex(rejected.requestIds),
+            unknownHere: hex(unknown.requestIds), commitmentMismatch: hex(mismatch.requestIds),
+            consistent: missing.count == 0 && unknown.count == 0 && mismatch.count == 0 && rejected.count == 0,
+            counts: .init(
+                missingOnChain: missing.count, waiting: waiting.count, rejected: rejected.count, unknownHere: unknown.count,
+                commitmentMismatch: mismatch.count),
+            indexedThroughBlock: position.indexedThrough, checkedEntries: checked)
+    }
+}

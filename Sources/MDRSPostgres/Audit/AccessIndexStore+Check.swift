@@ -1,0 +1,49 @@
+import EthereumCore
+import MDRSCore
+import NIOCore
+import PostgresNIO
+
+extension AccessIndexStore {
+    /// Records what the check found in blocks `after + 1 ... through` and moves the check there.
+    /// False (nothing written) when another check, or a rewind, moved it meanwhile.
+    package func recordCheck(_ findings: [AuditFinding], after: Int64, through: Int64) async throws -> Bool {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await connection.query("SELECT checked_through, indexed_through FROM chain_index_state FOR UPDATE", logger: logger)
+            var current: (Int64, Int64)?
+            for try await value in rows.decode((Int64, Int64).self) { current = value }
+            guard let current, current.0 == after, current.1 >= through else { return false }
+            for finding in findings {
+                try await connection.query(
+                    """
+                    INSERT INTO audit_findings (request_id, kind, block_number)
+                    VALUES (\(finding.requestId.buffer), \(finding.kind.rawValue), \(Int64(clamping: finding.blockNumber)))
+                    ON CONFLICT (request_id, kind) DO UPDATE SET block_number = EXCLUDED.block_number
+                    """, logger: logger)
+            }
+            try await connection.query("UPDATE chain_index_state SET checked_through = \(through)", logger: logger)
+            return true
+        }
+    }
+
+    /// Every finding of one kind: the count, and the first `limit` request ids.
+    package func findings(_ kind: AuditFinding.Kind, limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
+        var count = 0
+        for try await value in try await client.query(
+            "SELECT count(*) FROM audit_findings WHERE kind = \(kind.rawValue)", logger: logger
+        ).decode(Int64.self) { count = Int(value) }
+        var ids = [Bytes32]()
+        for try await id in try await client.query(
+            "SELECT request_id FROM audit_findings WHERE kind = \(kind.rawValue) ORDER BY block_number, request_id LIMIT \(limit)", logger: logger
+        ).decode(ByteBuffer.self) { ids.append(try Bytes32(buffer: id)) }
+        return (count, ids)
+    }
+
+    /// Forgets what the check found and checks everything again from the first block.
+    package func restartCheck() async throws {
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM chain_index_state FOR UPDATE", logger: logger)
+            try await connection.query("DELETE FROM audit_findings", logger: logger)
+            try await connection.query("UPDATE chain_index_state SET checked_through = \(start)", logger: logger)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import EthereumCore
+import Logging
+import MDRSCore
+import MDRSProtocol
+import NIOCore
+import PostgresNIO
+
+/// The gateway's index of this custodian's on-chain `Accessed` events (`chain_accesses`), how
+/// far it has read (`chain_index_state`) and the recent blocks' hashes that tell where a
+/// reorganisation forked (`chain_index_blocks`).
+package struct AccessIndexStore: Sendable {
+    /// How far the index and the check have got; -1 before the first block read.
+    package struct Position: Equatable, Sendable {
+        package let indexedThrough: Int64
+        package let checkedThrough: Int64
+        /// The hash of block `indexedThrough` as it was read.
+        package let hash: Bytes32?
+    }
+
+    /// Recent window ends kept for finding a fork; a deeper reorganisation re-reads everything.
+    static let keptBlocks = 256
+
+    let client: PostgresClient
+    let contract: Address
+    let custodian: Address
+    /// The first block read (the contract's deployment, or `audit.from_block`).
+    let fromBlock: UInt64
+    let logger: Logger
+
+    static let columns = """
+        request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash
+        """
+
+    package init(client: PostgresClient, contract: Address, custodian: Address, fromBlock: UInt64, logger: Logger) {
+        self.client = client
+        self.contract = contract
+        self.custodian = custodian
+        self.fromBlock = fromBlock
+        self.logger = logger
+    }
+
+    var start: Int64 { Int64(clamping: fromBlock) - 1 }
+
+    /// Where the index stands. An index of another contract, custodian or start block is
+    /// dropped, and reading starts again at `fromBlock`.
+    package func position() async throws -> Position {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT contract, custodian, from_block, indexed_through, checked_through,
+                    (SELECT hash FROM chain_index_blocks WHERE number = indexed_through)
+                FROM chain_index_state FOR UPDATE
+                """, logger: logger)
+            for try await (contract, custodian, from, indexed, checked, hash) in rows.decode((ByteBuffer, ByteBuffer, Int64, Int64, Int64, ByteBuffer?).self) {
+                if (try Address(buffer: contract), try Address(buffer: custodian), from) == (self.contract, self.custodian, Int64(clamping: fromBlock)) {
+                    return Position(indexedThrough: indexed, checkedThrough: checked, hash: try hash.map { try Bytes32(buffer: $0) })
+                }
+                logger.notice("the audit index was made for another contract, custodian or start block: reading it again")
+            }
+            try await connection.query("TRUNCATE chain_accesses, chain_index_blocks, audit_findings, chain_index_state", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO chain_index_state (contract, custodian, from_block, indexed_through, checked_through)
+                VALUES (\(self.contract.buffer), \(self.custodian.buffer), \(Int64(clamping: fromBlock)), \(start), \(start))
+                """, logger: logger)
+            return Position(indexedThrough: start, checkedThrough: start, hash: nil)
+        }
+    }
+
+    /// The kept window ends at or below `block`, newest first.
+    package func recentBlocks(atOrBelow block: Int64) async throws -> [(number: Int64, hash: Bytes32)] {
+        let rows = try await client.query(
+            "SELECT number, hash FROM chain_index_blocks WHERE number <= \(block) ORDER BY number DESC LIMIT \(Self.keptBlocks)", logger: logger)
+        var blocks = [(number: Int64, hash: Bytes32)]()
+        for try await (number, hash) in rows.decode((Int64, ByteBuffer).self) { blocks.append((number, try Bytes32(buffer: hash))) }
+        return blocks
+    }
+
+    /// Adds the entries of blocks `previous + 1 ... through` and moves the index to `through`,
+    /// whose hash is `hash`, in one transaction. False (nothing written) when another indexer
+    /// moved it meanwhile.
+    package func append(_ entries: [LoggedAccess], after previous: Int64, through: Int64, hash: Bytes32) async throws -> Bool {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await connection.query("SELECT indexed_through FROM chain_index_state FOR UPDATE", logger: logger)
+            var current: Int64?
+            for try await value in rows.decode(Int64.self) { current = value }
+            guard current == previous else { return false }
+            for entry in entries {
+                let e = entry.entry
+                try await connection.query(
+                    """
+                    INSERT INTO chain_accesses (\(unescaped: Self.columns))
+                    VALUES (\(e.requestId.buffer), \(e.token.buffer), \(e.recordId.buffer), \(e.staff.buffer),
+                        \(entry.patient == .zero ? nil : entry.patient.buffer), \(Int16(e.purpose)), \(Int16(e.outcome)),
+                        \(Int64(clamping: e.accessedAt)), \(e.commitment.buffer), \(Int64(clamping: entry.blockNumber)),
+                        \(entry.blockHash.buffer), \(Int32(clamping: entry.logIndex)), \(entry.transactionHash.buffer))
+                    ON CONFLICT (request_id) DO UPDATE SET
+                        token = EXCLUDED.token, record_id = EXCLUDED.record_id, staff = EXCLUDED.staff, patient = EXCLUDED.patient,
+                        purpose = EXCLUDED.purpose, outcome = EXCLUDED.outcome, accessed_at = EXCLUDED.accessed_at,
+                        commitment = EXCLUDED.commitment, block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+                        log_index = EXCLUDED.log_index, tx_hash = EXCLUDED.tx_hash
+                    """, logger: logger)
+            }
+            try await connection.query(
+                "INSERT INTO chain_index_blocks (number, hash) VALUES (\(through), \(hash.buffer)) ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash",
+                logger: logger)
+            try await connection.query(
+                """
+                DELETE FROM chain_index_blocks WHERE number < (
+                    SELECT number FROM chain_index_blocks ORDER BY number DESC OFFSET \(Self.keptBlocks - 1) LIMIT 1)
+                """, logger: logger)
+            try await connection.query(
+                "UPDATE chain_index_state SET indexed_through = \(through), updated_at = now()", logger: logger)
+            return true
+        }
+    }
+
+    /// Forgets everything read after block `fork` (a reorganisation replaced those blocks), and
+    /// what the check found there.
+    package func rewind(to fork: Int64) async throws {
+        let fork = max(fork, start)
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT 1 FROM chain_index_state FOR UPDATE", logger: logger)
+            try await connection.query("DELETE FROM chain_accesses WHERE block_number > \(fork)", logger: logger)
+            try await connection.query("DELETE FROM chain_index_blocks WHERE number > \(fork)", logger: logger)
+            try await connection.query("DELETE FROM audit_findings WHERE block_number > \(fork)", logger: logger)
+            try await connection.query(
+                """
+                UPDATE chain_index_state SET indexed_through = LEAST(indexed_through, \(fork)),
+                    checked_through = LEAST(checked_through, \(fork)), updated_at = now()
+                """, logger: logger)
+        }
+    }
+
+    /// The first `filter.limit + 1` entries matching `filter` after its cursor, in key order.
+    package func page(_ filter: AuditFilter) async throws -> [LoggedAccess] {
+        var query = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM chain_accesses WHERE true")
+        try query.appendPage(filter)
+        return try await entries(query)
+    }
+
+    /// The entries of these requests, by request id.
+    package func entries(requestIds: some Collection<Bytes32>) async throws -> [Bytes32: LoggedAccess] {
+        guard !requestIds.isEmpty else { return [:] }
+        let ids = requestIds.map(\.buffer)
+        let entries = try await entries("SELECT \(unescaped: Self.columns) FROM chain_accesses WHERE request_id = ANY(\(ids))")
+        return Dictionary(entries.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The entries in blocks `after + 1 ... through`.
+    package func entries(after: Int64, through: Int64) async throws -> [LoggedAccess] {
+        try await entries("SELECT \(unescaped: Self.columns) FROM chain_accesses WHERE block_number > \(after) AND block_number <= \(through)")
+    }
+
+    /// The block of the `count`-th entry after block `after` (nil if there are fewer).
+    package func block(ofEntry count: Int, after: Int64) async throws -> Int64? {
+        let rows = try await client.query(
+            "SELECT block_number FROM chain_accesses WHERE block_number > \(after) ORDER BY block_number OFFSET \(count - 1) LIMIT 1",
+            logger: logger)
+        for try await block in rows.decode(Int64.self) { return block }
+        return nil
+    }
+
+    package func count() async throws -> Int {
+        for try await count in try await client.query("SELECT count(*) FROM chain_accesses", logger: logger).decode(Int64.self) {
+            return Int(count)
+        }
+        return 0
+    }
+
+    private func entries(_ query: PostgresQuery) async throws -> [LoggedAccess] {
+        var entries = [LoggedAccess]()
+        for try await row in try await client.query(query, logger: logger) {
+            let (requestId, token, recordId, staff, patient, purpose, outcome, accessedAt, commitment, block, blockHash, logIndex, tx) =
+                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, Int64, ByteBuffer, Int64, ByteBuffer, Int32, ByteBuffer).self)
+            let entry = AccessEntry(
+                requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
+                staff: try Address(buffer: staff), purpose: UInt8(truncatingIfNeeded: purpose), outcome: UInt8(truncatingIfNeeded: outcome),
+                accessedAt: UInt64(max(accessedAt, 0)), commitment: try Bytes32(buffer: commitment))
+            entries.append(LoggedAccess(
+                entry: entry, patient: try patient.map { try Address(buffer: $0) } ?? .zero, transactionHash: try Bytes32(buffer: tx),
+                blockNumber: UInt64(max(block, 0)), blockHash: try Bytes32(buffer: blockHash), logIndex: UInt64(max(logIndex, 0))))
+        }
+        return entries
+    }
+}
