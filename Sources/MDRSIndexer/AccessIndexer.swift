@@ -25,24 +25,35 @@ package struct AccessIndexer: Service {
     }
 
     package func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    _ = try await catchUp()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("the audit index could not read the chain; trying again", metadata: ["error": "\(error)"])
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        try await catchUp()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        logger.warning("the audit index could not read the chain; trying again", metadata: ["error": "\(error)"])
+                    }
+                    try await Task.sleep(for: interval)
                 }
-                try await Task.sleep(for: interval)
             }
+        } catch is CancellationError {
+            // Shutting down: the sleep was cut short. A service that throws would cancel the
+            // whole group, with requests still in flight.
         }
     }
 
     /// Reads until the index holds every block up to the head the audit node reports now.
+    /// With `knownHead` (the chain view's head, which its watcher keeps), an index already
+    /// there answers without a chain read; the background loop still checks for reorganisations.
     @discardableResult
-    package func catchUp() async throws -> AccessIndexStore.Position {
-        try await mutex.withLock {
+    package func catchUp(knownHead: UInt64? = nil) async throws -> AccessIndexStore.Position {
+        if let knownHead {
+            let position = try await store.position()
+            if position.indexedThrough >= Int64(clamping: knownHead) { return position }
+        }
+        return try await mutex.withLock {
             let head = Int64(clamping: try await reader.head())
             var position = try await store.position()
             var attempts = 0
@@ -78,7 +89,7 @@ package struct AccessIndexer: Service {
         if entries.count > 0 || to - from > 100 {
             logger.debug("audit index read", metadata: ["from": "\(from)", "to": "\(to)", "entries": "\(entries.count)"])
         }
-        return try await store.position()
+        return AccessIndexStore.Position(indexedThrough: Int64(to), checkedThrough: position.checkedThrough, hash: before)
     }
 
     /// If the last block read is no longer the chain's, drops what was read after the newest

@@ -40,10 +40,14 @@ package struct AuditChecker: Sendable {
                 try await index.block(ofEntry: Self.window, after: after), try await local.block(ofConfirmed: Self.window, after: after),
             ].compactMap { $0 }
             let through = min(ends.min() ?? position.indexedThrough, position.indexedThrough)
-            let onChain = Dictionary(
+            var onChain = Dictionary(
                 try await index.entries(after: after, through: through).map { ($0.entry.requestId, $0) }, uniquingKeysWith: { a, _ in a })
             var rows = try await local.rows(requestIds: onChain.keys)
             for row in try await local.confirmed(after: after, through: through) { rows[row.access.requestId] = row }
+            // A row confirmed here whose entry the index holds in another block (a reorganisation
+            // moved it after the outbox saw it) is compared with that entry, not called missing.
+            let elsewhere = Set(rows.keys).subtracting(onChain.keys)
+            onChain.merge(try await index.entries(requestIds: elsewhere), uniquingKeysWith: { a, _ in a })
             let findings = AuditLog.differences(onChain: onChain, local: rows)
             if try await index.recordCheck(findings, after: after, through: through) {
                 checked += onChain.count

@@ -2,7 +2,7 @@
 public struct AuditReport: Codable, Sendable {
     public let custodian: String
     public let entries: [AuditEntry]
-    /// Pass as `after` for the next page; nil on the last page.
+    /// Pass as `after` for the next page; nil (absent) on the last page.
     public let next: String?
     /// The last block the gateway's index has read: entries logged later show as local only.
     public let indexedThroughBlock: Int64

@@ -48,7 +48,7 @@ public struct PatientHistory: Codable, Sendable, Equatable {
     public let patient: String
     public let custodian: String
     public let accesses: [Access]
-    /// Pass as `after` for the next page; nil on the last page.
+    /// Pass as `after` for the next page; nil (absent) on the last page.
     public let next: String?
 
     public init(patient: String, custodian: String, accesses: [Access], next: String?) {

@@ -2,7 +2,7 @@ import EthereumCore
 
 /// One entry on which the chain and the custodian's rows disagree, as the check found it.
 package struct AuditFinding: Equatable, Sendable {
-    package enum Kind: String, CaseIterable, Sendable {
+    package enum Kind: String, Sendable {
         /// A row the outbox saw confirmed, which the chain does not hold.
         case missingOnChain = "missing_on_chain"
         /// An entry of this custodian on-chain with no row here.

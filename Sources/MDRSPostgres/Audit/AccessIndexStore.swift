@@ -15,6 +15,12 @@ package struct AccessIndexStore: Sendable {
         package let checkedThrough: Int64
         /// The hash of block `indexedThrough` as it was read.
         package let hash: Bytes32?
+
+        package init(indexedThrough: Int64, checkedThrough: Int64, hash: Bytes32?) {
+            self.indexedThrough = indexedThrough
+            self.checkedThrough = checkedThrough
+            self.hash = hash
+        }
     }
 
     /// Recent window ends kept for finding a fork; a deeper reorganisation re-reads everything.
@@ -41,20 +47,39 @@ package struct AccessIndexStore: Sendable {
 
     var start: Int64 { Int64(clamping: fromBlock) - 1 }
 
-    /// Where the index stands. An index of another contract, custodian or start block is
-    /// dropped, and reading starts again at `fromBlock`.
+    /// Where the index stands: one indexed read. The first time (or for an index of another
+    /// contract, custodian or start block, which is dropped) it is set up to read from `fromBlock`.
     package func position() async throws -> Position {
+        let rows = try await client.query(Self.positionQuery(lock: false), logger: logger)
+        for try await row in rows.decode((ByteBuffer, ByteBuffer, Int64, Int64, Int64, ByteBuffer?).self) {
+            if let position = try current(row) { return position }
+        }
+        return try await prepare()
+    }
+
+    static func positionQuery(lock: Bool) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: """
+            SELECT contract, custodian, from_block, indexed_through, checked_through,
+                (SELECT hash FROM chain_index_blocks WHERE number = indexed_through)
+            FROM chain_index_state\(lock ? " FOR UPDATE" : "")
+            """)
+    }
+
+    /// The position in `row`, if it is this index's.
+    private func current(_ row: (ByteBuffer, ByteBuffer, Int64, Int64, Int64, ByteBuffer?)) throws -> Position? {
+        let (contract, custodian, from, indexed, checked, hash) = row
+        guard (try Address(buffer: contract), try Address(buffer: custodian), from) == (self.contract, self.custodian, Int64(clamping: fromBlock)) else {
+            return nil
+        }
+        return Position(indexedThrough: indexed, checkedThrough: checked, hash: try hash.map { try Bytes32(buffer: $0) })
+    }
+
+    private func prepare() async throws -> Position {
         try await client.transaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT contract, custodian, from_block, indexed_through, checked_through,
-                    (SELECT hash FROM chain_index_blocks WHERE number = indexed_through)
-                FROM chain_index_state FOR UPDATE
-                """, logger: logger)
-            for try await (contract, custodian, from, indexed, checked, hash) in rows.decode((ByteBuffer, ByteBuffer, Int64, Int64, Int64, ByteBuffer?).self) {
-                if (try Address(buffer: contract), try Address(buffer: custodian), from) == (self.contract, self.custodian, Int64(clamping: fromBlock)) {
-                    return Position(indexedThrough: indexed, checkedThrough: checked, hash: try hash.map { try Bytes32(buffer: $0) })
-                }
+            // Under the row lock: two gateways starting at once set it up once.
+            let rows = try await connection.query(Self.positionQuery(lock: true), logger: logger)
+            for try await row in rows.decode((ByteBuffer, ByteBuffer, Int64, Int64, Int64, ByteBuffer?).self) {
+                if let position = try current(row) { return position }
                 logger.notice("the audit index was made for another contract, custodian or start block: reading it again")
             }
             try await connection.query("TRUNCATE chain_accesses, chain_index_blocks, audit_findings, chain_index_state", logger: logger)
@@ -85,22 +110,7 @@ package struct AccessIndexStore: Sendable {
             var current: Int64?
             for try await value in rows.decode(Int64.self) { current = value }
             guard current == previous else { return false }
-            for entry in entries {
-                let e = entry.entry
-                try await connection.query(
-                    """
-                    INSERT INTO chain_accesses (\(unescaped: Self.columns))
-                    VALUES (\(e.requestId.buffer), \(e.token.buffer), \(e.recordId.buffer), \(e.staff.buffer),
-                        \(entry.patient == .zero ? nil : entry.patient.buffer), \(Int16(e.purpose)), \(Int16(e.outcome)),
-                        \(Int64(clamping: e.accessedAt)), \(e.commitment.buffer), \(Int64(clamping: entry.blockNumber)),
-                        \(entry.blockHash.buffer), \(Int32(clamping: entry.logIndex)), \(entry.transactionHash.buffer))
-                    ON CONFLICT (request_id) DO UPDATE SET
-                        token = EXCLUDED.token, record_id = EXCLUDED.record_id, staff = EXCLUDED.staff, patient = EXCLUDED.patient,
-                        purpose = EXCLUDED.purpose, outcome = EXCLUDED.outcome, accessed_at = EXCLUDED.accessed_at,
-                        commitment = EXCLUDED.commitment, block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
-                        log_index = EXCLUDED.log_index, tx_hash = EXCLUDED.tx_hash
-                    """, logger: logger)
-            }
+            if !entries.isEmpty { try await Self.insert(entries, on: connection, logger: logger) }
             try await connection.query(
                 "INSERT INTO chain_index_blocks (number, hash) VALUES (\(through), \(hash.buffer)) ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash",
                 logger: logger)
@@ -113,6 +123,32 @@ package struct AccessIndexStore: Sendable {
                 "UPDATE chain_index_state SET indexed_through = \(through), updated_at = now()", logger: logger)
             return true
         }
+    }
+
+    /// One statement for a window's entries, however many (a back-fill reads thousands).
+    static func insert(_ read: [LoggedAccess], on connection: PostgresConnection, logger: Logger) async throws {
+        // One row per request (an upsert may not touch a row twice in one statement); the
+        // contract logs each once, so this only guards against a node that repeats a log.
+        let entries = Array(Dictionary(read.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { _, last in last }).values)
+        let e = entries.map(\.entry)
+        // Arrays cannot hold NULL here: the zero address stands for "no patient named".
+        try await connection.query(
+            """
+            INSERT INTO chain_accesses (\(unescaped: Self.columns))
+            SELECT request_id, token, record_id, staff, NULLIF(patient, '\\x0000000000000000000000000000000000000000'::bytea),
+                purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash
+            FROM unnest(\(e.map(\.requestId.buffer)), \(e.map(\.token.buffer)), \(e.map(\.recordId.buffer)), \(e.map(\.staff.buffer)),
+                \(entries.map(\.patient.buffer)), \(e.map { Int16($0.purpose) }), \(e.map { Int16($0.outcome) }),
+                \(e.map { Int64(clamping: $0.accessedAt) }), \(e.map(\.commitment.buffer)), \(entries.map { Int64(clamping: $0.blockNumber) }),
+                \(entries.map(\.blockHash.buffer)), \(entries.map { Int32(clamping: $0.logIndex) }), \(entries.map(\.transactionHash.buffer)))
+                AS logged (request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number,
+                    block_hash, log_index, tx_hash)
+            ON CONFLICT (request_id) DO UPDATE SET
+                token = EXCLUDED.token, record_id = EXCLUDED.record_id, staff = EXCLUDED.staff, patient = EXCLUDED.patient,
+                purpose = EXCLUDED.purpose, outcome = EXCLUDED.outcome, accessed_at = EXCLUDED.accessed_at,
+                commitment = EXCLUDED.commitment, block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+                log_index = EXCLUDED.log_index, tx_hash = EXCLUDED.tx_hash
+            """, logger: logger)
     }
 
     /// Forgets everything read after block `fork` (a reorganisation replaced those blocks), and

@@ -94,11 +94,12 @@ struct AuditController: Sendable {
         return (AuditLog.entries(keys: keys, onChain: events, local: rows), next)
     }
 
-    /// Brings the index up to the chain's head before answering; if the chain cannot be read,
-    /// the answer is what the index holds (its `indexedThroughBlock` says how far that goes).
+    /// Brings the index up to the chain's head before answering (no chain read when it is
+    /// already at the head the chain view knows); if the chain cannot be read, the answer is
+    /// what the index holds (its `indexedThroughBlock` says how far that goes).
     private func catchUp() async -> AccessIndexStore.Position? {
         do {
-            return try await indexer.catchUp()
+            return try await indexer.catchUp(knownHead: try? chain.freshHead().number)
         } catch {
             logger.warning("the audit index could not catch up; answering from what it holds", metadata: ["error": "\(error)"])
             return nil

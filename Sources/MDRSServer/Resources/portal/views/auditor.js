@@ -25,6 +25,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
   const results = el("div", { id: "audit-results" });
   const check = el("div", { id: "audit-check" });
   let entries = [];
+  let next = null; // the cursor of the page after the ones shown
 
   function target() {
     const query = new URLSearchParams();
@@ -43,16 +44,23 @@ export async function render({ info, wallet, main, notify, guarded }) {
     return "/v1/audit/accesses" + (text ? "?" + text : "");
   }
 
-  async function load() {
-    const report = await audit(info, wallet, target());
-    entries = report.entries;
-    results.replaceChildren(el("p", { class: "muted" }, `${entries.length} entries`), table(
+  // The log comes a page at a time (100 entries); "More" signs a request for the next one.
+  async function load(more = false) {
+    const base = target();
+    const page = more && next ? base + (base.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(next) : base;
+    const report = await audit(info, wallet, page);
+    entries = more ? entries.concat(report.entries) : report.entries;
+    next = report.next || null;
+    const moreButton = next
+      ? el("button", { type: "button", class: "secondary", id: "audit-more", onclick: () => guarded(() => load(true), results) }, "More")
+      : "";
+    results.replaceChildren(el("p", { class: "muted" }, `${entries.length} entries${next ? " so far" : ""}`), table(
       ["when", "staff", "record", "patient", "purpose", "outcome", "here", "on-chain"],
       entries.map((e) => [time(e.accessedAt), mono(e.staff), mono(e.recordId), e.patient ? mono(e.patient) : "—", purposeText(e.purpose),
         el("span", { class: e.outcome === 1 ? "ok" : "bad" }, e.outcome === 1 ? "served" : outcomeText(e.outcome)),
         e.local ? `${e.local.chainState}${e.local.commitmentValid ? "" : " (row altered!)"}` : el("span", { class: "bad" }, "no row here"),
         e.onChain ? `block ${e.onChain.blockNumber}` : el("span", { class: "warn" }, "not on-chain")]),
-      "No access matches."));
+      "No access matches."), moreButton);
   }
 
   function downloadCSV() {
@@ -82,7 +90,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
       el("p", { class: report.consistent ? "ok" : "bad", id: "check-verdict" }, report.consistent
         ? `Consistent: the ${report.onChainEntries} entries on the blockchain and the hospital's ${report.localEntries} rows agree.`
         : "Inconsistent: the blockchain and the hospital's rows disagree."),
-      report.waiting.length ? el("p", { class: "muted" }, `${report.waiting.length} entries are still on their way to the blockchain.`) : "",
+      report.counts.waiting ? el("p", { class: "muted" }, `${report.counts.waiting} entries are still on their way to the blockchain.`) : "",
       ...problems.filter(([, list]) => list.length).map(([what, list]) => el("p", {}, `${what}: `, ...list.map((id) => mono(id)))));
   }
 
@@ -95,10 +103,10 @@ export async function render({ info, wallet, main, notify, guarded }) {
       el("div", { class: "row" },
         el("div", {}, el("label", { for: "filter-from" }, "From"), from),
         el("div", {}, el("label", { for: "filter-to" }, "To"), to),
-        el("div", {}, el("button", { type: "button", id: "audit-load", onclick: () => guarded(load, results) }, "Show"), " ",
+        el("div", {}, el("button", { type: "button", id: "audit-load", onclick: () => guarded(() => load(), results) }, "Show"), " ",
           el("button", { type: "button", class: "secondary", id: "audit-csv", onclick: () => (entries.length ? downloadCSV() : notify("Show the log first.")) }, "Download CSV"))),
       results),
     el("section", { class: "card", id: "consistency" }, el("h2", {}, "Consistency check"),
       el("button", { type: "button", id: "check-button", onclick: () => guarded(runCheck, check) }, "Check the log against the blockchain"), check));
-  await guarded(load, results);
+  await guarded(() => load(), results);
 }
