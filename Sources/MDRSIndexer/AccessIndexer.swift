@@ -6,20 +6,26 @@ import MDRSPostgres
 import ServiceLifecycle
 
 /// Keeps the audit index (`chain_accesses`) in step with the chain: reads this custodian's
-/// `Accessed` events in windows from the configured start block up to the audit node's head,
-/// and every `interval` after that. Before reading on, it checks that the last block it read
-/// is still the chain's; if a reorganisation replaced it, the rows after the fork are dropped
-/// and read again. An audit request calls ``catchUp()`` first, so its answer is current.
+/// `Accessed` events in windows from the configured start block up to the head the chain
+/// view's watcher has seen, and again whenever that head moves. Before reading on, it checks
+/// that the last block it read is still the chain's; if a reorganisation replaced it, the rows
+/// after the fork are dropped and read again. An audit request calls ``catchUp(to:)`` first,
+/// so its answer is current.
+///
+/// The loop reads nothing while the watcher's head is the block it indexed last (same number,
+/// same hash): the watcher already polls the chain, and an idle index must not add to that.
 package struct AccessIndexer: Service {
     let reader: AccessLogReader
     let store: AccessIndexStore
+    let chain: ChainState
     let interval: Duration
     let logger: Logger
     private let mutex = AsyncMutex()
 
-    package init(reader: AccessLogReader, store: AccessIndexStore, interval: Duration, logger: Logger) {
+    package init(reader: AccessLogReader, store: AccessIndexStore, chain: ChainState, interval: Duration, logger: Logger) {
         self.reader = reader
         self.store = store
+        self.chain = chain
         self.interval = interval
         self.logger = logger
     }
@@ -29,7 +35,7 @@ package struct AccessIndexer: Service {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
                     do {
-                        try await catchUp()
+                        try await step()
                     } catch is CancellationError {
                         return
                     } catch {
@@ -44,23 +50,34 @@ package struct AccessIndexer: Service {
         }
     }
 
-    /// Reads until the index holds every block up to the head the audit node reports now.
-    /// With `knownHead` (the chain view's head, which its watcher keeps), an index already
-    /// there answers without a chain read; the background loop still checks for reorganisations.
+    /// One round of the background loop: nothing while the chain view cannot vouch for a head
+    /// (its watcher reports why) or while that head is the block indexed last.
+    private func step() async throws {
+        guard let head = try? chain.freshHead() else { return }
+        let position = try await store.position()
+        if position.indexedThrough == Int64(clamping: head.number), position.hash == head.hash { return }
+        try await catchUp(to: head.number)
+    }
+
+    /// Reads until the index holds every block up to `head` (the chain view's, which its
+    /// watcher keeps; nil to ask the audit node). An index already there answers without a
+    /// chain read. If the audit node has not reached `head` yet, the index goes as far as the
+    /// node has.
     @discardableResult
-    package func catchUp(knownHead: UInt64? = nil) async throws -> AccessIndexStore.Position {
-        if let knownHead {
+    package func catchUp(to head: UInt64? = nil) async throws -> AccessIndexStore.Position {
+        if let head {
             let position = try await store.position()
-            if position.indexedThrough >= Int64(clamping: knownHead) { return position }
+            if position.indexedThrough >= Int64(clamping: head) { return position }
         }
         return try await mutex.withLock {
-            let head = Int64(clamping: try await reader.head())
+            let target: Int64
+            if let head { target = Int64(clamping: head) } else { target = Int64(clamping: try await reader.head()) }
             var position = try await store.position()
             var attempts = 0
             while true {
                 position = try await repairReorganisation(position)
-                guard position.indexedThrough < head else { return position }
-                let next = try await read(after: position, head: head)
+                guard position.indexedThrough < target else { return position }
+                guard let next = try await read(after: position, head: target) else { return position }  // the node is behind
                 if next == position {
                     // The chain moved under the read: look again, a few times.
                     attempts += 1
@@ -72,13 +89,13 @@ package struct AccessIndexer: Service {
     }
 
     /// Reads one window after `position` and appends it; the same position if the window's last
-    /// block changed while it was read.
-    private func read(after position: AccessIndexStore.Position, head: Int64) async throws -> AccessIndexStore.Position {
+    /// block changed while it was read, nil if the audit node has no such block yet.
+    private func read(after position: AccessIndexStore.Position, head: Int64) async throws -> AccessIndexStore.Position? {
         let from = UInt64(position.indexedThrough + 1)
         let to = min(from + AccessLogReader.logWindow - 1, UInt64(head))
         // The window's last block pins its ancestors: if it is the same before and after the log
         // read, the logs are those of that chain.
-        guard let before = try await reader.blockHash(to) else { return position }
+        guard let before = try await reader.blockHash(to) else { return nil }
         let entries = try await reader.entries(from: from, to: to)
         guard try await reader.blockHash(to) == before, entries.allSatisfy({ $0.blockNumber != to || $0.blockHash == before }) else {
             return position

@@ -59,6 +59,15 @@ package struct AccessLogStore: Sendable {
             """)
     }
 
+    /// The newest block in which the outbox saw a row confirmed (nil before the first): the
+    /// audit index must have read at least that far before an answer calls a row missing.
+    package func lastConfirmedBlock() async throws -> Int64? {
+        let rows = try await client.query(
+            "SELECT max(block_number) FROM access_log WHERE chain_state = \(unescaped: LogState.confirmed.sql)", logger: logger)
+        for try await block in rows.decode(Int64?.self) { return block }
+        return nil
+    }
+
     /// The block of the `count`-th row confirmed after block `after` (nil if there are fewer):
     /// where a check's window of about `count` rows ends.
     package func block(ofConfirmed count: Int, after: Int64) async throws -> Int64? {

@@ -102,7 +102,8 @@ public func buildApplication(
         client: postgres, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
     let localLog = AccessLogStore(client: postgres, custodian: custodian, logger: logger)
     let indexer = AccessIndexer(
-        reader: AccessLogReader(chain: chain, custodian: custodian), store: accessIndex, interval: configuration.auditIndexInterval,
+        reader: AccessLogReader(chain: chain, custodian: custodian), store: accessIndex, chain: chain,
+        interval: configuration.auditIndexInterval,
         logger: logger)
     let definitions = SignedRequest.typeDefinitions(chainId: domain.chainId, contract: domain.contract)
     let info = GatewayInfo(

@@ -96,10 +96,16 @@ struct AuditController: Sendable {
 
     /// Brings the index up to the chain's head before answering (no chain read when it is
     /// already at the head the chain view knows); if the chain cannot be read, the answer is
-    /// what the index holds (its `indexedThroughBlock` says how far that goes).
-    private func catchUp() async -> AccessIndexStore.Position? {
+    /// what the index holds (its `indexedThroughBlock` says how far that goes). The target is
+    /// never below the newest block in which the outbox saw a row confirmed: its receipt can
+    /// be newer than the chain view's last poll.
+    func catchUp() async -> AccessIndexStore.Position? {
         do {
-            return try await indexer.catchUp(knownHead: try? chain.freshHead().number)
+            var head = try? chain.freshHead().number
+            if let known = head, let confirmed = try await localLog.lastConfirmedBlock(), confirmed > Int64(clamping: known) {
+                head = UInt64(confirmed)
+            }
+            return try await indexer.catchUp(to: head)
         } catch {
             logger.warning("the audit index could not catch up; answering from what it holds", metadata: ["error": "\(error)"])
             return nil

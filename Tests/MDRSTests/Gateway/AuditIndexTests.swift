@@ -145,8 +145,10 @@ struct AuditIndexTests {
             }
             let after = try await Self.report(auditor, "/v1/audit/accesses")
             #expect(Set(after.entries.map(\.requestId)) == Set(ids))
-            for (old, new) in zip(before.entries, after.entries) {
-                #expect(new.onChain!.blockNumber > old.onChain!.blockNumber, "the entry moved to a later block")
+            let oldBlocks = Dictionary(before.entries.map { ($0.requestId, $0.onChain?.blockNumber) }, uniquingKeysWith: { a, _ in a })
+            for entry in after.entries {
+                let old = try #require(oldBlocks[entry.requestId] ?? nil), new = try #require(entry.onChain?.blockNumber)
+                #expect(new > old, "the entry \(entry.requestId) moved from block \(old) to a later one, not \(new)")
             }
             let rows = try await gateway.postgres.query("SELECT count(*) FROM chain_accesses", logger: TestEnvironment.logger)
             for try await count in rows.decode(Int64.self) { #expect(count == 2, "no entry kept twice") }

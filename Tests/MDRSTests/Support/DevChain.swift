@@ -6,12 +6,13 @@ import Foundation
 import MDRSChain
 import Testing
 
-/// The dev chain `deploy/dev test` runs: clients, freshly funded accounts (so parallel tests
+/// The dev chain `deploy/dev test` runs: clients (with a long timeout: at the suite's start every
+/// test queues on the one chain), freshly funded accounts (so parallel tests
 /// never share a nonce), and contract deployments.
 enum DevChain {
     static var rpcURL: String { get throws { try TestEnvironment.require("MDRS_TEST_RPC_URL") } }
 
-    static func client(timeout: Duration = .seconds(10)) throws -> EthereumClient {
+    static func client(timeout: Duration = .seconds(60)) throws -> EthereumClient {
         EthereumClient(rpc: JSONRPCClient(
             configuration: .init(url: try rpcURL, timeout: .seconds(Int64(timeout.components.seconds))),
             httpClient: HTTPClient.shared))
