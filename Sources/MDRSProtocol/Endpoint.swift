@@ -3,7 +3,7 @@ import HTTPTypes
 /// Every route the gateway serves. Routes are registered from this list, and a test checks it
 /// against `docs/openapi.json`, so the document cannot drift from the code.
 public enum Endpoint: String, CaseIterable, Sendable {
-    case info, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, patientAccesses, live, ready, metrics
+    case info, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, patientAccesses, fhirAuditEvents, live, ready, metrics
 
     public var method: HTTPRequest.Method {
         self == .storeRecord ? .post : .get
@@ -19,6 +19,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .auditAccesses: "/v1/audit/accesses"
         case .auditCheck: "/v1/audit/check"
         case .patientAccesses: "/v1/patients/:patient/accesses"
+        case .fhirAuditEvents: "/fhir/AuditEvent"
         case .live: "/health/live"
         case .ready: "/health/ready"
         case .metrics: "/metrics"

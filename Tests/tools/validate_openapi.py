@@ -46,10 +46,11 @@ def main(document_path: str, samples_path: str) -> int:
         content = response.get("content") or {}
         media = sample.get("contentType") or ""
         if sample.get("body") is None:
-            if media.startswith("application/json"):
+            if media.startswith("application/json") or media.startswith("application/fhir+json"):
                 problems.append(f"{where}: a JSON answer without a body")
             continue
-        schema = (content.get("application/json") or {}).get("schema")
+        kind = "application/fhir+json" if media.startswith("application/fhir+json") else "application/json"
+        schema = (content.get(kind) or {}).get("schema")
         if schema is None:
             problems.append(f"{where}: the document gives no JSON schema for this answer (it has {list(content)})")
             continue

@@ -33,6 +33,7 @@ struct GatewayController: Sendable {
         case .auditAccesses: ("audit", "ok")
         case .auditCheck: ("audit_check", "consistent")
         case .patientAccesses: ("patient_history", "ok")
+        case .fhirAuditEvents: ("fhir_audit", "ok")
         default: nil
         }
     }
@@ -58,6 +59,8 @@ struct GatewayController: Sendable {
                 response = try await audit.accesses(request)
             case .patientAccesses:
                 response = try await audit.patientAccesses(request, patient: try parameters.require("patient"))
+            case .fhirAuditEvents:
+                response = try await audit.fhirAuditEvents(request)
             case .auditCheck:
                 let (answer, consistent) = try await audit.check(request)
                 response = answer
@@ -74,6 +77,7 @@ struct GatewayController: Sendable {
                 logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(error)"])
             }
             if let route { metrics.request(route: route.name, outcome: refusal.code.rawValue) }
+            if endpoint == .fhirAuditEvents { throw FHIRRefusal(error: refusal) }
             throw refusal
         }
     }

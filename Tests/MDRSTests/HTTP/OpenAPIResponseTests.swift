@@ -18,7 +18,7 @@ struct OpenAPIResponseTests {
         func add(_ method: HTTPRequest.Method, _ template: String, _ response: TestResponse) {
             let contentType = response.headers[.contentType] ?? ""
             var body: Any = NSNull()
-            if contentType.hasPrefix("application/json") {
+            if contentType.hasPrefix("application/json") || contentType.hasPrefix("application/fhir+json") {
                 body = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView), options: [.fragmentsAllowed])) ?? "not JSON"
             }
             var headers = [String: String]()
@@ -145,6 +145,15 @@ struct OpenAPIResponseTests {
             samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.doctor, own))
             samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.patient, own + "?x=1"))
             samples.add(.get, "/v1/patients/{patient}/accesses", try await history(d.patient, own + "?limit=1"))
+
+            // FHIR AuditEvent: an auditor's search, a page with a next link, the patient's own,
+            // a bad parameter, a stranger.
+            let fhir = "/fhir/AuditEvent"
+            samples.add(.get, fhir, try await audit(d.auditor, fhir))
+            samples.add(.get, fhir, try await audit(d.auditor, fhir + "?_count=1&date=ge2020-01-01"))
+            samples.add(.get, fhir, try await history(d.patient, fhir + "?patient=\(d.patient.address.checksummed)"))
+            samples.add(.get, fhir, try await audit(d.auditor, fhir + "?subtype=read"))
+            samples.add(.get, fhir, try await audit(d.doctor, fhir))
         }
 
         let file = NSTemporaryDirectory() + "mdrs-openapi-samples-\(UUID().uuidString).json"

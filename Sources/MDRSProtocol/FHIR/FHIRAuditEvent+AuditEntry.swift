@@ -1,0 +1,81 @@
+extension FHIRAuditEvent {
+    /// The AuditEvent of one access as the audit log holds it (the chain's entry joined with the
+    /// custodian's row). `chainId` names the identifier systems; `custodian` is the gateway's
+    /// hospital, the source and the server agent.
+    public init(_ entry: AuditEntry, chainId: String, custodian: String) {
+        let served = entry.outcome == Int(AccessOutcome.served.rawValue)
+        let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
+        let purposeOfUse = purpose.map { FHIRCodeableConcept(coding: [FHIRCoding(system: System.purposeOfUse, code: $0.code, display: $0.words)]) }
+            ?? FHIRCodeableConcept(text: "purpose \(entry.purpose) (not an HL7 code this gateway knows)")
+        let staff = FHIRReference(identifier: .account(entry.staff, chainId: chainId))
+        let server = FHIRReference(identifier: .account(custodian, chainId: chainId), display: "MDRS gateway of custodian \(custodian)")
+
+        var entities = [Entity]()
+        if let patient = entry.patient {
+            entities.append(Entity(
+                what: FHIRReference(identifier: .account(patient, chainId: chainId)),
+                type: FHIRCoding(system: System.entityType, code: "1", display: "Person"),
+                role: FHIRCoding(system: System.objectRole, code: "1", display: "Patient")))
+        }
+        var recordDetail = [Entity.Detail]()
+        if let start = entry.local?.rangeStart, let end = entry.local?.rangeEnd {
+            recordDetail.append(Entity.Detail(type: "range", valueString: "bytes=\(start)-\(end)"))
+        }
+        entities.append(Entity(
+            what: FHIRReference(identifier: .record(entry.recordId, chainId: chainId)),
+            type: FHIRCoding(system: System.entityType, code: "2", display: "System Object"),
+            role: FHIRCoding(system: System.objectRole, code: "4", display: "Domain Resource"),
+            description: "the medical record read", detail: recordDetail))
+        if let onChain = entry.onChain {
+            entities.append(Entity(
+                what: FHIRReference(identifier: .transaction(onChain.transactionHash, chainId: chainId)),
+                type: FHIRCoding(system: System.entityType, code: "2", display: "System Object"),
+                role: nil,
+                description: "the access's entry in the consortium chain's log",
+                detail: [
+                    Entity.Detail(type: "blockNumber", valueString: String(onChain.blockNumber)),
+                    Entity.Detail(type: "logIndex", valueString: String(onChain.logIndex)),
+                    Entity.Detail(type: "commitment", valueString: onChain.commitment),
+                ]))
+        }
+
+        self.init(
+            id: String(entry.requestId.dropFirst(entry.requestId.hasPrefix("0x") ? 2 : 0)),
+            type: FHIRCoding(system: System.auditEventType, code: "rest", display: "RESTful Operation"),
+            subtype: [FHIRCoding(system: System.restfulInteraction, code: "read", display: "read")],
+            action: "R",
+            recorded: FHIRDateTime.instant(entry.accessedAt),
+            outcome: served ? "0" : Self.failureSeverity(entry.outcome),
+            outcomeDesc: served ? nil : "refused: \(entry.local?.reason ?? Self.outcomeName(entry.outcome))",
+            agent: [
+                Agent(
+                    type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.securityRoleType, code: "humanuser", display: "human user")]),
+                    who: staff, requestor: true, purposeOfUse: [purposeOfUse]),
+                Agent(
+                    type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.dicom, code: "110153", display: "Source Role ID")]),
+                    who: staff, requestor: false),
+                Agent(
+                    type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.dicom, code: "110152", display: "Destination Role ID")]),
+                    who: server, requestor: false),
+            ],
+            source: Source(
+                site: custodian, observer: server,
+                type: [FHIRCoding(system: System.securitySourceType, code: "4", display: "Application Server")]),
+            entity: entities)
+    }
+
+    /// A refusal's severity: 8 (serious) when the gateway found the stored record at odds with
+    /// its anchor or could not name the reason, 4 (minor) for the everyday refusals of what the
+    /// requester presented or lacked.
+    static func failureSeverity(_ outcome: Int) -> String {
+        switch UInt8(exactly: outcome).flatMap(AccessOutcome.init(rawValue:)) {
+        case .recordConflict, .refused, nil: "8"
+        default: "4"
+        }
+    }
+
+    /// The outcome's name when the custodian's row (with its reason) is not here.
+    static func outcomeName(_ outcome: Int) -> String {
+        UInt8(exactly: outcome).flatMap(AccessOutcome.init(rawValue:)).map { "\($0)" } ?? "outcome \(outcome)"
+    }
+}

@@ -1,0 +1,126 @@
+import EthereumCore
+import Foundation
+import Hummingbird
+import MDRSCore
+import MDRSProtocol
+
+extension AuditController {
+    /// The FHIR search parameters `GET /fhir/AuditEvent` takes. Any other is refused: a typo
+    /// must not widen the answer to the whole log (FHIR's strict handling).
+    static let fhirParameters: Set<String> = ["patient", "agent", "entity", "date", "_count", "_cursor"]
+
+    /// `GET /fhir/AuditEvent`: a searchset Bundle of AuditEvents (IHE BALP RESTful read), one
+    /// page at a time. An auditor signs an `AuditRequest` over the request target; a patient
+    /// signs a `PatientRequest` naming themself and must search with `patient=` their address.
+    func fhirAuditEvents(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        for (name, _) in query where !Self.fhirParameters.contains(String(name)) {
+            throw APIError(.badRequest, "unknown search parameter \(name); use \(Self.fhirParameters.sorted().joined(separator: ", "))")
+        }
+        func single(_ name: String) throws -> String? {
+            let values = query.getAll(name)
+            guard values.count <= 1 else { throw APIError(.badRequest, "\(name) may be given once") }
+            return values.first
+        }
+        var filter = AuditFilter()
+        if let text = try single("patient") {
+            let id = text.hasPrefix("Patient/") ? String(text.dropFirst("Patient/".count)) : text
+            guard let patient = try? Address(id), patient != .zero else { throw APIError(.badRequest, "patient must be a patient's address") }
+            filter.patient = patient
+        }
+        if let text = try single("agent") {
+            guard let staff = try? Address(text) else { throw APIError(.badRequest, "agent must be a staff member's address") }
+            filter.staff = staff
+        }
+        if let text = try single("entity") {
+            guard let record = try? Bytes32(text) else { throw APIError(.badRequest, "entity must be a record id (32 bytes, hex)") }
+            filter.record = record
+        }
+        for value in query.getAll("date") {
+            let (from, to) = try Self.dateBounds(value)
+            if let from { filter.from = max(filter.from ?? 0, from) }
+            if let to { filter.to = min(filter.to ?? .max, to) }
+        }
+        if let text = try single("_cursor") {
+            guard let cursor = AuditCursor(text) else { throw APIError(.badRequest, "malformed _cursor: use the next link as given") }
+            filter.after = cursor
+        }
+
+        // Who asks: an auditor (either request type), or the patient the search names.
+        let signature = try authenticator.signature(.headers(request))
+        let target = request.uri.description
+        var signer: Address?
+        var isAuditor = false
+        if let patient = filter.patient {
+            let asPatient = try authenticator.signer(
+                of: SignedRequest.patient(patient, query: target, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain),
+                signature)
+            if asPatient == patient || auditors.contains(asPatient) { signer = asPatient }
+        }
+        if signer == nil {
+            let asAuditor = try authenticator.signer(
+                of: SignedRequest.audit(query: target, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain),
+                signature)
+            if auditors.contains(asAuditor) { signer = asAuditor }
+        }
+        guard let signer else {
+            throw APIError(
+                filter.patient == nil ? .notAuditor : .notPatient,
+                "only this custodian's auditors, or the patient named by patient= (signing a PatientRequest), may search its AuditEvents")
+        }
+        isAuditor = auditors.contains(signer)
+        let maximum = isAuditor ? AuditFilter.maximumLimit : Self.maximumPatientLimit
+        if let text = try single("_count") {
+            guard let count = Int(text), (1...maximum).contains(count) else { throw APIError(.badRequest, "_count must be from 1 to \(maximum)") }
+            filter.limit = count
+        } else {
+            filter.limit = AuditFilter.defaultLimit
+        }
+
+        let custodian = authenticator.domain.custodian.checksummed
+        let chainId = String(authenticator.domain.chainId)
+        let timestamp = FHIRDateTime.instant(UInt64(max(0, Int64(Date().timeIntervalSince1970))))
+        let links = [FHIRBundle<FHIRAuditEvent>.Link(relation: "self", url: target)]
+        // A patient with nothing here gets the empty answer before any nonce row or chain read.
+        if !isAuditor, let patient = filter.patient, try await !localLog.knows(patient: patient) {
+            return try Response.fhir(FHIRBundle<FHIRAuditEvent>(timestamp: timestamp, link: links, entry: []))
+        }
+        try await authenticator.claimFreshness(signer: signer, signature)
+        _ = await catchUp()
+        let (entries, next) = try await page(filter)
+        var bundleLinks = links
+        if let next { bundleLinks.append(.init(relation: "next", url: Self.nextURL(request, cursor: next.text))) }
+        let events = entries.map { FHIRBundle<FHIRAuditEvent>.Entry(resource: FHIRAuditEvent($0, chainId: chainId, custodian: custodian)) }
+        return try Response.fhir(FHIRBundle(timestamp: timestamp, link: bundleLinks, entry: events))
+    }
+
+    /// The bounds (Unix seconds, inclusive) one `date` parameter sets: `ge`, `gt`, `le`, `lt` or
+    /// `eq` (the default) and a FHIR date or dateTime at any precision.
+    static func dateBounds(_ value: String) throws -> (from: UInt64?, to: UInt64?) {
+        var prefix = "eq", text = Substring(value)
+        if let first = text.first, first.isLetter {
+            prefix = String(text.prefix(2))
+            text = text.dropFirst(2)
+        }
+        guard let range = FHIRDateTime.range(String(text)) else {
+            throw APIError(.badRequest, "date must be a FHIR date or dateTime (with a zone when it has a time), e.g. ge2026-01-01")
+        }
+        let start = UInt64(range.lowerBound), last = UInt64(range.upperBound - 1)
+        switch prefix {
+        case "eq": return (start, last)
+        case "ge": return (start, nil)
+        case "gt": return (last + 1, nil)
+        case "le": return (nil, last)
+        case "lt": return (nil, start == 0 ? 0 : start - 1)
+        default: throw APIError(.badRequest, "date takes the prefixes eq, ge, gt, le and lt")
+        }
+    }
+
+    /// The request's own URL with `_cursor` set to `cursor`: the next page, to be signed anew.
+    static func nextURL(_ request: Request, cursor: String) -> String {
+        var parts = [String]()
+        for part in (request.uri.query ?? "").split(separator: "&") where !part.hasPrefix("_cursor=") { parts.append(String(part)) }
+        parts.append("_cursor=\(cursor)")
+        return request.uri.path + "?" + parts.joined(separator: "&")
+    }
+}

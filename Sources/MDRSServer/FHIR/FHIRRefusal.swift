@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import MDRSProtocol
+
+/// A refusal on a FHIR route: the same status, headers and error code as ``APIError``, with
+/// the body a FHIR client reads, an `OperationOutcome`.
+struct FHIRRefusal: HTTPResponseError {
+    let error: APIError
+
+    var status: HTTPResponse.Status { error.status }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = error.headers
+        headers[.contentType] = Response.fhirContentType
+        if error.code.status == .serviceUnavailable, headers[.retryAfter] == nil { headers[.retryAfter] = "5" }
+        let outcome = FHIROperationOutcome(apiCode: error.code.rawValue, issueType: Self.issueType(error.code), message: error.message)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try Response.encoder.encode(outcome))))
+    }
+
+    /// FHIR's IssueType for a gateway error code.
+    static func issueType(_ code: APIError.Code) -> String {
+        switch code {
+        case .badRequest: "invalid"
+        case .signatureMissing, .signatureInvalid, .requestStale: "login"
+        case .nonceReused: "duplicate"
+        case .notAuditor, .notPatient: "forbidden"
+        case .rateLimited: "throttled"
+        case .notFound: "not-found"
+        case .methodNotAllowed: "not-supported"
+        case .chainUnavailable, .chainDisagreement, .databaseUnavailable, .auditLogStalled, .auditLogUnconfirmed, .custodianInactive: "transient"
+        default: "exception"
+        }
+    }
+}
+
+extension Response {
+    static let fhirContentType = "application/fhir+json"
+
+    /// A FHIR JSON response.
+    static func fhir(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: fhirContentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
