@@ -186,10 +186,16 @@ public struct GatewayClientError: Error, CustomStringConvertible {
 
     init(_ status: HTTPResponseStatus, _ body: ByteBuffer) {
         struct Body: Decodable { struct Inner: Decodable { let code: String; let message: String }; let error: Inner }
-        let parsed = try? JSONDecoder().decode(Body.self, from: body)
-        self.init(
-            status: Int(status.code), code: parsed?.error.code ?? "http_\(status.code)",
-            message: parsed?.error.message ?? String(buffer: body).prefix(200).description)
+        if let parsed = try? JSONDecoder().decode(Body.self, from: body) {
+            self.init(status: Int(status.code), code: parsed.error.code, message: parsed.error.message)
+        } else if let outcome = try? JSONDecoder().decode(FHIROperationOutcome.self, from: body), let issue = outcome.issue.first {
+            // A FHIR route's refusal: the gateway's code is the issue's details coding.
+            self.init(
+                status: Int(status.code), code: issue.details?.coding?.first?.code ?? issue.code,
+                message: issue.details?.text ?? issue.diagnostics ?? issue.code)
+        } else {
+            self.init(status: Int(status.code), code: "http_\(status.code)", message: String(buffer: body).prefix(200).description)
+        }
     }
 
     public var description: String { "HTTP \(status) \(code): \(message)" }

@@ -10,7 +10,7 @@ import MDRSProtocol
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Auditor: list accesses or check the log's consistency.")
 
-    enum Format: String, ExpressibleByArgument { case table, json, csv }
+    enum Format: String, ExpressibleByArgument { case table, json, csv, fhir }
 
     @OptionGroup var key: KeyOption
     @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
@@ -19,7 +19,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Only this staff member.") var staff: String?
     @Option(help: "From this Unix time.") var from: UInt64?
     @Option(help: "Until this Unix time.") var to: UInt64?
-    @Option(help: "table, json or csv.") var format: Format = .table
+    @Option(help: "table, json, csv, or fhir (FHIR R4 AuditEvents, one JSON object a line: FHIR's NDJSON).") var format: Format = .table
     @Option(help: "Only this outcome (1 served, else the refusal's number).") var outcome: UInt8?
     @Option(help: "Only this purpose of use (its number).") var purpose: UInt8?
     @Flag(help: "Check that the chain and the custodian's rows agree.") var check = false
@@ -46,6 +46,10 @@ struct AuditCommand: AsyncParsableCommand {
             if !report.consistent { throw ExitCode(2) }
             return
         }
+        if format == .fhir {
+            try await printFHIR(client)
+            return
+        }
         var query = [String]()
         if let record { query.append("record=\(try bytes32(record, "--record").hex)") }
         if let patient { query.append("patient=\(try address(patient, "--patient").checksummed)") }
@@ -67,7 +71,7 @@ struct AuditCommand: AsyncParsableCommand {
                        e.local?.reason ?? "", e.onChain?.transactionHash ?? "", e.onChain.map { String($0.blockNumber) } ?? "",
                        e.local?.chainState.rawValue ?? "chain_only", e.local.map { String($0.commitmentValid) } ?? ""].joined(separator: ","))
             }
-        case .table:
+        case .table, .fhir:
             print("TIME (UTC)           OUTCOME               STAFF        RECORD       ON-CHAIN")
             let formatter = ISO8601DateFormatter()
             for e in entries {
@@ -77,6 +81,24 @@ struct AuditCommand: AsyncParsableCommand {
                 print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(e.staff.prefix(10))…  \(e.recordId.prefix(10))…  \(chain)")
             }
             print("\(entries.count) entries")
+        }
+    }
+
+    /// The same filters as FHIR search parameters, the AuditEvents as NDJSON, page by page.
+    func printFHIR(_ client: GatewayClient) async throws {
+        guard outcome == nil, purpose == nil else {
+            throw ValidationError("--format fhir searches by --record, --patient, --staff, --from and --to only")
+        }
+        var query = [String]()
+        if let record { query.append("entity=\(try bytes32(record, "--record").hex)") }
+        if let patient { query.append("patient=\(try address(patient, "--patient").checksummed)") }
+        if let staff { query.append("agent=\(try address(staff, "--staff").checksummed)") }
+        if let from { query.append("date=ge\(FHIRDateTime.instant(from))") }
+        if let to { query.append("date=le\(FHIRDateTime.instant(to))") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try await client.forEachFHIRAuditEventPage(query: query) { events in
+            for event in events { print(String(decoding: try encoder.encode(event), as: UTF8.self)) }
         }
     }
 }

@@ -128,6 +128,18 @@ struct FHIRAuditEventTests {
             let stranger = try Self.bundle(try await Self.get(
                 gateway, other, "/fhir/AuditEvent?patient=\(other.address.checksummed)", patient: other.address, answers: answers))
             #expect(stranger.entry == nil)
+
+            // The client follows the next links; a refusal reads as the gateway's code.
+            let auditorClient = try await gateway.client(d.auditor)
+            var followed = [String]()
+            try await auditorClient.forEachFHIRAuditEventPage(query: ["agent=\(d.doctor.address.checksummed)"], count: 2) { events in
+                followed += events.compactMap(\.id)
+            }
+            #expect(Set(followed) == Set(served.map { String($0.dropFirst(2)) }) && followed.count == served.count)
+            let doctorClient = try await gateway.client(d.doctor)
+            await #expect { try await doctorClient.fhirAuditEvents("/fhir/AuditEvent") } throws: { error in
+                (error as? GatewayClientError)?.code == "not_auditor" && (error as? GatewayClientError)?.status == 403
+            }
         }
 
         let file = NSTemporaryDirectory() + "mdrs-fhir-\(UUID().uuidString).json"
