@@ -56,18 +56,23 @@ package struct AccessIndexer: Service {
         guard let head = try? chain.freshHead() else { return }
         let position = try await store.position()
         if position.indexedThrough == Int64(clamping: head.number), position.hash == head.hash { return }
-        try await catchUp(to: head.number)
+        // Anything else (a new head, the same height with another hash, a shorter chain) goes
+        // through the repair check.
+        try await catchUp(to: head.number, hash: head.hash, force: true)
     }
 
     /// Reads until the index holds every block up to `head` (the chain view's, which its
-    /// watcher keeps; nil to ask the audit node). An index already there answers without a
-    /// chain read. If the audit node has not reached `head` yet, the index goes as far as the
-    /// node has.
+    /// watcher keeps; nil to ask the audit node). An index already past it, or at it with the
+    /// same `hash` (nil: not known), answers without a chain read unless `force`; otherwise the
+    /// last block read is checked for a reorganisation first. If the audit node has not reached
+    /// `head` yet, the index goes as far as the node has.
     @discardableResult
-    package func catchUp(to head: UInt64? = nil) async throws -> AccessIndexStore.Position {
-        if let head {
-            let position = try await store.position()
-            if position.indexedThrough >= Int64(clamping: head) { return position }
+    package func catchUp(to head: UInt64? = nil, hash: Bytes32? = nil, force: Bool = false) async throws -> AccessIndexStore.Position {
+        if !force, let head {
+            let position = try await store.position(), target = Int64(clamping: head)
+            if position.indexedThrough > target || (position.indexedThrough == target && (hash == nil || position.hash == hash)) {
+                return position
+            }
         }
         return try await mutex.withLock {
             let target: Int64

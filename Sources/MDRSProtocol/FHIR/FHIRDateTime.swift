@@ -11,8 +11,8 @@ public enum FHIRDateTime {
     }
 
     /// The seconds `text` (a FHIR `date` or `dateTime`: `2026`, `2026-12`, `2026-12-03`,
-    /// `2026-12-03T07:05Z`, `2026-12-03T07:05:09.5+01:00`) covers: `start ..< end`. A date
-    /// without a time is a UTC day. Nil if it is not such a value.
+    /// `2026-12-03T07:05Z`, `2026-12-03T07:05:09.5+01:00`) covers: `start ..< end`, negative
+    /// before 1970. A date without a time is a UTC day. Nil if it is not such a value.
     public static func range(_ text: String) -> Range<Int64>? {
         let chars = Array(text.utf8)
         var i = 0
@@ -31,7 +31,7 @@ public enum FHIRDateTime {
             i += 1
             return true
         }
-        guard let year = digits(4), year >= 1970 else { return nil }
+        guard let year = digits(4), year >= 1 else { return nil }
         if i == chars.count { return seconds(year, 1, 1)..<seconds(year + 1, 1, 1) }
         guard take("-"), let month = digits(2), (1...12).contains(month) else { return nil }
         if i == chars.count {

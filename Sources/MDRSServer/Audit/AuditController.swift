@@ -101,11 +101,13 @@ struct AuditController: Sendable {
     /// be newer than the chain view's last poll.
     func catchUp() async -> AccessIndexStore.Position? {
         do {
-            var head = try? chain.freshHead().number
+            let view = try? chain.freshHead()
+            var head = view?.number, hash = view?.hash
             if let known = head, let confirmed = try await localLog.lastConfirmedBlock(), confirmed > Int64(clamping: known) {
                 head = UInt64(confirmed)
+                hash = nil
             }
-            return try await indexer.catchUp(to: head)
+            return try await indexer.catchUp(to: head, hash: hash)
         } catch {
             logger.warning("the audit index could not catch up; answering from what it holds", metadata: ["error": "\(error)"])
             return nil

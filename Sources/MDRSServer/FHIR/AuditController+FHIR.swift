@@ -7,7 +7,7 @@ import MDRSProtocol
 extension AuditController {
     /// The FHIR search parameters `GET /fhir/AuditEvent` takes. Any other is refused: a typo
     /// must not widen the answer to the whole log (FHIR's strict handling).
-    static let fhirParameters: Set<String> = ["patient", "agent", "entity", "date", "_count", "_cursor"]
+    static let fhirParameters: Set<String> = ["patient", "agent", "entity", "date", "_count", "_cursor", "_format"]
 
     /// `GET /fhir/AuditEvent`: a searchset Bundle of AuditEvents (IHE BALP RESTful read), one
     /// page at a time. An auditor signs an `AuditRequest` over the request target; a patient
@@ -21,6 +21,10 @@ extension AuditController {
             let values = query.getAll(name)
             guard values.count <= 1 else { throw APIError(.badRequest, "\(name) may be given once") }
             return values.first
+        }
+        // FHIR clients often name the format; JSON is the only one served.
+        if let format = try single("_format"), !["json", "application/json", "application/fhir+json"].contains(format) {
+            throw APIError(.badRequest, "_format: this server answers FHIR JSON only (json, application/fhir+json)")
         }
         var filter = AuditFilter()
         if let text = try single("patient") {
@@ -95,7 +99,8 @@ extension AuditController {
     }
 
     /// The bounds (Unix seconds, inclusive) one `date` parameter sets: `ge`, `gt`, `le`, `lt` or
-    /// `eq` (the default) and a FHIR date or dateTime at any precision.
+    /// `eq` (the default) and a FHIR date or dateTime at any precision. A bound before 1970 is
+    /// no bound (`ge`, `gt`) or matches nothing (`from` 1, `to` 0: `eq`, `le`, `lt`).
     static func dateBounds(_ value: String) throws -> (from: UInt64?, to: UInt64?) {
         var prefix = "eq", text = Substring(value)
         if let first = text.first, first.isLetter {
@@ -105,13 +110,16 @@ extension AuditController {
         guard let range = FHIRDateTime.range(String(text)) else {
             throw APIError(.badRequest, "date must be a FHIR date or dateTime (with a zone when it has a time), e.g. ge2026-01-01")
         }
-        let start = UInt64(range.lowerBound), last = UInt64(range.upperBound - 1)
+        let start = range.lowerBound, last = range.upperBound - 1
+        let nothing: (from: UInt64?, to: UInt64?) = (1, 0)
+        func from(_ t: Int64) -> UInt64? { t <= 0 ? nil : UInt64(t) }
+        func to(_ t: Int64) -> (from: UInt64?, to: UInt64?) { t < 0 ? nothing : (nil, UInt64(t)) }
         switch prefix {
-        case "eq": return (start, last)
-        case "ge": return (start, nil)
-        case "gt": return (last + 1, nil)
-        case "le": return (nil, last)
-        case "lt": return (nil, start == 0 ? 0 : start - 1)
+        case "eq": return last < 0 ? nothing : (from(start), UInt64(last))
+        case "ge": return (from(start), nil)
+        case "gt": return (from(last + 1), nil)
+        case "le": return to(last)
+        case "lt": return to(start - 1)
         default: throw APIError(.badRequest, "date takes the prefixes eq, ge, gt, le and lt")
         }
     }

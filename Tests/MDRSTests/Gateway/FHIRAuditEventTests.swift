@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import MDRSClient
 import MDRSProtocol
+@testable import MDRSServer
 import NIOCore
 import Testing
 
@@ -162,8 +163,27 @@ struct FHIRAuditEventTests {
         #expect(FHIRDateTime.range("2026-12-03") == 1_796_256_000..<1_796_342_400)
         #expect(FHIRDateTime.range("2024-02")?.count == 29 * 86_400)
         #expect(FHIRDateTime.range("2026")?.count == 365 * 86_400)
-        for bad in ["2026-02-30", "2026-12-03T07:05", "2026-1-03", "26", "2026-12-03T24:00Z", "2026-12-03T07:05:09.Z", "1969"] {
+        for bad in ["2026-02-30", "2026-12-03T07:05", "2026-1-03", "26", "2026-12-03T24:00Z", "2026-12-03T07:05:09.Z", "0000"] {
             #expect(FHIRDateTime.range(bad) == nil, "\(bad)")
         }
+        #expect(FHIRDateTime.range("1969")?.upperBound == 0)
+        #expect(FHIRDateTime.range("0001-01-01T00:00:00-14:00") != nil)
+    }
+
+    @Test("date bounds before 1970 or at its edges neither trap nor widen the answer")
+    func dateBounds() throws {
+        let nothing: (UInt64?, UInt64?) = (1, 0)
+        func bounds(_ text: String) throws -> (UInt64?, UInt64?) { try AuditController.dateBounds(text) }
+        #expect(try bounds("1970-01-01T00:00:00+01:00") == nothing)
+        #expect(try bounds("ge1970-01-01T00:00:00+14:00") == (nil, nil))
+        #expect(try bounds("gt1969") == (nil, nil))
+        #expect(try bounds("lt1970") == nothing)
+        #expect(try bounds("le1969-12-31") == nothing)
+        #expect(try bounds("le1970-01-01T00:00:00Z") == (nil, 0))
+        #expect(try bounds("ge1900") == (nil, nil))
+        #expect(try bounds("eq2026-12-03") == (1_796_256_000, 1_796_342_399))
+        #expect(try bounds("gt9999-12-31T23:59:59-14:00").0 != nil)
+        #expect(throws: APIError.self) { try bounds("sa2026") }
+        #expect(throws: APIError.self) { try bounds("ge") }
     }
 }

@@ -35,7 +35,7 @@ struct Deployment: Sendable {
     /// writes the key files a gateway configuration names.
     static func make(rpcURL: String? = nil) async throws -> Deployment {
         let url = try rpcURL ?? DevChain.rpcURL
-        let client = EthereumClient(rpc: JSONRPCClient(configuration: .init(url: url), httpClient: HTTPClient.shared))
+        let client = EthereumClient(rpc: JSONRPCClient(configuration: .init(url: url, timeout: .seconds(60)), httpClient: HTTPClient.shared))
         func funded() async throws -> PrivateKey { try await DevChain.fundedKey(on: client) }
         let admin = try await funded(), hospital = try await funded(), clerk = try await funded()
         let doctor = try await funded(), doctor2 = try await funded(), patient = try await funded()
