@@ -1,0 +1,136 @@
+import ArgumentParser
+import AsyncHTTPClient
+import EthereumCore
+import Foundation
+import MDRSClient
+import MDRSProtocol
+import NIOCore
+import Synchronization
+
+/// `mdrs bench fetch`: small signed fetches against a running gateway as fast as it serves
+/// them. Every request is signed before the clock starts (each its own nonce), then driven over
+/// `connections` keep-alive connections for at most `seconds`; it prints requests/s, latency
+/// percentiles, every non-200 status and the gateway's chain calls per fetch (from its
+/// `/metrics`, read before and after).
+struct FetchLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch", abstract: "Drive pre-signed fetches of one record over many connections; print rate and latency.")
+
+    @OptionGroup var key: KeyOption
+    @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "The grant token.") var token: String
+    @Option(help: "The record's encrypted address.") var address: String
+    @Option(help: "Requests signed in advance (each is sent once).") var requests = 20_000
+    @Option(help: "Concurrent keep-alive connections.") var connections = 64
+    @Option(help: "Stop after this many seconds even if requests are left.") var seconds = 10.0
+    @Option(help: "The metrics URL (default: the gateway's /metrics).") var metrics: String?
+
+    func run() async throws {
+        guard requests > 0, connections > 0, seconds > 0 else { throw ValidationError("requests, connections and seconds must be positive") }
+        let token = try bytes32(token, "--token")
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            try await drive(httpClient, token: token)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+
+    private func drive(_ httpClient: HTTPClient, token: Bytes32) async throws {
+        let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: httpClient)
+        let address = self.address, purpose = PurposeOfUse.treatment
+        let signingStarted = ContinuousClock.now
+        var signed = [HTTPClientRequest]()
+        signed.reserveCapacity(requests)
+        for _ in 0..<requests {
+            var request = HTTPClientRequest(url: gateway + "/v1/access/" + address)
+            request.headers = try client.signedHeaders { nonce, issuedAt in
+                SignedRequest.fetch(token: token, encryptedAddress: address, purpose: purpose, nonce: nonce, issuedAt: issuedAt, domain: client.domain)
+            }
+            request.headers.add(name: SignedRequest.Header.token, value: token.hex)
+            request.headers.add(name: SignedRequest.Header.purpose, value: purpose.code)
+            signed.append(request)
+        }
+        FileHandle.standardError.write(Data("signed \(requests) requests in \(signingStarted.duration(to: .now))\n".utf8))
+        let metricsURL = metrics ?? gateway + "/metrics"
+        let callsBefore = try await Self.chainCalls(httpClient, metricsURL)
+
+        let next = Ticket()
+        let requestsToSend = signed
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let started = ContinuousClock.now
+        let results = try await withThrowingTaskGroup(of: ([Int64], [Int: Int], Int).self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    var latencies = [Int64](), statuses = [Int: Int](), bytes = 0
+                    while ContinuousClock.now < deadline {
+                        let index = next.take()
+                        guard index < requestsToSend.count else { break }
+                        let sent = ContinuousClock.now
+                        do {
+                            let response = try await httpClient.execute(requestsToSend[index], timeout: .seconds(30))
+                            let body = try await response.body.collect(upTo: 1 << 20)
+                            bytes += body.readableBytes
+                            statuses[Int(response.status.code), default: 0] += 1
+                        } catch {
+                            statuses[0, default: 0] += 1  // no answer
+                        }
+                        let elapsed = sent.duration(to: .now)
+                        latencies.append(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+                    }
+                    return (latencies, statuses, bytes)
+                }
+            }
+            var all = ([Int64](), [Int: Int](), 0)
+            for try await (latencies, statuses, bytes) in group {
+                all.0 += latencies
+                all.1.merge(statuses, uniquingKeysWith: +)
+                all.2 += bytes
+            }
+            return all
+        }
+        let wall = started.duration(to: .now)
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let callsAfter = try await Self.chainCalls(httpClient, metricsURL)
+
+        let latencies = results.0.sorted()
+        let ok = results.1[200] ?? 0
+        func percentile(_ q: Double) -> String {
+            guard !latencies.isEmpty else { return "-" }
+            let micros = latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))]
+            return String(format: "%.2f ms", Double(micros) / 1000)
+        }
+        print(String(format: "fetches: %d in %.2f s over %d connections = %.0f/s (%d served)", latencies.count, wallSeconds, connections,
+                     Double(latencies.count) / wallSeconds, ok))
+        print("latency: p50 \(percentile(0.50)), p90 \(percentile(0.90)), p99 \(percentile(0.99)), max \(percentile(1.0))")
+        let others = results.1.filter { $0.key != 200 }.sorted { $0.key < $1.key }
+        print("non-200: " + (others.isEmpty ? "none" : others.map { ($0.key == 0 ? "no answer" : "\($0.key)") + " × \($0.value)" }.joined(separator: ", ")))
+        let calls = callsAfter - callsBefore
+        print(String(format: "chain calls by the gateway: %.0f = %.4f per fetch", calls, latencies.isEmpty ? 0 : calls / Double(latencies.count)))
+    }
+
+    /// The sum of `mdrs_chain_calls_total` over its methods.
+    static func chainCalls(_ httpClient: HTTPClient, _ url: String) async throws -> Double {
+        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        return text.split(separator: "\n").filter { $0.hasPrefix("mdrs_chain_calls_total") }.compactMap { line in
+            line.split(separator: " ").last.flatMap { Double($0) }
+        }.reduce(0, +)
+    }
+}
+
+/// Hands out request indexes to the connections, each once.
+final class Ticket: Sendable {
+    private let next = Mutex(0)
+
+    func take() -> Int {
+        next.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+    }
+}
