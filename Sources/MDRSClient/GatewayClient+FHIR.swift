@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import EthereumCore
 import Foundation
 import MDRSProtocol
@@ -8,17 +7,13 @@ extension GatewayClient {
     /// signed as an auditor's AuditRequest, or, with `asPatient`, as the signer's own
     /// PatientRequest.
     public func fhirAuditEvents(_ target: String, asPatient: Bool = false) async throws -> FHIRBundle<FHIRAuditEvent> {
-        var request = HTTPClientRequest(url: baseURL + target)
         let patient = key.address
-        request.headers = try signedHeaders { nonce, issuedAt in
+        let body = try await signedGET(target) { nonce, issuedAt in
             asPatient
                 ? SignedRequest.patient(patient, query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
                 : SignedRequest.audit(query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
         }
-        let response = try await httpClient.execute(request, timeout: .minutes(5))
-        let data = try await response.body.collect(upTo: 256 << 20)
-        guard response.status == .ok else { throw GatewayClientError(response.status, data) }
-        return try JSONDecoder().decode(FHIRBundle<FHIRAuditEvent>.self, from: Data(buffer: data))
+        return try JSONDecoder().decode(FHIRBundle<FHIRAuditEvent>.self, from: body)
     }
 
     /// Every AuditEvent matching `query` (`patient=…&date=ge…`), page after page, each page

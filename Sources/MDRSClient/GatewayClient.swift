@@ -139,10 +139,13 @@ public struct GatewayClient: Sendable {
     /// A signed audit query, e.g. `/v1/audit/accesses?record=0x…`; returns the JSON body.
     /// One signed auditor's GET of `target` (path and query), answered as its JSON body.
     public func audit(_ target: String) async throws -> Data {
+        try await signedGET(target) { nonce, issuedAt in SignedRequest.audit(query: target, nonce: nonce, issuedAt: issuedAt, domain: domain) }
+    }
+
+    /// A GET of `target` signed as `typedData`, answered with 200: its body.
+    package func signedGET(_ target: String, _ typedData: (Bytes32, UInt64) -> TypedData) async throws -> Data {
         var request = HTTPClientRequest(url: baseURL + target)
-        request.headers = try signedHeaders { nonce, issuedAt in
-            SignedRequest.audit(query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
-        }
+        request.headers = try signedHeaders(typedData)
         let response = try await httpClient.execute(request, timeout: .minutes(5))
         let data = try await response.body.collect(upTo: 256 << 20)
         guard response.status == .ok else { throw GatewayClientError(response.status, data) }
@@ -160,14 +163,9 @@ extension GatewayClient {
         if let after { query.append("after=\(after)") }
         if let limit { query.append("limit=\(limit)") }
         let target = "/v1/patients/\(patient.checksummed)/accesses" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-        var request = HTTPClientRequest(url: baseURL + target)
-        request.headers = try signedHeaders { nonce, issuedAt in
+        let body = try await signedGET(target) { nonce, issuedAt in
             SignedRequest.patient(patient, query: target, nonce: nonce, issuedAt: issuedAt, domain: domain)
         }
-        let response = try await httpClient.execute(request, timeout: .minutes(5))
-        let data = try await response.body.collect(upTo: 256 << 20)
-        guard response.status == .ok else { throw GatewayClientError(response.status, data) }
-        let body = Data(buffer: data)
         return (try JSONDecoder().decode(PatientHistory.self, from: body), body)
     }
 }

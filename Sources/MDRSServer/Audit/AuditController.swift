@@ -30,14 +30,31 @@ struct AuditController: Sendable {
     /// Authenticates an auditor's request; the signed query is the request target as sent.
     func authenticate(_ request: Request) async throws {
         let signature = try authenticator.signature(.headers(request))
-        let typedData = SignedRequest.audit(
-            query: request.uri.description, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain)
-        let signer = try authenticator.signer(of: typedData, signature)
-        // The auditor list before the nonce: a stranger's signature costs no row.
-        guard auditors.contains(signer) else {
-            throw APIError(.notAuditor, "\(signer) is not an auditor of this custodian")
-        }
+        let (signer, _) = try reader(of: request, signature, patient: nil, acceptingAuditRequest: true)
         try await authenticator.claimFreshness(signer: signer, signature)
+    }
+
+    /// Who signed a request for a patient's entries (`patient`) or the whole log: a
+    /// PatientRequest by that patient or an auditor, or (`acceptingAuditRequest`) an
+    /// AuditRequest by an auditor. Refused otherwise, before any nonce row: a stranger's
+    /// signature costs nothing.
+    func reader(
+        of request: Request, _ signature: RequestAuthenticator.Signature, patient: Address?, acceptingAuditRequest: Bool
+    ) throws -> (signer: Address, isAuditor: Bool) {
+        let target = request.uri.description, domain = authenticator.domain
+        if let patient {
+            let signer = try authenticator.signer(
+                of: SignedRequest.patient(patient, query: target, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: domain),
+                signature)
+            if signer == patient || auditors.contains(signer) { return (signer, auditors.contains(signer)) }
+        }
+        if acceptingAuditRequest {
+            let signer = try authenticator.signer(
+                of: SignedRequest.audit(query: target, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: domain), signature)
+            if auditors.contains(signer) { return (signer, true) }
+            if patient == nil { throw APIError(.notAuditor, "\(signer) is not an auditor of this custodian") }
+        }
+        throw APIError(.notPatient, "only the patient (or an auditor of this custodian) may read this patient's accesses")
     }
 
     static func filter(_ request: Request, allowed: Set<String> = parameters, maximumLimit: Int = AuditFilter.maximumLimit) throws -> AuditFilter {
@@ -121,21 +138,14 @@ struct AuditController: Sendable {
         var filter = try Self.filter(request, allowed: ["after", "limit"], maximumLimit: Self.maximumPatientLimit)
         filter.patient = patient
         let signature = try authenticator.signature(.headers(request))
-        let typedData = SignedRequest.patient(
-            patient, query: request.uri.description, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain)
-        let signer = try authenticator.signer(of: typedData, signature)
-        let auditor = auditors.contains(signer)
-        guard signer == patient || auditor else {
-            throw APIError(.notPatient, "only the patient (or an auditor of this custodian) may read this history")
-        }
+        let reader = try reader(of: request, signature, patient: patient, acceptingAuditRequest: false)
         let custodian = authenticator.domain.custodian.checksummed
         // Anyone is "the patient" of a key they just made: a patient with nothing here gets the
         // empty answer before any nonce row or chain read.
-        let known = auditor ? true : try await localLog.knows(patient: patient)
-        guard known else {
+        if !reader.isAuditor, try await !localLog.knows(patient: patient) {
             return try Response.json(PatientHistory(patient: patient.checksummed, custodian: custodian, accesses: [], next: nil))
         }
-        try await authenticator.claimFreshness(signer: signer, signature)
+        try await authenticator.claimFreshness(signer: reader.signer, signature)
         _ = await catchUp()
         let (entries, next) = try await page(filter)
         // A chain that cannot be read is an error (503), not "no longer registered". At most

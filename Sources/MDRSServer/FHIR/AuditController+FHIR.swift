@@ -1,5 +1,4 @@
 import EthereumCore
-import Foundation
 import Hummingbird
 import MDRSCore
 import MDRSProtocol
@@ -52,27 +51,7 @@ extension AuditController {
 
         // Who asks: an auditor (either request type), or the patient the search names.
         let signature = try authenticator.signature(.headers(request))
-        let target = request.uri.description
-        var signer: Address?
-        var isAuditor = false
-        if let patient = filter.patient {
-            let asPatient = try authenticator.signer(
-                of: SignedRequest.patient(patient, query: target, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain),
-                signature)
-            if asPatient == patient || auditors.contains(asPatient) { signer = asPatient }
-        }
-        if signer == nil {
-            let asAuditor = try authenticator.signer(
-                of: SignedRequest.audit(query: target, nonce: signature.nonce, issuedAt: signature.issuedAt, domain: authenticator.domain),
-                signature)
-            if auditors.contains(asAuditor) { signer = asAuditor }
-        }
-        guard let signer else {
-            throw APIError(
-                filter.patient == nil ? .notAuditor : .notPatient,
-                "only this custodian's auditors, or the patient named by patient= (signing a PatientRequest), may search its AuditEvents")
-        }
-        isAuditor = auditors.contains(signer)
+        let (signer, isAuditor) = try reader(of: request, signature, patient: filter.patient, acceptingAuditRequest: true)
         let maximum = isAuditor ? AuditFilter.maximumLimit : Self.maximumPatientLimit
         if let text = try single("_count") {
             guard let count = Int(text), (1...maximum).contains(count) else { throw APIError(.badRequest, "_count must be from 1 to \(maximum)") }
@@ -83,8 +62,8 @@ extension AuditController {
 
         let custodian = authenticator.domain.custodian.checksummed
         let chainId = String(authenticator.domain.chainId)
-        let timestamp = FHIRDateTime.instant(UInt64(max(0, Int64(Date().timeIntervalSince1970))))
-        let links = [FHIRBundle<FHIRAuditEvent>.Link(relation: "self", url: target)]
+        let timestamp = FHIRDateTime.instant(authenticator.clock.unixTime)
+        let links = [FHIRBundle<FHIRAuditEvent>.Link(relation: "self", url: request.uri.description)]
         // A patient with nothing here gets the empty answer before any nonce row or chain read.
         if !isAuditor, let patient = filter.patient, try await !localLog.knows(patient: patient) {
             return try Response.fhir(FHIRBundle<FHIRAuditEvent>(timestamp: timestamp, link: links, entry: []))

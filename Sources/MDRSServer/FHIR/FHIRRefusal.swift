@@ -10,11 +10,8 @@ struct FHIRRefusal: HTTPResponseError {
     var status: HTTPResponse.Status { error.status }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = error.headers
-        headers[.contentType] = Response.fhirContentType
-        if error.code.status == .serviceUnavailable, headers[.retryAfter] == nil { headers[.retryAfter] = "5" }
         let outcome = FHIROperationOutcome(apiCode: error.code.rawValue, issueType: Self.issueType(error.code), message: error.message)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try Response.encoder.encode(outcome))))
+        return try error.response(body: outcome, contentType: Response.fhirContentType)
     }
 
     /// FHIR's IssueType for a gateway error code.
@@ -37,9 +34,7 @@ extension Response {
     static let fhirContentType = "application/fhir+json"
 
     /// A FHIR JSON response.
-    static func fhir(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: fhirContentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    static func fhir(_ value: some Encodable) throws -> Response {
+        try json(value, contentType: fhirContentType)
     }
 }

@@ -8,11 +8,16 @@ import PostgresNIO
 extension APIError: HTTPResponseError {
     /// The JSON body `{"error": {"code", "message"}}`, with `Retry-After` on a 503.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONEncoder().encode(["error": ["code": code.rawValue, "message": message]])
+        try response(body: ["error": ["code": code.rawValue, "message": message]], contentType: "application/json")
+    }
+
+    /// This refusal's status and headers (`Retry-After` on a 503) with `body` as JSON: the
+    /// `/v1` error object, or a FHIR route's OperationOutcome.
+    func response(body: some Encodable, contentType: String) throws -> Response {
         var headers = self.headers
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         if code.status == .serviceUnavailable, headers[.retryAfter] == nil { headers[.retryAfter] = "5" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
     }
 }
 

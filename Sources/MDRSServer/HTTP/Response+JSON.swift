@@ -9,10 +9,10 @@ extension Response {
         return encoder
     }()
 
-    /// A JSON response.
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// A JSON response (`contentType`: a JSON media type such as FHIR's).
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: contentType],
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
