@@ -9,13 +9,16 @@ package struct AccessLogReader: Sendable {
     package static let logWindow: UInt64 = 5000
 
     let contract: MedicalAccessContract
+    /// The contract as the audit node answers for it.
+    let audited: MedicalAccessContract
     let node: EthereumClient
     let custodian: Address
     let metrics: GatewayMetrics
 
     package init(chain: ChainState, custodian: Address) {
         self.contract = chain.contract
-        self.node = (chain.witnesses.first ?? chain.contract).client
+        self.audited = chain.witnesses.first ?? chain.contract
+        self.node = audited.client
         self.custodian = custodian
         self.metrics = chain.metrics
     }
@@ -23,6 +26,12 @@ package struct AccessLogReader: Sendable {
     /// The audit node's latest block number.
     package func head() async throws -> UInt64 {
         try await read("eth_blockNumber") { try await node.blockNumber() }
+    }
+
+    /// Where this custodian's numbered log stood at block `number`: its last sequence number.
+    package func logHead(at number: UInt64) async throws -> LogHead {
+        metrics.chainCall("eth_call")
+        return try await audited.logHead(of: custodian, at: .number(number))
     }
 
     /// The hash of block `number` on the audit node's chain; nil if it has no such block (yet).
@@ -40,7 +49,7 @@ package struct AccessLogReader: Sendable {
             guard !log.removed, case .accessed(let accessed) = contract.event(log), accessed.custodian == custodian else { return nil }
             return LoggedAccess(
                 entry: accessed.entry, patient: accessed.patient, transactionHash: log.transactionHash, blockNumber: log.blockNumber,
-                blockHash: log.blockHash, logIndex: log.logIndex)
+                blockHash: log.blockHash, logIndex: log.logIndex, sequence: accessed.sequence)
         }
     }
 

@@ -31,15 +31,15 @@ public enum MedicalAccessABI {
     public static let revoke = function("revoke(bytes32)")
     public static let getGrant = function("getGrant(bytes32)", returns: [grantTuple], view: true)
     public static let checkGrant = function("checkGrant(bytes32,address)", returns: [grantTuple], view: true)
-    public static let logAccess = function("logAccess(\(entryTuple)[])")
-    public static let publish = function("publish(\(anchorTuple)[],\(entryTuple)[])")
-    public static let accessLoggedAt = function("accessLoggedAt(address,bytes32)", returns: ["uint256"], view: true)
+    public static let logAccess = function("logAccess(uint64,\(entryTuple)[])")
+    public static let publish = function("publish(\(anchorTuple)[],uint64,\(entryTuple)[])")
+    public static let logHead = function("logHead(address)", returns: ["uint64", "uint256"], view: true)
     public static let admin = function("admin()", returns: ["address"], view: true)
 
     public static let functions: [ABIFunction] = [
         registerCustodian, deregisterCustodian, getCustodian, registerStaff, deregisterStaff, staffCustodian, getStaff,
         anchorRecord, getRecord, requestAccess, grant, revoke, getGrant, checkGrant, logAccess, publish,
-        accessLoggedAt, admin,
+        logHead, admin,
     ]
 
     static func event(_ name: String, _ inputs: [(String, String, Bool)]) -> ABIEvent {
@@ -74,7 +74,7 @@ public enum MedicalAccessABI {
     public static let accessed = event(
         "Accessed",
         [("recordId", "bytes32", true), ("staff", "address", true), ("patient", "address", true),
-         ("custodian", "address", false), ("token", "bytes32", false), ("requestId", "bytes32", false),
+         ("custodian", "address", false), ("sequence", "uint64", false), ("token", "bytes32", false), ("requestId", "bytes32", false),
          ("purpose", "uint8", false), ("outcome", "uint8", false), ("accessedAt", "uint64", false),
          ("commitment", "bytes32", false)])
 
@@ -89,8 +89,8 @@ public enum MedicalAccessABI {
         "ZeroAddress()", "ZeroRecordId()", "RecordAlreadyAnchored(bytes32)", "RecordNotFound(bytes32)",
         "NotRecordPatient(address,bytes32)", "InvalidExpiry(uint64)", "UnknownGrant(bytes32)",
         "NotGrantPatient(address,bytes32)", "GrantAlreadyRevoked(bytes32)", "GrantRevoked(bytes32)",
-        "GrantExpired(bytes32,uint64)", "NotGrantee(bytes32,address)", "EmptyBatch()", "DuplicateRequest(bytes32)",
-        "GrantMismatch(bytes32)", "RegistrationChanged(bytes32,address)", "ForeignDenial(bytes32)",
+        "GrantExpired(bytes32,uint64)", "NotGrantee(bytes32,address)", "EmptyBatch()", "OutOfSequence(uint64,uint64)",
+        "RegistrationChanged(bytes32,address)", "ForeignDenial(bytes32)",
     ].map { signature in
         guard let error = try? ABICustomError(signature: signature) else { preconditionFailure("invalid built-in error \(signature)") }
         return error

@@ -85,10 +85,11 @@ public struct MedicalAccessContract: Sendable {
         return CustodianState(name: try fields[0].asString(), active: try fields[1].asBool(), registeredAt: try fields[2].asUInt64())
     }
 
-    /// The block in which `custodian` logged `requestId`; nil if never.
-    public func accessLoggedAt(_ requestId: Bytes32, by custodian: Address, at block: BlockTag = .latest) async throws -> UInt64? {
-        let number = try await call(MedicalAccessABI.accessLoggedAt, [.address(custodian), .bytes32(requestId)], at: block)[0].asUInt64()
-        return number == 0 ? nil : number
+    /// Where `custodian`'s numbered access log stands: its last sequence number (0 before the
+    /// first entry) and the block that entry was logged in (0 if none).
+    public func logHead(of custodian: Address, at block: BlockTag = .latest) async throws -> LogHead {
+        let values = try await call(MedicalAccessABI.logHead, [.address(custodian)], at: block)
+        return LogHead(sequence: try values[0].asUInt64(), blockNumber: try values[1].asUInt64())
     }
 
     // MARK: Call data for transactions
@@ -127,12 +128,15 @@ public struct MedicalAccessContract: Sendable {
         try MedicalAccessABI.revoke.encodeCall([.bytes32(token)])
     }
 
-    public static func logAccess(_ entries: [AccessEntry]) throws -> [UInt8] {
-        try MedicalAccessABI.logAccess.encodeCall([.array(entries.map(\.abiValue))])
+    /// A batch of access entries numbered from `firstSequence`: the custodian's last logged
+    /// number + 1 (``logHead(of:at:)``), else the contract refuses it (`OutOfSequence`).
+    public static func logAccess(firstSequence: UInt64, _ entries: [AccessEntry]) throws -> [UInt8] {
+        try MedicalAccessABI.logAccess.encodeCall([.uint64(firstSequence), .array(entries.map(\.abiValue))])
     }
 
-    public static func publish(anchors: [RecordAnchorInput], entries: [AccessEntry]) throws -> [UInt8] {
-        try MedicalAccessABI.publish.encodeCall([.array(anchors.map(\.abiValue)), .array(entries.map(\.abiValue))])
+    /// Anchors, then entries numbered from `firstSequence` (not read when there are none).
+    public static func publish(anchors: [RecordAnchorInput], firstSequence: UInt64, entries: [AccessEntry]) throws -> [UInt8] {
+        try MedicalAccessABI.publish.encodeCall([.array(anchors.map(\.abiValue)), .uint64(firstSequence), .array(entries.map(\.abiValue))])
     }
 
     // MARK: Events

@@ -21,8 +21,7 @@ package enum MedicalAccessError: String, CaseIterable, Sendable {
     case grantExpired = "GrantExpired"
     case notGrantee = "NotGrantee"
     case emptyBatch = "EmptyBatch"
-    case duplicateRequest = "DuplicateRequest"
-    case grantMismatch = "GrantMismatch"
+    case outOfSequence = "OutOfSequence"
     case registrationChanged = "RegistrationChanged"
     case foreignDenial = "ForeignDenial"
 }

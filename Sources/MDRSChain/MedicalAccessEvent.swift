@@ -11,6 +11,8 @@ public enum MedicalAccessEvent: Equatable, Sendable {
         /// Zero when the contract names no patient (a denial about another hospital's record).
         public let patient: Address
         public let custodian: Address
+        /// The entry's number in the custodian's log (1, 2, 3, ... without gaps).
+        public let sequence: UInt64
     }
 
     case custodianRegistered(custodian: Address)
@@ -59,7 +61,8 @@ public enum MedicalAccessEvent: Equatable, Sendable {
                     purpose: UInt8(try event.value("purpose").asUInt64()), outcome: UInt8(try event.value("outcome").asUInt64()),
                     accessedAt: try event.value("accessedAt").asUInt64(), commitment: try event.value("commitment").asBytes32())
                 self = .accessed(Accessed(
-                    entry: entry, patient: try event.value("patient").asAddress(), custodian: try event.value("custodian").asAddress()))
+                    entry: entry, patient: try event.value("patient").asAddress(), custodian: try event.value("custodian").asAddress(),
+                    sequence: try event.value("sequence").asUInt64()))
             default:
                 return nil
             }

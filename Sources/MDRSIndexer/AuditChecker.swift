@@ -19,14 +19,28 @@ package struct AuditChecker: Sendable {
 
     let index: AccessIndexStore
     let local: AccessLogStore
+    /// Reads the custodian's log head at the block the index has read through.
+    let reader: AccessLogReader
     let custodian: Address
     let logger: Logger
 
-    package init(index: AccessIndexStore, local: AccessLogStore, custodian: Address, logger: Logger) {
+    package init(index: AccessIndexStore, local: AccessLogStore, reader: AccessLogReader, custodian: Address, logger: Logger) {
         self.index = index
         self.local = local
+        self.reader = reader
         self.custodian = custodian
         self.logger = logger
+    }
+
+    /// Gaps listed in one answer (the count of missing numbers is complete).
+    static let listedGaps = 100
+
+    /// Whether every number up to the contract's last one (at the block the index has read
+    /// through) is an entry in the index.
+    func sequence(indexedThrough block: Int64) async throws -> LogSequenceReport {
+        let last = block < 0 ? 0 : try await reader.logHead(at: UInt64(block)).sequence
+        let (indexed, missing, gaps) = try await index.sequenceGaps(through: last, limit: Self.listedGaps)
+        return LogSequenceReport(lastOnChain: last, indexedEntries: indexed, complete: missing == 0, missingNumbers: missing, gaps: gaps)
     }
 
     /// Checks the blocks indexed since the last check (all of them with `restart`) and reports.
@@ -59,15 +73,21 @@ package struct AuditChecker: Sendable {
         let mismatch = try await index.findings(.commitmentMismatch, limit: Self.listed)
         let rejected = try await local.rejected(limit: Self.listed)
         let waiting = try await local.waiting(indexedThrough: position.indexedThrough, limit: Self.listed)
+        let sequence = try await sequence(indexedThrough: position.indexedThrough)
+        if !sequence.complete {
+            logger.warning(
+                "the custodian's on-chain log has numbers without an entry the index holds",
+                metadata: ["missing": "\(sequence.missingNumbers)", "first": "\(sequence.gaps.first.map { "\($0.from)" } ?? "?")"])
+        }
         let hex = { (ids: [Bytes32]) in ids.map(\.hex) }
         return ConsistencyReport(
             custodian: custodian.checksummed, onChainEntries: try await index.count(), localEntries: try await local.countMeantForChain(),
             missingOnChain: hex(missing.requestIds), waiting: hex(waiting.requestIds), rejected: hex(rejected.requestIds),
             unknownHere: hex(unknown.requestIds), commitmentMismatch: hex(mismatch.requestIds),
-            consistent: missing.count == 0 && unknown.count == 0 && mismatch.count == 0 && rejected.count == 0,
+            consistent: missing.count == 0 && unknown.count == 0 && mismatch.count == 0 && rejected.count == 0 && sequence.complete,
             counts: .init(
                 missingOnChain: missing.count, waiting: waiting.count, rejected: rejected.count, unknownHere: unknown.count,
                 commitmentMismatch: mismatch.count),
-            indexedThroughBlock: position.indexedThrough, checkedEntries: checked)
+            indexedThroughBlock: position.indexedThrough, checkedEntries: checked, sequence: sequence)
     }
 }

@@ -15,13 +15,16 @@ extension OutboxWriter {
         let entries = try await store.pendingEntries(limit: configuration.maximumEntries)
         guard !anchors.isEmpty || !entries.isEmpty else { return false }
 
+        // Numbered after everything this custodian logged; the contract refuses anything else
+        // (OutOfSequence), which resolveSequence explains.
+        let firstSequence = try await store.nextSequence(signer: key.address)
         var size = OutboxBatchRules.BatchSize(entries: entries.count, anchors: anchors.count)
         while true {
             let batchEntries = Array(entries.prefix(size.entries))
             let batchAnchors = Array(anchors.prefix(size.anchors))
             let data = batchAnchors.isEmpty
-                ? try MedicalAccessContract.logAccess(batchEntries)
-                : try MedicalAccessContract.publish(anchors: batchAnchors, entries: batchEntries)
+                ? try MedicalAccessContract.logAccess(firstSequence: firstSequence, batchEntries)
+                : try MedicalAccessContract.publish(anchors: batchAnchors, firstSequence: firstSequence, entries: batchEntries)
             let step: OutboxBatchRules.NewBatchStep
             var refusal: RevertReason?
             do {
@@ -47,7 +50,8 @@ extension OutboxWriter {
                 let signed = try fees.transaction(chainId: chainId, nonce: nonce, gasLimit: gasLimit, to: contract.address, data: data)
                     .signed(with: key)
                 let batchId = try await store.createBatch(
-                    signer: key.address, transaction: signed, anchors: batchAnchors.map(\.recordId), entries: batchEntries.map(\.requestId))
+                    signer: key.address, transaction: signed, anchors: batchAnchors.map(\.recordId), entries: batchEntries.map(\.requestId),
+                    firstSequence: firstSequence)
                 logger.debug("log batch sent", metadata: ["batch": "\(batchId)", "tx": "\(signed.hash)", "entries": "\(batchEntries.count)", "anchors": "\(batchAnchors.count)"])
                 try await send(signed, batch: batchId)
                 return true

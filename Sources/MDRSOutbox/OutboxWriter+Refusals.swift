@@ -3,6 +3,7 @@ import EthereumRPC
 import Foundation
 import MDRSChain
 import MDRSCore
+import MDRSPostgres
 import MDRSProtocol
 
 /// What the writer does when the contract would refuse a batch: which row it names, whether the
@@ -46,16 +47,13 @@ extension OutboxWriter {
         }
         let id = arguments.first.flatMap { try? $0.asBytes32() }
         switch (MedicalAccessError(rawValue: name), id) {
-        case (.duplicateRequest, let requestId?):
-            // Logged before (a batch that landed although we had not seen its receipt).
-            try await resolveAlreadyLogged(requestId, entries: entries)
+        case (.outOfSequence, _):
+            guard arguments.count == 2, let expected = try? arguments[0].asUInt64(), let given = try? arguments[1].asUInt64() else {
+                throw ChainError(.invalidResponse, "OutOfSequence without its numbers", revert: reason)
+            }
+            try await resolveSequence(expected: expected, given: given, entries: entries)
         case (.recordAlreadyAnchored, let recordId?):
             try await resolveAlreadyAnchored(recordId, anchors: anchors)
-        case (.grantMismatch, let requestId?):
-            // A served access the contract does not accept: the record left on the strength of
-            // a grant the chain does not have (a node that answered falsely, or a bug). That is
-            // an incident, not a routine refusal.
-            try await reject(requestId, reason: MedicalAccessError.grantMismatch.rawValue, entries: entries)
         default:
             if let id, entries.contains(where: { $0.requestId == id }) {
                 try await reject(id, reason: name, entries: entries)
@@ -86,36 +84,75 @@ extension OutboxWriter {
         try await store.rejectEntry(requestId, error: reason)
     }
 
-    /// The contract says this custodian logged `requestId` before. The row counts as logged only
-    /// if the entry on-chain is ours and carries the row's commitment: anything else is logged
-    /// by someone holding this custodian's key, which the operator must hear about.
-    func resolveAlreadyLogged(_ requestId: Bytes32, entries: [AccessEntry]) async throws {
-        guard let block = try await contract.accessLoggedAt(requestId, by: key.address) else {
-            throw ChainError(.invalidResponse, "DuplicateRequest for \(requestId), but it is not logged")
-        }
-        let logs = try await client.logs(LogFilter(
-            fromBlock: .number(block), toBlock: .number(block), addresses: [contract.address],
-            topics: [[MedicalAccessABI.accessed.topic]]))
-        let expected = entries.first { $0.requestId == requestId }
-        let original = logs.first { log in
-            guard case .accessed(let accessed) = contract.event(log) else { return false }
-            return accessed.entry.requestId == requestId && accessed.custodian == key.address
-        }
-        guard let original, case .accessed(let accessed) = contract.event(original),
-            let expected, accessed.entry.commitment == expected.commitment
-        else {
+    /// How a row's entry sits in the log, from its `Accessed` event.
+    func loggedEntry(_ accessed: MedicalAccessEvent.Accessed, logIndex: UInt64) -> OutboxStore.LoggedEntry {
+        OutboxStore.LoggedEntry(
+            logIndex: logIndex, sequence: accessed.sequence,
+            withoutGrant: accessed.entry.outcome == AccessOutcome.servedWithoutGrant.rawValue)
+    }
+
+    /// The contract logged a served access of this gateway's as served without a grant: the
+    /// record left on the strength of a grant the chain does not have (a node that answered
+    /// falsely, or a bug). That is an incident: the row is logged, numbered and kept for an
+    /// operator's review, and releases stop until it is reviewed.
+    func alertServedWithoutGrant(_ requestId: Bytes32) {
+        metrics.logEntryRejected(served: true, reason: OutboxStore.servedWithoutGrant)
+        status.noteRejectedServed()
+        logger.error(
+            "ALERT: the contract logged a served access as served without a grant: the record was released on a grant the chain does not hold",
+            metadata: ["request": "\(requestId)"])
+    }
+
+    /// The contract expects the batch to start at `expected`, not `given` (this gateway's next
+    /// number). Entries `given ..< expected` are on-chain already: most likely a batch of ours
+    /// that landed although its receipt was never seen (so its rows went back to the queue).
+    /// Rows whose entries they are (same request id and commitment) are marked with them; a
+    /// number taken by anything else is an entry this gateway did not write, by someone
+    /// holding the custodian's key, which the operator must hear about; the next batch is
+    /// numbered after it, and the audit check reports it (`unknown_here`).
+    func resolveSequence(expected: UInt64, given: UInt64, entries: [AccessEntry]) async throws {
+        guard expected > given else {
+            // The chain holds fewer entries than this gateway saw confirmed: a reorganisation
+            // deeper than `chain.confirmations`, or another chain or contract behind the URL.
             logger.error(
-                "this custodian's key logged another entry under one of its request ids (a second gateway with the same key?)",
-                metadata: ["request": "\(requestId)", "block": "\(block)"])
-            try await reject(requestId, reason: "DuplicateRequest with another entry", entries: entries)
-            return
+                "ALERT: the chain's access log of this custodian ends before entries this gateway saw confirmed; the outbox waits",
+                metadata: ["chainNext": "\(expected)", "gatewayNext": "\(given)"])
+            throw ChainError(.invalidResponse, "the contract expects entry \(expected) of this custodian's log, but this gateway logged up to \(given - 1)")
         }
-        for (index, witness) in witnesses.enumerated() where try await witness.accessLoggedAt(requestId, by: key.address) != block {
-            metrics.chainDisagreement("accessLoggedAt")
-            throw ChainError(.disagreement, "witness node \(index + 1) does not confirm that \(requestId) was logged in block \(block)")
+        let head = try await contract.logHead(of: key.address)
+        for (index, witness) in witnesses.enumerated() where try await witness.logHead(of: key.address) != head {
+            metrics.chainDisagreement("logHead")
+            throw ChainError(.disagreement, "witness node \(index + 1) does not confirm this custodian's log head")
         }
-        try await store.confirmEntry(requestId, tx: original.transactionHash, block: block, logIndex: original.logIndex)
-        logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "block": "\(block)"])
+        // One batch at a time: the missing entries are normally the last batch, in one block.
+        let logs = head.blockNumber == 0 ? [] : try await client.logs(LogFilter(
+            fromBlock: .number(head.blockNumber), toBlock: .number(head.blockNumber), addresses: [contract.address],
+            topics: [[MedicalAccessABI.accessed.topic]]))
+        var found = Set<UInt64>()
+        for log in logs {
+            guard !log.removed, case .accessed(let accessed) = contract.event(log), accessed.custodian == key.address,
+                (given..<expected).contains(accessed.sequence)
+            else { continue }
+            found.insert(accessed.sequence)
+            let requestId = accessed.entry.requestId
+            if let row = entries.first(where: { $0.requestId == requestId }), row.commitment == accessed.entry.commitment {
+                let logged = loggedEntry(accessed, logIndex: log.logIndex)
+                if logged.withoutGrant { alertServedWithoutGrant(requestId) }
+                try await store.confirmEntry(requestId, tx: log.transactionHash, block: log.blockNumber, logIndex: log.logIndex, logged: logged)
+                logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "sequence": "\(accessed.sequence)"])
+            } else {
+                metrics.logEntryRejected(served: false, reason: "ForeignEntry")
+                logger.error(
+                    "ALERT: this custodian's key logged an entry this gateway did not write (a second gateway with the same key?)",
+                    metadata: ["sequence": "\(accessed.sequence)", "request": "\(requestId)", "block": "\(head.blockNumber)"])
+            }
+        }
+        if found.count < Int(expected - given) {
+            logger.error(
+                "ALERT: entries of this custodian's on-chain log were written by another writer; the next batch follows them",
+                metadata: ["from": "\(given)", "through": "\(expected - 1)", "explained": "\(found.count)"])
+        }
+        try await store.noteTakenSequence(signer: key.address, through: expected - 1)
     }
 
     func resolveAlreadyAnchored(_ recordId: Bytes32, anchors: [RecordAnchorInput]) async throws {

@@ -18,8 +18,8 @@ import ServiceLifecycle
 /// to PostgreSQL before it is sent. After a crash the writer resumes with the open batch: it
 /// looks for a receipt of any version, and re-broadcasts the latest otherwise. Nothing is
 /// logged twice: a row goes back to the queue only when its batch certainly did not land, and
-/// if it did land after all, the contract refuses the repeated request id (`DuplicateRequest`),
-/// which the writer resolves by finding the original log.
+/// if it did land after all, the contract refuses the next batch (`OutOfSequence`: its entries
+/// are numbered, and the numbers are taken), which the writer resolves by finding those entries.
 public struct OutboxWriter: Service {
     public struct Configuration: Sendable {
         var maximumEntries: Int
@@ -235,11 +235,14 @@ public struct OutboxWriter: Service {
         }
         guard OutboxBatchRules.witnesses(allHoldReceipt: allHold) == .confirm else { return false }
         var anchorLogs = [Bytes32: UInt64]()
-        var entryLogs = [Bytes32: UInt64]()
+        var entryLogs = [Bytes32: OutboxStore.LoggedEntry]()
         for log in receipt.logs {
             switch contract.event(log) {
             case .recordAnchored(let id, _, _, _): anchorLogs[id] = log.logIndex
-            case .accessed(let accessed): entryLogs[accessed.entry.requestId] = log.logIndex
+            case .accessed(let accessed):
+                let logged = loggedEntry(accessed, logIndex: log.logIndex)
+                if logged.withoutGrant { alertServedWithoutGrant(accessed.entry.requestId) }
+                entryLogs[accessed.entry.requestId] = logged
             default: break
             }
         }

@@ -18,5 +18,9 @@ public enum AccessOutcome: UInt8, Sendable, CaseIterable {
     /// The grant was made under an earlier registration of the staff member (deregistered and
     /// registered again since, here or at another hospital).
     case registrationChanged = 16
+    /// On-chain only: the contract logged a served access whose grant the chain does not hold
+    /// (the gateway released the record on a grant a dishonest node showed it, or a bug). The
+    /// record left; the entry is an incident for the custodian's operator and its auditors.
+    case servedWithoutGrant = 254
     case refused = 255
 }

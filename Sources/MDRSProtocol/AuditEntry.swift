@@ -5,12 +5,15 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         public let blockNumber: UInt64
         public let logIndex: UInt64
         public let commitment: String
+        /// The entry's number in the custodian's on-chain log (1, 2, 3, ... without gaps).
+        public let sequence: UInt64
 
-        public init(transactionHash: String, blockNumber: UInt64, logIndex: UInt64, commitment: String) {
+        public init(transactionHash: String, blockNumber: UInt64, logIndex: UInt64, commitment: String, sequence: UInt64) {
             self.transactionHash = transactionHash
             self.blockNumber = blockNumber
             self.logIndex = logIndex
             self.commitment = commitment
+            self.sequence = sequence
         }
     }
 

@@ -40,11 +40,13 @@ public struct ConsistencyReport: Codable, Sendable {
     public let indexedThroughBlock: Int64
     /// How many on-chain entries this call compared (the ones indexed since the last check).
     public let checkedEntries: Int
+    /// Whether the custodian's numbered log has every number up to the contract's last.
+    public let sequence: LogSequenceReport
 
     public init(
         custodian: String, onChainEntries: Int, localEntries: Int, missingOnChain: [String], waiting: [String], rejected: [String],
         unknownHere: [String], commitmentMismatch: [String], consistent: Bool, counts: Counts, indexedThroughBlock: Int64,
-        checkedEntries: Int
+        checkedEntries: Int, sequence: LogSequenceReport
     ) {
         self.custodian = custodian
         self.onChainEntries = onChainEntries
@@ -58,5 +60,6 @@ public struct ConsistencyReport: Codable, Sendable {
         self.counts = counts
         self.indexedThroughBlock = indexedThroughBlock
         self.checkedEntries = checkedEntries
+        self.sequence = sequence
     }
 }

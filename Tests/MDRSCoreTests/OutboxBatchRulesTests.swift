@@ -77,6 +77,6 @@ struct OutboxBatchRulesTests {
         #expect(size == .init(entries: 0, anchors: 1))
         #expect(steps == 5)
         #expect(Rules.afterSimulation(.refused(customError: nil), size: size, blockGasLimit: 30_000_000) == .resolveRefusal)
-        #expect(Rules.afterSimulation(.refused(customError: "GrantMismatch"), size: .init(entries: 50, anchors: 0), blockGasLimit: 30_000_000) == .resolveRefusal)
+        #expect(Rules.afterSimulation(.refused(customError: "ForeignDenial"), size: .init(entries: 50, anchors: 0), blockGasLimit: 30_000_000) == .resolveRefusal)
     }
 }

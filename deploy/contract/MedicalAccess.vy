@@ -45,8 +45,7 @@
 # @error GrantExpired(bytes32 token, uint64 expiresAt)
 # @error NotGrantee(bytes32 token, address staff)
 # @error EmptyBatch()
-# @error DuplicateRequest(bytes32 requestId)
-# @error GrantMismatch(bytes32 requestId)
+# @error OutOfSequence(uint64 expected, uint64 given)
 # @error RegistrationChanged(bytes32 token, address staff)
 # @error ForeignDenial(bytes32 requestId)
 
@@ -91,7 +90,7 @@ struct Grant:
     updatedAt: uint256  # block number of the last change (grant or revoke)
 
 struct AccessEntry:
-    requestId: bytes32  # the gateway's id for the request; logged at most once per custodian
+    requestId: bytes32  # the gateway's id for the request
     token: bytes32  # grant token presented (may be anything for denials)
     recordId: bytes32
     staff: address
@@ -153,6 +152,7 @@ event Accessed:
     staff: indexed(address)
     patient: indexed(address)
     custodian: address
+    sequence: uint64  # the custodian's entries are numbered 1, 2, 3, ... with no gap
     token: bytes32
     requestId: bytes32
     purpose: uint8
@@ -175,6 +175,10 @@ MAX_ENTRIES: public(constant(uint256)) = 500
 MAX_ANCHORS: public(constant(uint256)) = 100
 
 OUTCOME_SERVED: constant(uint8) = 1
+# A served entry whose grant the chain does not hold (the gateway released the
+# record on a grant a dishonest node showed it, or a bug): logged, not refused,
+# so that the release stays in the custodian's numbered log as an incident.
+OUTCOME_SERVED_WITHOUT_GRANT: constant(uint8) = 254
 
 admin: public(address)
 
@@ -183,9 +187,11 @@ _custodians: HashMap[address, Custodian]
 _staff: HashMap[address, StaffMember]
 _records: HashMap[bytes32, Record]
 _grants: HashMap[bytes32, Grant]
-# custodian -> requestId -> block number where it was logged (0 = never). Keyed
-# by custodian so that no hospital can occupy another's request ids.
-_accessLoggedAt: HashMap[address, HashMap[bytes32, uint256]]
+# custodian -> its log's head: the last sequence number logged (low 64 bits)
+# and the block it was logged in (the bits above), in one slot so that a batch
+# costs one storage write however many entries it holds. Keyed by custodian:
+# each hospital numbers its own entries, and no hospital can move another's.
+_logHead: HashMap[address, uint256]
 # Contract-wide number of grants ever made; part of every token's preimage so
 # two grants can never share a token, even for identical arguments.
 _grantCount: uint256
@@ -517,36 +523,31 @@ def checkGrant(token: bytes32, staff: address) -> Grant:
 # Access log
 # ---------------------------------------------------------------------------
 @internal
-def _log_entry(e: AccessEntry):
-    # Caller has checked that msg.sender is an active custodian.
-    #
-    # Once ever per custodian, across all transactions: the gateway's outbox
-    # may resend a batch whose first transaction did land (lost receipt,
-    # restart, fee bump race); the replay must revert whole instead of logging
-    # twice. Keyed by the logging custodian, so another hospital cannot log an
-    # entry under this one's request id first and make it look logged.
-    if self._accessLoggedAt[msg.sender][e.requestId] != 0:
-        raw_revert(abi_encode(e.requestId, method_id=method_id("DuplicateRequest(bytes32)")))
-    self._accessLoggedAt[msg.sender][e.requestId] = block.number
-
+def _log_entry(e: AccessEntry, sequence: uint64):
+    # Caller has checked that msg.sender is an active custodian, and numbers
+    # the entries (see _log_entries).
     patient: address = empty(address)
-    if e.outcome == OUTCOME_SERVED:
-        # A served access must name a real grant to this staff for this record
-        # held by the logging custodian. The grant's `custodian` field is the
-        # record's custodian (anchors are write-once), which saves reading the
-        # record. Revocation, expiry and staff deregistration are deliberately
-        # NOT checked here: the access happened off-chain while the grant was
+    outcome: uint8 = e.outcome
+    granted: bool = False
+    if outcome == OUTCOME_SERVED:
+        # A served access names a grant to this staff for this record held by
+        # the logging custodian. The grant's `custodian` field is the record's
+        # custodian (anchors are write-once), which saves reading the record.
+        # Revocation, expiry and staff deregistration are deliberately NOT
+        # checked here: the access happened off-chain while the grant was
         # valid, and the log transaction may land blocks later.
         staff: address = self._grants[e.token].staff
-        if (
-            staff == empty(address)
-            or staff != e.staff
-            or self._grants[e.token].recordId != e.recordId
-            or self._grants[e.token].custodian != msg.sender
-        ):
-            raw_revert(abi_encode(e.requestId, method_id=method_id("GrantMismatch(bytes32)")))
-        patient = self._grants[e.token].patient
-    else:
+        granted = (
+            staff != empty(address)
+            and staff == e.staff
+            and self._grants[e.token].recordId == e.recordId
+            and self._grants[e.token].custodian == msg.sender
+        )
+        if granted:
+            patient = self._grants[e.token].patient
+        else:
+            outcome = OUTCOME_SERVED_WITHOUT_GRANT
+    if not granted:
         # Denials are logged as the gateway saw them (unknown token, bad
         # signature, ...); the record may not even exist (patient stays zero).
         # A custodian may only speak of its own: a record it holds, or staff
@@ -566,55 +567,82 @@ def _log_entry(e: AccessEntry):
         staff=e.staff,
         patient=patient,
         custodian=msg.sender,
+        sequence=sequence,
         token=e.token,
         requestId=e.requestId,
         purpose=e.purpose,
-        outcome=e.outcome,
+        outcome=outcome,
         accessedAt=e.accessedAt,
         commitment=e.commitment,
     )
 
 
+@internal
+def _log_entries(firstSequence: uint64, entries: DynArray[AccessEntry, MAX_ENTRIES]):
+    # The custodian's entries are numbered 1, 2, 3, ... across all its
+    # batches: a batch must start right after the last number logged and is
+    # numbered contiguously from there. A replayed batch (the outbox resending
+    # one whose first transaction did land) and a batch from a stale view of
+    # the log both revert whole, and the head tells the gateway where the log
+    # stands. Because only the head is stored, not each request id, an entry
+    # costs its event and calldata, not a storage slot; and an auditor who
+    # finds fewer entries than the head's number knows entries are hidden.
+    head: uint256 = self._logHead[msg.sender]
+    expected: uint64 = convert(head % 2**64, uint64) + 1
+    if firstSequence != expected:
+        raw_revert(abi_encode(expected, firstSequence, method_id=method_id("OutOfSequence(uint64,uint64)")))
+    # Indexing (rather than `for e in entries`) copies each entry straight
+    # into _log_entry's frame, without an intermediate copy.
+    for i: uint256 in range(len(entries), bound=MAX_ENTRIES):
+        self._log_entry(entries[i], firstSequence + convert(i, uint64))
+    last: uint64 = firstSequence + convert(len(entries), uint64) - 1
+    self._logHead[msg.sender] = (block.number << 64) | convert(last, uint256)
+
+
 @external
-def logAccess(entries: DynArray[AccessEntry, MAX_ENTRIES]):
+def logAccess(firstSequence: uint64, entries: DynArray[AccessEntry, MAX_ENTRIES]):
     """
-    @notice Write a batch of the custodian's accesses, one Accessed event each.
-    @dev All or nothing: any bad entry (DuplicateRequest, GrantMismatch,
-         ForeignDenial) reverts
-         the whole batch, so the gateway never has a half-logged batch to
-         reconcile.
+    @notice Write a batch of the custodian's accesses, one Accessed event each,
+            numbered from `firstSequence` (the custodian's last number + 1).
+    @dev All or nothing: a batch out of sequence (OutOfSequence) or with a
+         denial about another hospital's record and staff (ForeignDenial)
+         reverts whole, so the gateway never has a half-logged batch to
+         reconcile. A served entry whose grant the chain does not hold is
+         logged with outcome OUTCOME_SERVED_WITHOUT_GRANT, not refused: its
+         number must not become a hole.
     """
     self._require_active_custodian()
     if len(entries) == 0:
         raw_revert(method_id("EmptyBatch()"))
-    # Indexing (rather than `for e in entries`) copies each entry straight
-    # into _log_entry's frame, without an intermediate copy.
-    for i: uint256 in range(len(entries), bound=MAX_ENTRIES):
-        self._log_entry(entries[i])
+    self._log_entries(firstSequence, entries)
 
 
 @external
-def publish(anchors: DynArray[RecordAnchor, MAX_ANCHORS], entries: DynArray[AccessEntry, MAX_ENTRIES]):
+def publish(anchors: DynArray[RecordAnchor, MAX_ANCHORS], firstSequence: uint64, entries: DynArray[AccessEntry, MAX_ENTRIES]):
     """
     @notice One round of the gateway's outbox in one transaction: first all
-            anchors, then all log entries, atomically.
+            anchors, then all log entries (numbered from `firstSequence`),
+            atomically.
     @dev Anchors go first so that entries of the same round can refer to
          records anchored in it. Either list may be empty, not both
-         (EmptyBatch). Same rules as anchorRecord and logAccess.
+         (EmptyBatch); without entries `firstSequence` is not read. Same rules
+         as anchorRecord and logAccess.
     """
     self._require_active_custodian()
     if len(anchors) == 0 and len(entries) == 0:
         raw_revert(method_id("EmptyBatch()"))
     for i: uint256 in range(len(anchors), bound=MAX_ANCHORS):
         self._anchor(anchors[i].recordId, anchors[i].patient, anchors[i].contentHash, anchors[i].encryptedAddress)
-    for i: uint256 in range(len(entries), bound=MAX_ENTRIES):
-        self._log_entry(entries[i])
+    if len(entries) > 0:
+        self._log_entries(firstSequence, entries)
 
 
 @external
 @view
-def accessLoggedAt(custodian: address, requestId: bytes32) -> uint256:
+def logHead(custodian: address) -> (uint64, uint256):
     """
-    @notice The block number where `custodian` logged `requestId`, or 0 if never.
+    @notice The last sequence number `custodian` logged (0 if none) and the
+            block it was logged in (0 if none).
     """
-    return self._accessLoggedAt[custodian][requestId]
+    head: uint256 = self._logHead[custodian]
+    return convert(head % 2**64, uint64), head >> 64

@@ -36,7 +36,7 @@ package enum AuditLog {
             onChain: event.map {
                 AuditEntry.OnChain(
                     transactionHash: $0.transactionHash.hex, blockNumber: $0.blockNumber, logIndex: $0.logIndex,
-                    commitment: $0.commitment.hex)
+                    commitment: $0.commitment.hex, sequence: $0.sequence)
             },
             local: row.map { row in
                 AuditEntry.Local(

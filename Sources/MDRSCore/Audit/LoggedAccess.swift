@@ -11,17 +11,20 @@ package struct LoggedAccess: Equatable, Sendable {
     /// The block's hash when the event was read (a reorganisation changes it).
     package let blockHash: Bytes32
     package let logIndex: UInt64
+    /// The entry's number in the custodian's log.
+    package let sequence: UInt64
 
     package var commitment: Bytes32 { entry.commitment }
     package var key: AuditCursor { AuditCursor(accessedAt: entry.accessedAt, requestId: entry.requestId) }
 
-    package init(entry: AccessEntry, patient: Address, transactionHash: Bytes32, blockNumber: UInt64, blockHash: Bytes32, logIndex: UInt64) {
+    package init(entry: AccessEntry, patient: Address, transactionHash: Bytes32, blockNumber: UInt64, blockHash: Bytes32, logIndex: UInt64, sequence: UInt64) {
         self.entry = entry
         self.patient = patient
         self.transactionHash = transactionHash
         self.blockNumber = blockNumber
         self.blockHash = blockHash
         self.logIndex = logIndex
+        self.sequence = sequence
     }
 }
 

@@ -1,5 +1,6 @@
 import EthereumCore
 import MDRSCore
+import MDRSProtocol
 import NIOCore
 import PostgresNIO
 
@@ -45,5 +46,37 @@ extension AccessIndexStore {
             try await connection.query("DELETE FROM audit_findings", logger: logger)
             try await connection.query("UPDATE chain_index_state SET checked_through = \(start)", logger: logger)
         }
+    }
+}
+
+extension AccessIndexStore {
+    /// The numbers in `1 ... last` with no indexed entry, as runs (the first `limit`), with the
+    /// count of numbered entries and of missing numbers. One pass over the sequence index.
+    package func sequenceGaps(through last: UInt64, limit: Int) async throws -> (indexed: Int, missing: UInt64, gaps: [LogSequenceReport.Gap]) {
+        let last = Int64(clamping: last)
+        var indexed = 0
+        for try await count in try await client.query(
+            "SELECT count(*) FROM chain_accesses WHERE sequence BETWEEN 1 AND \(last)", logger: logger
+        ).decode(Int64.self) { indexed = Int(count) }
+        var gaps = [LogSequenceReport.Gap]()
+        // Each number's successor, with 0 before the first and last + 1 after the end, so gaps at
+        // either end are found like any other.
+        let rows = try await client.query(
+            """
+            SELECT number + 1, following - 1 FROM (
+                SELECT number, lead(number) OVER (ORDER BY number) AS following FROM (
+                    SELECT 0::bigint AS number
+                    UNION ALL SELECT DISTINCT sequence FROM chain_accesses WHERE sequence BETWEEN 1 AND \(last)
+                    UNION ALL SELECT \(last) + 1) AS numbers) AS runs
+            WHERE following > number + 1 ORDER BY number LIMIT \(limit)
+            """, logger: logger)
+        for try await (from, through) in rows.decode((Int64, Int64).self) {
+            gaps.append(LogSequenceReport.Gap(from: UInt64(from), through: UInt64(through)))
+        }
+        var distinct = 0
+        for try await count in try await client.query(
+            "SELECT count(DISTINCT sequence) FROM chain_accesses WHERE sequence BETWEEN 1 AND \(last)", logger: logger
+        ).decode(Int64.self) { distinct = Int(count) }
+        return (indexed, UInt64(max(0, last - Int64(distinct))), gaps)
     }
 }

@@ -34,7 +34,7 @@ package struct AccessIndexStore: Sendable {
     let logger: Logger
 
     static let columns = """
-        request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash
+        request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash, sequence
         """
 
     package init(client: PostgresClient, contract: Address, custodian: Address, fromBlock: UInt64, logger: Logger) {
@@ -136,18 +136,19 @@ package struct AccessIndexStore: Sendable {
             """
             INSERT INTO chain_accesses (\(unescaped: Self.columns))
             SELECT request_id, token, record_id, staff, NULLIF(patient, '\\x0000000000000000000000000000000000000000'::bytea),
-                purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash
+                purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash, sequence
             FROM unnest(\(e.map(\.requestId.buffer)), \(e.map(\.token.buffer)), \(e.map(\.recordId.buffer)), \(e.map(\.staff.buffer)),
                 \(entries.map(\.patient.buffer)), \(e.map { Int16($0.purpose) }), \(e.map { Int16($0.outcome) }),
                 \(e.map { Int64(clamping: $0.accessedAt) }), \(e.map(\.commitment.buffer)), \(entries.map { Int64(clamping: $0.blockNumber) }),
-                \(entries.map(\.blockHash.buffer)), \(entries.map { Int32(clamping: $0.logIndex) }), \(entries.map(\.transactionHash.buffer)))
+                \(entries.map(\.blockHash.buffer)), \(entries.map { Int32(clamping: $0.logIndex) }), \(entries.map(\.transactionHash.buffer)),
+                \(entries.map { Int64(clamping: $0.sequence) }))
                 AS logged (request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number,
-                    block_hash, log_index, tx_hash)
+                    block_hash, log_index, tx_hash, sequence)
             ON CONFLICT (request_id) DO UPDATE SET
                 token = EXCLUDED.token, record_id = EXCLUDED.record_id, staff = EXCLUDED.staff, patient = EXCLUDED.patient,
                 purpose = EXCLUDED.purpose, outcome = EXCLUDED.outcome, accessed_at = EXCLUDED.accessed_at,
                 commitment = EXCLUDED.commitment, block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
-                log_index = EXCLUDED.log_index, tx_hash = EXCLUDED.tx_hash
+                log_index = EXCLUDED.log_index, tx_hash = EXCLUDED.tx_hash, sequence = EXCLUDED.sequence
             """, logger: logger)
     }
 
@@ -207,15 +208,16 @@ package struct AccessIndexStore: Sendable {
     private func entries(_ query: PostgresQuery) async throws -> [LoggedAccess] {
         var entries = [LoggedAccess]()
         for try await row in try await client.query(query, logger: logger) {
-            let (requestId, token, recordId, staff, patient, purpose, outcome, accessedAt, commitment, block, blockHash, logIndex, tx) =
-                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, Int64, ByteBuffer, Int64, ByteBuffer, Int32, ByteBuffer).self)
+            let (requestId, token, recordId, staff, patient, purpose, outcome, accessedAt, commitment, block, blockHash, logIndex, tx, sequence) =
+                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, Int64, ByteBuffer, Int64, ByteBuffer, Int32, ByteBuffer, Int64?).self)
             let entry = AccessEntry(
                 requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
                 staff: try Address(buffer: staff), purpose: UInt8(truncatingIfNeeded: purpose), outcome: UInt8(truncatingIfNeeded: outcome),
                 accessedAt: UInt64(max(accessedAt, 0)), commitment: try Bytes32(buffer: commitment))
             entries.append(LoggedAccess(
                 entry: entry, patient: try patient.map { try Address(buffer: $0) } ?? .zero, transactionHash: try Bytes32(buffer: tx),
-                blockNumber: UInt64(max(block, 0)), blockHash: try Bytes32(buffer: blockHash), logIndex: UInt64(max(logIndex, 0))))
+                blockNumber: UInt64(max(block, 0)), blockHash: try Bytes32(buffer: blockHash), logIndex: UInt64(max(logIndex, 0)),
+                sequence: UInt64(max(sequence ?? 0, 0))))
         }
         return entries
     }

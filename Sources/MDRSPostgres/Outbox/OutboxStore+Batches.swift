@@ -45,10 +45,33 @@ extension OutboxStore {
             anchors: anchors, entries: entries)
     }
 
-    /// Creates a batch with its first signed transaction and claims its rows, in one
-    /// transaction: after this commits, a crash cannot lose track of what was sent.
+    /// The number the next batch's first entry takes in `signer`'s on-chain log: after every
+    /// number a row here holds (confirmed, or in the open batch) and every number known to be
+    /// taken on-chain by entries this gateway did not write.
+    package func nextSequence(signer: Address) async throws -> UInt64 {
+        let rows = try await client.query(
+            """
+            SELECT GREATEST((SELECT max(sequence) FROM access_log), (SELECT last FROM log_sequence WHERE signer = \(signer.buffer)), 0) + 1
+            """, logger: logger)
+        for try await next in rows.decode(Int64.self) { return UInt64(next) }
+        return 1
+    }
+
+    /// Remembers that `signer`'s on-chain log holds numbers up to `last` that are not this
+    /// gateway's rows, so the next batch is numbered after them.
+    package func noteTakenSequence(signer: Address, through last: UInt64) async throws {
+        try await client.query(
+            """
+            INSERT INTO log_sequence (signer, last) VALUES (\(signer.buffer), \(Int64(last)))
+            ON CONFLICT (signer) DO UPDATE SET last = GREATEST(log_sequence.last, EXCLUDED.last)
+            """, logger: logger)
+    }
+
+    /// Creates a batch with its first signed transaction and claims its rows, numbering the
+    /// entries from `firstSequence` in order, in one transaction: after this commits, a crash
+    /// cannot lose track of what was sent, and the same numbers are sent again.
     package func createBatch(
-        signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32]
+        signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32], firstSequence: UInt64
     ) async throws -> Int64 {
         try await client.transaction(logger: logger) { connection in
             let rows = try await connection.query(
@@ -65,10 +88,19 @@ extension OutboxStore {
                     "UPDATE record_anchors SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId) WHERE record_id = \(id.buffer) AND chain_state = \(unescaped: LogState.pending.sql)",
                     logger: logger)
             }
-            for id in entries {
-                try await connection.query(
-                    "UPDATE access_log SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId) WHERE request_id = \(id.buffer) AND chain_state = \(unescaped: LogState.pending.sql)",
-                    logger: logger)
+            for (offset, id) in entries.enumerated() {
+                let claimed = try await connection.query(
+                    """
+                    UPDATE access_log SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId),
+                        sequence = \(Int64(firstSequence) + Int64(offset))
+                    WHERE request_id = \(id.buffer) AND chain_state = \(unescaped: LogState.pending.sql) RETURNING 1
+                    """, logger: logger
+                ).collect().count
+                // The transaction carries every number: a row that is not pending any more would
+                // leave its number sent for an entry this database does not account for.
+                guard claimed == 1 else {
+                    throw GatewayError(.unexpectedDatabaseState, "an outbox row of the new batch is no longer pending")
+                }
             }
             return batchId
         }
@@ -108,10 +140,28 @@ extension OutboxStore {
             """, logger: logger)
     }
 
-    /// Marks a batch final and each of its rows with the transaction, block and log index.
-    /// Returns how long its oldest row waited.
+    /// Where a row's entry is in a receipt.
+    package struct LoggedEntry: Equatable, Sendable {
+        package let logIndex: UInt64
+        package let sequence: UInt64
+        /// The contract logged a served access as `servedWithoutGrant`: the chain holds no
+        /// matching grant. The row then needs an operator's review (``unreviewedRejections()``).
+        package let withoutGrant: Bool
+
+        package init(logIndex: UInt64, sequence: UInt64, withoutGrant: Bool) {
+            self.logIndex = logIndex
+            self.sequence = sequence
+            self.withoutGrant = withoutGrant
+        }
+    }
+
+    /// What `chain_error` says of a served row the contract logged without a grant.
+    package static let servedWithoutGrant = "ServedWithoutGrant"
+
+    /// Marks a batch final and each of its rows with the transaction, block, log index and
+    /// number. Returns how long its oldest row waited.
     @discardableResult
-    package func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: UInt64]) async throws -> TimeInterval {
+    package func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: LoggedEntry]) async throws -> TimeInterval {
         try await client.transaction(logger: logger) { connection in
             var oldest: Date?
             for try await created in try await connection.query(
@@ -137,10 +187,12 @@ extension OutboxStore {
                     WHERE record_id = \(id.buffer) AND batch_id = \(batch)
                     """, logger: logger)
             }
-            for (id, logIndex) in entryLogs {
+            for (id, logged) in entryLogs {
                 try await connection.query(
                     """
-                    UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx), block_number = \(block), log_index = \(Int32(logIndex))
+                    UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx), block_number = \(block),
+                        log_index = \(Int32(logged.logIndex)), sequence = \(Int64(logged.sequence)),
+                        chain_error = \(logged.withoutGrant ? Self.servedWithoutGrant : nil)
                     WHERE request_id = \(id.buffer) AND batch_id = \(batch)
                     """, logger: logger)
             }
@@ -150,12 +202,14 @@ extension OutboxStore {
     }
 
     /// Gives up on a batch whose nonce went to another transaction or that reverted: its rows go
-    /// back to the queue (if they were in fact logged, the contract's duplicate check says so).
+    /// back to the queue and give their numbers back (if the batch was in fact logged, the
+    /// contract refuses the next batch as out of sequence, and the writer finds these rows'
+    /// entries on-chain).
     package func drop(batch: Int64) async throws {
         try await client.transaction(logger: logger) { connection in
             try await connection.query("UPDATE outbox_batches SET state = \(unescaped: BatchState.dropped.sql), finished_at = now() WHERE id = \(batch)", logger: logger)
             try await connection.query(
-                "UPDATE access_log SET chain_state = \(unescaped: LogState.pending.sql), batch_id = NULL WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)",
+                "UPDATE access_log SET chain_state = \(unescaped: LogState.pending.sql), batch_id = NULL, sequence = NULL WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)",
                 logger: logger)
             try await connection.query(
                 "UPDATE record_anchors SET chain_state = \(unescaped: LogState.pending.sql), batch_id = NULL WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)",
@@ -163,12 +217,15 @@ extension OutboxStore {
         }
     }
 
-    package func confirmEntry(_ requestId: Bytes32, tx: Bytes32, block: UInt64, logIndex: UInt64) async throws {
+    /// Marks a row whose entry the writer found on-chain outside a batch it saw confirmed.
+    package func confirmEntry(_ requestId: Bytes32, tx: Bytes32, block: UInt64, logIndex: UInt64, logged: LoggedEntry) async throws {
         try await client.transaction(logger: logger) { connection in
             try await connection.query(
                 """
                 UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx.buffer), block_number = \(Int64(block)),
-                    log_index = \(Int32(logIndex)) WHERE request_id = \(requestId.buffer)
+                    log_index = \(Int32(logIndex)), sequence = \(Int64(logged.sequence)), batch_id = NULL,
+                    chain_error = \(logged.withoutGrant ? Self.servedWithoutGrant : nil)
+                WHERE request_id = \(requestId.buffer)
                 """, logger: logger)
             try await Self.recheck(from: Int64(block), on: connection, logger: logger)
         }

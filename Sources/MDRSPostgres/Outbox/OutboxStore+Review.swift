@@ -7,7 +7,8 @@ import PostgresNIO
 /// The rows of the log that need a person or the janitor: rejected served accesses awaiting
 /// review, tallies of refusals over budget, and what retention deletes.
 extension OutboxStore {
-    /// A served access the contract refused to log, not yet reviewed.
+    /// A served access the contract refused to log, or logged as served without a grant the
+    /// chain holds, not yet reviewed.
     public struct Rejection: Sendable {
         public let requestId: Bytes32
         public let recordId: Bytes32
@@ -16,12 +17,13 @@ extension OutboxStore {
         public let error: String?
     }
 
-    /// The served accesses the contract refused to log that no operator has reviewed yet.
+    /// The served accesses the contract refused, or logged without a grant, that no operator has
+    /// reviewed yet.
     public func unreviewedRejections() async throws -> [Rejection] {
         let rows = try await client.query(
             """
             SELECT request_id, record_id, staff, accessed_at, chain_error FROM access_log
-            WHERE chain_state = \(unescaped: LogState.rejected.sql) AND outcome = 1 AND reviewed_at IS NULL ORDER BY created_at
+            WHERE \(unescaped: Self.incident) AND reviewed_at IS NULL ORDER BY created_at
             """, logger: logger)
         var rejections = [Rejection]()
         for try await (requestId, recordId, staff, accessedAt, error) in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, Int64, String?).self) {
@@ -38,10 +40,15 @@ extension OutboxStore {
         try await client.query(
             """
             UPDATE access_log SET reviewed_at = \(clock.now()), review_note = \(note)
-            WHERE request_id = \(requestId.buffer) AND chain_state = \(unescaped: LogState.rejected.sql) AND outcome = 1 AND reviewed_at IS NULL RETURNING 1
+            WHERE request_id = \(requestId.buffer) AND \(unescaped: Self.incident) AND reviewed_at IS NULL RETURNING 1
             """, logger: logger
         ).collect().count == 1
     }
+
+    /// A served row the chain does not account for as a granted release.
+    static let incident = """
+        outcome = 1 AND (chain_state = \(LogState.rejected.sql) OR (chain_state = \(LogState.confirmed.sql) AND chain_error = '\(servedWithoutGrant)'))
+        """
 
     /// Adds refusals that were only counted to their (signer, minute, reason) tallies.
     func addTallies(_ tallies: [Address: [String: Int]], minute: Date) async throws {

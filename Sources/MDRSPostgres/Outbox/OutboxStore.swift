@@ -111,7 +111,7 @@ public struct OutboxStore: Sendable {
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome = 1),
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome <> 1),
                 (SELECT min(created_at) FROM record_anchors WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))),
-                (SELECT count(*) FROM access_log WHERE chain_state = \(unescaped: LogState.rejected.sql) AND outcome = 1 AND reviewed_at IS NULL)
+                (SELECT count(*) FROM access_log WHERE \(unescaped: Self.incident) AND reviewed_at IS NULL)
             """, logger: logger)
         for try await (count, served, denial, anchor, unreviewed) in rows.decode((Int64, Date?, Date?, Date?, Int64).self) {
             return OutboxStatus.Backlog(

@@ -130,7 +130,9 @@ public func buildApplication(
         store: StoreController(authenticator: authenticator, gate: gate, chain: chain, vault: vault, outbox: outboxStore, policy: policy),
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
-            checker: AuditChecker(index: accessIndex, local: localLog, custodian: custodian, logger: logger), chain: chain,
+            checker: AuditChecker(
+                index: accessIndex, local: localLog, reader: AccessLogReader(chain: chain, custodian: custodian), custodian: custodian,
+                logger: logger), chain: chain,
             logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)

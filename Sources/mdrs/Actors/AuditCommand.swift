@@ -38,6 +38,15 @@ struct AuditCommand: AsyncParsableCommand {
                 let counts = report.counts
                 print("missing on-chain \(counts.missingOnChain), unknown here \(counts.unknownHere), commitment mismatches \(counts.commitmentMismatch), waiting \(counts.waiting), rejected \(counts.rejected)")
                 print("checked through block \(report.indexedThroughBlock) (\(report.checkedEntries) entries new since the last check)")
+                let sequence = report.sequence
+                if sequence.complete {
+                    print("sequence complete: entries 1...\(sequence.lastOnChain) all on-chain and indexed")
+                } else {
+                    print("sequence INCOMPLETE: \(sequence.missingNumbers) of 1...\(sequence.lastOnChain) have no entry")
+                    for gap in sequence.gaps {
+                        print(gap.from == gap.through ? "  gap: entry \(gap.from)" : "  gap: entries \(gap.from)...\(gap.through)")
+                    }
+                }
                 for (kind, ids) in [("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("commitment mismatch", report.commitmentMismatch), ("rejected", report.rejected)] {
                     for id in ids { print("  \(kind): \(id)") }
                 }

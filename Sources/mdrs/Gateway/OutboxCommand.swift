@@ -10,10 +10,11 @@ struct OutboxCommand: AsyncParsableCommand {
 
     struct Review: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the released records the contract refused to log, or record the review of one.",
+            abstract: "List the released records the chain does not account for as granted, or record the review of one.",
             discussion: """
-                A served access the contract refuses to log (GrantMismatch: the grant the gateway saw is not on the chain) \
-                means a record left without an on-chain account: the gateway stops releasing records until each such \
+                A served access that the contract logs as ServedWithoutGrant (the grant the gateway saw is not on the \
+                chain), or refuses outright, means a record left without a grant on-chain to account for it: the \
+                gateway stops releasing records until each such \
                 access has been reviewed. Without --request this lists them; with --request and --note it records the \
                 review (who looked, what was found) and, once none is left, releases resume.
                 """)

@@ -56,6 +56,17 @@ struct ContractTests {
             try await DevChain.submitter(key).submit(to: contract.address, data: data, gasLimit: gasLimit)
         }
 
+        /// Sends `entries` numbered after `key`'s last logged entry.
+        @discardableResult
+        func log(_ key: PrivateKey, _ entries: [AccessEntry]) async throws -> TransactionReceipt {
+            try await send(key, MedicalAccessContract.logAccess(firstSequence: try await next(key), entries))
+        }
+
+        /// The number `key`'s next entry must carry.
+        func next(_ key: PrivateKey) async throws -> UInt64 {
+            try await contract.logHead(of: key.address).sequence + 1
+        }
+
         /// Sends and expects the contract to refuse with custom error `name`.
         func expectRevert(_ name: String, _ key: PrivateKey, _ data: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) async throws {
             do {
@@ -210,7 +221,7 @@ struct ContractTests {
         }
     }
 
-    @Test("the access log: batches of 1, 100 and 500; a request id is logged once; served entries must match their grant", .timeLimit(.minutes(5)))
+    @Test("the access log: batches of 1, 100 and 500, numbered without gaps; served entries without their grant are logged as incidents", .timeLimit(.minutes(5)))
     func accessLog() async throws {
         let c = try await Consortium.make()
         let token = try await c.grant(to: c.doctor)
@@ -218,75 +229,112 @@ struct ContractTests {
 
         var gas = [Int: UInt64]()
         var seconds = [Int: Double]()
+        var expected: UInt64 = 1
         for size in [1, 100, 500] {
             let entries = (0..<size).map { _ in c.entry(token, staff: c.doctor.address) }
             let started = ContinuousClock.now
-            let receipt = try await c.send(c.hospital, MedicalAccessContract.logAccess(entries))
+            let receipt = try await c.send(c.hospital, MedicalAccessContract.logAccess(firstSequence: expected, entries))
             let elapsed = ContinuousClock.now - started
             seconds[size] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             gas[size] = receipt.gasUsed
             let events = receipt.logs.compactMap(c.contract.decode)
             #expect(events.count == size)
             #expect(events.allSatisfy { $0.name == "Accessed" })
-            for (event, entry) in zip(events, entries) {
+            for (offset, (event, entry)) in zip(events, entries).enumerated() {
                 #expect(try event.value("requestId").asBytes32() == entry.requestId)
                 #expect(try event.value("patient").asAddress() == c.patient.address)
+                #expect(try event.value("sequence").asUInt64() == expected + UInt64(offset))
             }
-            #expect(try await c.contract.accessLoggedAt(entries[0].requestId, by: c.hospital.address) == receipt.blockNumber)
+            expected += UInt64(size)
+            #expect(try await c.contract.logHead(of: c.hospital.address) == LogHead(sequence: expected - 1, blockNumber: receipt.blockNumber))
         }
-        print("logAccess gas: 1 entry \(gas[1]!), 100 entries \(gas[100]!) (\(gas[100]! / 100)/entry), 500 entries \(gas[500]!) (\(gas[500]! / 500)/entry)")
+        print("logAccess gas, one grant: 1 entry \(gas[1]!), 100 entries \(gas[100]!) (\(gas[100]! / 100)/entry), 500 entries \(gas[500]!) (\(gas[500]! / 500)/entry)")
         print("logAccess on the dev chain (estimate + send + receipt): " + [1, 100, 500].map { "\($0) entries \(Int(seconds[$0]! * 1000)) ms = \(Int(Double($0) / seconds[$0]!)) accesses/s" }.joined(separator: ", "))
+        // Denials of 100 different records (each one read cold): the other end of the range.
+        let denials = (0..<100).map { _ in c.entry(Bytes32.random(), staff: c.doctor.address, outcome: 5, recordId: Bytes32.random()) }
+        let denied = try await c.log(c.hospital, denials)
+        print("logAccess gas, 100 denials of distinct records: \(denied.gasUsed) (\(denied.gasUsed / 100)/entry)")
 
-        let logged = c.entry(token, staff: c.doctor.address)
-        try await c.send(c.hospital, MedicalAccessContract.logAccess([logged]))
-        // A replayed batch reverts whole: nothing is logged twice.
+        // Out of sequence: a batch must start right after the last number.
+        let head = try await c.contract.logHead(of: c.hospital.address).sequence
         let fresh = c.entry(token, staff: c.doctor.address)
-        try await c.expectRevert("DuplicateRequest", c.hospital, MedicalAccessContract.logAccess([fresh, logged]))
-        #expect(try await c.contract.accessLoggedAt(fresh.requestId, by: c.hospital.address) == nil)
-        try await c.expectRevert("EmptyBatch", c.hospital, MedicalAccessContract.logAccess([]))
-        try await c.expectRevert("NotCustodian", c.stranger, MedicalAccessContract.logAccess([fresh]))
-        // Another hospital cannot log a served access to a record it does not hold.
-        try await c.expectRevert("GrantMismatch", c.otherHospital, MedicalAccessContract.logAccess([c.entry(otherToken, staff: c.otherDoctor.address)]))
-        // A served entry must name the grant's staff and record.
-        try await c.expectRevert("GrantMismatch", c.hospital, MedicalAccessContract.logAccess([c.entry(token, staff: c.otherDoctor.address)]))
-        try await c.expectRevert("GrantMismatch", c.hospital, MedicalAccessContract.logAccess([c.entry(token, staff: c.doctor.address, recordId: Bytes32.random())]))
-        try await c.expectRevert("GrantMismatch", c.hospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.doctor.address)]))
+        try await c.expectRevert("OutOfSequence", c.hospital, MedicalAccessContract.logAccess(firstSequence: head + 2, [fresh]))
+        try await c.expectRevert("OutOfSequence", c.hospital, MedicalAccessContract.logAccess(firstSequence: 0, [fresh]))
+        // A replayed batch reverts whole: nothing is logged twice.
+        let batch = try MedicalAccessContract.logAccess(firstSequence: head + 1, [fresh])
+        try await c.send(c.hospital, batch)
+        try await c.expectRevert("OutOfSequence", c.hospital, batch)
+        #expect(try await c.contract.logHead(of: c.hospital.address).sequence == head + 1)
+        do {
+            _ = try await c.contract.client.call(CallRequest(from: c.hospital.address, to: c.contract.address, data: batch))
+            Issue.record("a replayed batch was accepted")
+        } catch let error as JSONRPCError {
+            // The refusal names where the log stands, so a writer can find what landed.
+            let reason = MedicalAccessABI.revertReason(error.revertData ?? [])
+            guard case .custom("OutOfSequence", let arguments) = reason else { Issue.record("got \(reason)"); return }
+            #expect(try arguments.map { try $0.asUInt64() } == [head + 2, head + 1])
+        }
+        try await c.expectRevert("EmptyBatch", c.hospital, MedicalAccessContract.logAccess(firstSequence: head + 2, []))
+        try await c.expectRevert("NotCustodian", c.stranger, MedicalAccessContract.logAccess(firstSequence: 1, [fresh]))
+
+        // A served entry that does not match its grant is logged, under its number, as served
+        // without a grant: the release is an incident, not a hole in the log.
+        let second = Bytes32.random()
+        try await c.send(c.hospital, MedicalAccessContract.anchorRecord(c.anchor(second)))
+        let mismatched = [
+            c.entry(token, staff: c.otherDoctor.address), c.entry(token, staff: c.doctor.address, recordId: second),
+            c.entry(Bytes32.random(), staff: c.doctor.address),
+        ]
+        let incident = try await c.log(c.hospital, mismatched)
+        let incidents = incident.logs.compactMap(c.contract.event)
+        #expect(incidents.count == 3)
+        for case .accessed(let accessed) in incidents {
+            #expect(accessed.entry.outcome == AccessOutcome.servedWithoutGrant.rawValue)
+            #expect(accessed.patient == c.patient.address)
+        }
+        // Another hospital cannot log a served access to a record it does not hold by staff it
+        // did not register, even as an incident.
+        try await c.expectRevert(
+            "ForeignDenial", c.otherHospital, MedicalAccessContract.logAccess(firstSequence: 1, [c.entry(otherToken, staff: c.doctor.address)]))
         // A denial is logged without a grant, by the record's custodian.
-        try await c.send(c.hospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.stranger.address, outcome: 5)]))
+        try await c.log(c.hospital, [c.entry(Bytes32.random(), staff: c.stranger.address, outcome: 5)])
         // A hospital speaks only of its own: denials naming another's record and another's
         // staff are refused; naming its own staff (for any record) they are logged.
-        try await c.expectRevert("ForeignDenial", c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.doctor.address, outcome: 6)]))
-        let foreign = try await c.send(c.otherHospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)]))
+        try await c.expectRevert(
+            "ForeignDenial", c.otherHospital, MedicalAccessContract.logAccess(firstSequence: 1, [c.entry(Bytes32.random(), staff: c.doctor.address, outcome: 6)]))
+        // Each hospital numbers its own log: the other hospital's first entry is its number 1.
+        let foreign = try await c.log(c.otherHospital, [c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)])
+        #expect(try foreign.logs.compactMap(c.contract.decode).first?.value("sequence").asUInt64() == 1)
         // ...but it does not name this hospital's patient: their feed is not another's to fill.
         let foreignEvent = try #require(foreign.logs.compactMap(c.contract.decode).first)
         #expect(try foreignEvent.value("patient").asAddress() == .zero)
-        let own = try await c.send(c.hospital, MedicalAccessContract.logAccess([c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)]))
+        let own = try await c.log(c.hospital, [c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 6)])
         #expect(try own.logs.compactMap(c.contract.decode).first?.value("patient").asAddress() == c.patient.address)
-        try await c.send(c.otherHospital, MedicalAccessContract.logAccess([
-            c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 5, recordId: Bytes32.random()),
-        ]))
+        try await c.log(c.otherHospital, [c.entry(Bytes32.random(), staff: c.otherDoctor.address, outcome: 5, recordId: Bytes32.random())])
         // More than the maximum is refused by the ABI bound.
         let tooMany = (0..<501).map { _ in c.entry(token, staff: c.doctor.address) }
-        await #expect(throws: SubmissionError.self) { try await c.send(c.hospital, MedicalAccessContract.logAccess(tooMany)) }
+        await #expect(throws: SubmissionError.self) {
+            try await c.send(c.hospital, MedicalAccessContract.logAccess(firstSequence: try await c.next(c.hospital), tooMany))
+        }
     }
 
-    @Test("request ids are per custodian: another hospital cannot take over one")
-    func requestIdsPerCustodian() async throws {
+    @Test("numbers are per custodian: another hospital cannot move or take this one's")
+    func sequencesPerCustodian() async throws {
         let c = try await Consortium.make()
         let token = try await c.grant(to: c.doctor)
         // Hospital B logs a denial (of its own doctor) under the request id hospital A is about
-        // to log a served access with.
+        // to log a served access with, numbered 1 in B's log.
         let served = c.entry(token, staff: c.doctor.address)
         let squatter = AccessEntry(
             requestId: served.requestId, token: Bytes32.random(), recordId: Bytes32.random(), staff: c.otherDoctor.address,
             purpose: 1, outcome: 6, accessedAt: served.accessedAt, commitment: Bytes32.random())
-        let squatted = try await c.send(c.otherHospital, MedicalAccessContract.logAccess([squatter]))
-        #expect(try await c.contract.accessLoggedAt(served.requestId, by: c.otherHospital.address) == squatted.blockNumber)
-        #expect(try await c.contract.accessLoggedAt(served.requestId, by: c.hospital.address) == nil)
-        // A's own entry is still logged, once.
-        let receipt = try await c.send(c.hospital, MedicalAccessContract.logAccess([served]))
-        #expect(try await c.contract.accessLoggedAt(served.requestId, by: c.hospital.address) == receipt.blockNumber)
-        try await c.expectRevert("DuplicateRequest", c.hospital, MedicalAccessContract.logAccess([served]))
+        try await c.send(c.otherHospital, MedicalAccessContract.logAccess(firstSequence: 1, [squatter]))
+        #expect(try await c.contract.logHead(of: c.otherHospital.address).sequence == 1)
+        #expect(try await c.contract.logHead(of: c.hospital.address) == LogHead(sequence: 0, blockNumber: 0))
+        // A's own entry is still its number 1.
+        let receipt = try await c.send(c.hospital, MedicalAccessContract.logAccess(firstSequence: 1, [served]))
+        #expect(try await c.contract.logHead(of: c.hospital.address) == LogHead(sequence: 1, blockNumber: receipt.blockNumber))
+        try await c.expectRevert("OutOfSequence", c.hospital, MedicalAccessContract.logAccess(firstSequence: 1, [served]))
     }
 
     @Test("grants die with the registration they were made under")
@@ -325,11 +373,16 @@ struct ContractTests {
         let newRecord = Bytes32.random()
         let token = try await c.grant(to: c.doctor)
         let receipt = try await c.send(c.hospital, MedicalAccessContract.publish(
-            anchors: [c.anchor(newRecord)], entries: [c.entry(token, staff: c.doctor.address)]))
+            anchors: [c.anchor(newRecord)], firstSequence: 1, entries: [c.entry(token, staff: c.doctor.address)]))
         #expect(receipt.logs.compactMap(c.contract.decode).map(\.name) == ["RecordAnchored", "Accessed"])
         #expect(try await c.contract.record(newRecord) != nil)
-        try await c.expectRevert("EmptyBatch", c.hospital, MedicalAccessContract.publish(anchors: [], entries: []))
-        try await c.expectRevert("RecordAlreadyAnchored", c.hospital, MedicalAccessContract.publish(anchors: [c.anchor(newRecord)], entries: []))
+        try await c.expectRevert("EmptyBatch", c.hospital, MedicalAccessContract.publish(anchors: [], firstSequence: 2, entries: []))
+        try await c.expectRevert("RecordAlreadyAnchored", c.hospital, MedicalAccessContract.publish(anchors: [c.anchor(newRecord)], firstSequence: 2, entries: []))
+        // Anchors alone do not read or move the numbers.
+        try await c.send(c.hospital, MedicalAccessContract.publish(anchors: [c.anchor(Bytes32.random())], firstSequence: 0, entries: []))
+        try await c.expectRevert(
+            "OutOfSequence", c.hospital, MedicalAccessContract.publish(anchors: [c.anchor(Bytes32.random())], firstSequence: 1, entries: [c.entry(token, staff: c.doctor.address)]))
+        #expect(try await c.contract.logHead(of: c.hospital.address).sequence == 1)
     }
 
     @Test("every event type decodes with its fields")
@@ -338,7 +391,7 @@ struct ContractTests {
         let client = try DevChain.client()
         try await c.send(c.doctor, MedicalAccessContract.requestAccess(c.recordId, purpose: .emergencyTreatment))
         let token = try await c.grant(to: c.doctor)
-        try await c.send(c.hospital, MedicalAccessContract.logAccess([c.entry(token, staff: c.doctor.address)]))
+        try await c.log(c.hospital, [c.entry(token, staff: c.doctor.address)])
         try await c.send(c.patient, MedicalAccessContract.revoke(token))
         try await c.send(c.hospital, MedicalAccessContract.deregisterStaff(c.doctor.address))
         try await c.send(c.admin, MedicalAccessContract.deregisterCustodian(c.otherHospital.address))

@@ -93,6 +93,7 @@ struct AuditIndexTests {
 
             let first = try await Self.check(auditor)
             #expect(first.consistent && first.checkedEntries == 3 && first.onChainEntries == 3, "\(first)")
+            #expect(first.sequence == LogSequenceReport(lastOnChain: 3, indexedEntries: 3, complete: true, missingNumbers: 0, gaps: []))
             let again = try await Self.check(auditor)
             #expect(again.consistent && again.checkedEntries == 0, "nothing new: \(again)")
 
@@ -111,6 +112,15 @@ struct AuditIndexTests {
                 "DELETE FROM chain_accesses WHERE request_id = \(ByteBuffer(bytes: try Bytes32(ids[2]).bytes))", logger: TestEnvironment.logger)
             let missing = try await Self.check(auditor, restart: true)
             #expect(missing.missingOnChain == [ids[2]] && missing.commitmentMismatch == [ids[1]], "\(missing)")
+            // ...and its number is a gap in the custodian's log, which the check names (an entry
+            // a node hid from the index looks the same).
+            var number: Int64?
+            for try await value in try await gateway.postgres.query(
+                "SELECT sequence FROM access_log WHERE request_id = \(ByteBuffer(bytes: try Bytes32(ids[2]).bytes))", logger: TestEnvironment.logger
+            ).decode(Int64.self) { number = value }
+            let gap = UInt64(try #require(number))
+            #expect(missing.sequence == LogSequenceReport(
+                lastOnChain: 3, indexedEntries: 2, complete: false, missingNumbers: 1, gaps: [.init(from: gap, through: gap)]), "\(missing.sequence)")
         }
     }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import EthereumCore
+import EthereumRPC
 import Foundation
 import HummingbirdTesting
 @testable import MDRSChain
@@ -68,8 +69,8 @@ struct GatewayAuthorizationTests {
                 requestId: requestId, token: Bytes32.random(), recordId: Bytes32.random(), staff: doctorB.address,
                 purpose: 1, outcome: AccessOutcome.notGrantee.rawValue, accessedAt: UInt64(Date().timeIntervalSince1970),
                 commitment: Bytes32.random())
-            try await d.send(hospitalB, MedicalAccessContract.logAccess([squatter]))
-            #expect(try await d.contract.accessLoggedAt(requestId, by: hospitalB.address) != nil)
+            try await d.send(hospitalB, MedicalAccessContract.logAccess(firstSequence: 1, [squatter]))
+            #expect(try await d.contract.logHead(of: hospitalB.address).sequence == 1)
 
             // A's row is confirmed with A's own entry: custodian A, A's commitment.
             try await eventually("A's access is confirmed") { try await gateway.accessRow(requestId.hex)?.state == "confirmed" }
@@ -80,12 +81,13 @@ struct GatewayAuthorizationTests {
             #expect(try event.value("custodian").asAddress() == d.hospital.address)
             #expect(try event.value("requestId").asBytes32() == requestId)
             #expect(try event.value("commitment").asBytes32() == row.commitment)
-            #expect(try await d.contract.accessLoggedAt(requestId, by: d.hospital.address) == receipt.blockNumber)
+            #expect(try event.value("sequence").asUInt64() == row.sequence)
+            #expect(try await d.contract.logHead(of: d.hospital.address).sequence >= row.sequence)
         }
     }
 
-    @Test("a request id this custodian already logged counts only with the row's own commitment", .timeLimit(.minutes(3)))
-    func duplicateRequestResolution() async throws {
+    @Test("entries already on-chain under the next numbers: the row's own entry is found, another writer's is skipped and reported", .timeLimit(.minutes(3)))
+    func outOfSequenceResolution() async throws {
         let d = try await Deployment.make()
         // Two denials of the hospital's doctor, as the gateway would log them.
         func denial() -> AccessRecord {
@@ -95,26 +97,78 @@ struct GatewayAuthorizationTests {
                 accessedAt: UInt64(Date().timeIntervalSince1970), rangeStart: nil, rangeEnd: nil, signatureHash: Bytes32.random())
         }
         let matching = denial(), conflicting = denial()
-        // Both request ids are on-chain already under this custodian's key (a batch whose
-        // receipt the writer never saw), the second with another commitment.
+        // Numbers 1 and 2 are on-chain already under this custodian's key: 1 is the first row's
+        // entry (a batch whose receipt the writer never saw), 2 another writer's entry.
         let forged = AccessEntry(
-            requestId: conflicting.requestId, token: conflicting.token, recordId: conflicting.recordId, staff: conflicting.staff,
+            requestId: Bytes32.random(), token: conflicting.token, recordId: conflicting.recordId, staff: conflicting.staff,
             purpose: conflicting.purpose, outcome: conflicting.outcome.rawValue, accessedAt: conflicting.accessedAt,
             commitment: Bytes32.random())
-        let earlier = try await d.send(d.hospital, MedicalAccessContract.logAccess([matching.entry, forged]))
+        let earlier = try await d.send(d.hospital, MedicalAccessContract.logAccess(firstSequence: 1, [matching.entry, forged]))
 
         try await LiveGateway.run(deployment: d) { gateway in
             let outbox = OutboxStore(client: gateway.postgres, logger: TestEnvironment.logger)
             try await outbox.insert(matching, onChain: true)
             try await outbox.insert(conflicting, onChain: true)
-            try await eventually("both rows are resolved") {
-                let states = try await gateway.accessRows().map(\.state)
-                return states.count == 2 && !states.contains("pending") && !states.contains("submitted")
+            try await eventually("both rows are confirmed") {
+                try await gateway.accessRows().map(\.state) == ["confirmed", "confirmed"]
             }
-            #expect(try await gateway.accessRow(matching.requestId.hex)?.state == "confirmed")
-            #expect(try await Self.confirmation(of: matching.requestId, in: gateway)?.tx == earlier.transactionHash)
-            #expect(try await gateway.accessRow(conflicting.requestId.hex)?.state == "rejected")
-            #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"denied\",reason=\"DuplicateRequest with another entry\"") == 1)
+            // The first row is number 1, found where it landed; the second is logged again, after
+            // the number the other entry took.
+            let first = try #require(try await Self.confirmation(of: matching.requestId, in: gateway))
+            #expect(first.tx == earlier.transactionHash && first.sequence == 1)
+            let second = try #require(try await Self.confirmation(of: conflicting.requestId, in: gateway))
+            #expect(second.tx != earlier.transactionHash && second.sequence == 3)
+            #expect(try await d.contract.logHead(of: d.hospital.address).sequence == 3)
+            #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"denied\",reason=\"ForeignEntry\"") == 1)
+
+            // The auditor's check: the chain's number 2 has no row here, and the numbers are complete.
+            let auditor = try await gateway.client(d.auditor)
+            let report = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
+            #expect(report.sequence == LogSequenceReport(lastOnChain: 3, indexedEntries: 3, complete: true, missingNumbers: 0, gaps: []))
+            #expect(report.unknownHere == [forged.requestId.hex] && !report.consistent)
+        }
+    }
+
+    @Test("a crash between numbering a batch and sending it: the same numbers are sent after restart, none skipped or doubled", .timeLimit(.minutes(3)))
+    func crashAfterNumbering() async throws {
+        let d = try await Deployment.make()
+        @Sendable func denial() -> AccessRecord {
+            AccessRecord(
+                requestId: Bytes32.random(), token: Bytes32.random(), recordId: Bytes32.random(), staff: d.doctor.address, patient: nil,
+                custodian: d.hospital.address, purpose: 1, outcome: .grantUnknown, reason: "grant_not_found",
+                accessedAt: UInt64(Date().timeIntervalSince1970), rangeStart: nil, rangeEnd: nil, signatureHash: Bytes32.random())
+        }
+        let rows = [denial(), denial(), denial()]
+        let client = d.contract.client
+        let signed = try await FeeQuote.suggest(using: client).transaction(
+            chainId: d.chainId, nonce: try await client.transactionCount(of: d.hospital.address, at: .latest), gasLimit: 1_000_000,
+            to: d.contract.address, data: try MedicalAccessContract.logAccess(firstSequence: 1, rows.map(\.entry))
+        ).signed(with: d.hospital)
+        // What the writer leaves behind when it dies right after createBatch commits: the rows
+        // numbered 1...3 and claimed, the signed transaction recorded, nothing sent.
+        try await LiveGateway.run(deployment: d, prepare: { postgres in
+            let outbox = OutboxStore(client: postgres, logger: TestEnvironment.logger)
+            for row in rows { try await outbox.insert(row, onChain: true) }
+            #expect(try await outbox.nextSequence(signer: d.hospital.address) == 1)
+            _ = try await outbox.createBatch(
+                signer: d.hospital.address, transaction: signed, anchors: [], entries: rows.map(\.requestId), firstSequence: 1)
+            #expect(try await outbox.nextSequence(signer: d.hospital.address) == 4)
+        }) { gateway in
+            // The gateway starts on that database and resumes the open batch.
+            try await eventually("the batch is confirmed") { try await gateway.accessRows().allSatisfy { $0.state == "confirmed" } }
+            for (offset, row) in rows.enumerated() {
+                let confirmation = try #require(try await Self.confirmation(of: row.requestId, in: gateway))
+                #expect(confirmation.tx == signed.hash && confirmation.sequence == UInt64(offset + 1))
+            }
+            #expect(try await d.contract.logHead(of: d.hospital.address).sequence == 3)
+            // A later access follows at number 4.
+            let outbox = OutboxStore(client: gateway.postgres, logger: TestEnvironment.logger)
+            try await outbox.insert(denial(), onChain: true)
+            try await eventually("the next row is confirmed") {
+                let states = try await gateway.accessRows().map(\.state)
+                return states.count == 4 && states.allSatisfy { $0 == "confirmed" }
+            }
+            #expect(try await d.contract.logHead(of: d.hospital.address).sequence == 4)
         }
     }
 
@@ -122,17 +176,18 @@ struct GatewayAuthorizationTests {
         let tx: Bytes32
         let logIndex: UInt64
         let commitment: Bytes32
+        let sequence: UInt64
     }
 
     static func confirmation(of requestId: Bytes32, in gateway: LiveGateway) async throws -> Confirmation? {
         let rows = try await gateway.postgres.query(
-            "SELECT tx_hash, log_index, commitment FROM access_log WHERE request_id = \(ByteBuffer(bytes: requestId.bytes))",
+            "SELECT tx_hash, log_index, commitment, sequence FROM access_log WHERE request_id = \(ByteBuffer(bytes: requestId.bytes))",
             logger: TestEnvironment.logger)
-        for try await (tx, logIndex, commitment) in rows.decode((ByteBuffer?, Int32?, ByteBuffer).self) {
+        for try await (tx, logIndex, commitment, sequence) in rows.decode((ByteBuffer?, Int32?, ByteBuffer, Int64?).self) {
             guard let tx, let logIndex else { return nil }
             return Confirmation(
                 tx: try Bytes32(bytes: Array(tx.readableBytesView)), logIndex: UInt64(logIndex),
-                commitment: try Bytes32(bytes: Array(commitment.readableBytesView)))
+                commitment: try Bytes32(bytes: Array(commitment.readableBytesView)), sequence: UInt64(sequence ?? 0))
         }
         return nil
     }

@@ -96,14 +96,18 @@ struct GatewayNodeTrustTests {
             #expect(try await gateway.metric("mdrs_chain_disagreements_total", "read=\"getGrant\"") >= 1)
         }
 
-        // The forging node alone: the record is released (the threat), and when the contract
-        // refuses its log entry the gateway raises an alert.
+        // The forging node alone: the record is released (the threat). The contract finds no
+        // grant for the served entry and logs it, under its number, as served without a grant:
+        // the gateway raises an alert.
         try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = forger.url }) { gateway in
             let response = try await attempt(gateway)
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             let requestId = try #require(response.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
-            try await eventually("the contract refuses the served row") { try await gateway.accessRow(requestId)?.state == "rejected" }
-            #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"served\",reason=\"GrantMismatch\"") == 1)
+            try await eventually("the served row is logged as an incident") { try await gateway.accessRow(requestId)?.state == "confirmed" }
+            #expect(try await gateway.metric("mdrs_log_entries_rejected_total", "outcome=\"served\",reason=\"ServedWithoutGrant\"") == 1)
+            let auditor = try await gateway.client(d.auditor)
+            let report = try JSONDecoder().decode(AuditReport.self, from: try await auditor.audit("/v1/audit/accesses?limit=1000"))
+            #expect(report.entries.first { $0.requestId == requestId }?.outcome == Int(AccessOutcome.servedWithoutGrant.rawValue))
             // Nothing more is released until an operator has reviewed the incident.
             let halted = try await attempt(gateway)
             #expect(halted.status == .serviceUnavailable && String(buffer: halted.body).contains("reviewed"), "\(String(buffer: halted.body))")

@@ -115,6 +115,7 @@ struct LiveGateway: Sendable {
     static func run<T: Sendable>(
         deployment: Deployment? = nil, strict: Bool = false, clock: any WallClock = SystemClock(),
         adjust: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
+        prepare: @Sendable (PostgresClient) async throws -> Void = { _ in },
         _ body: @Sendable (LiveGateway) async throws -> T
     ) async throws -> T {
         let resolved: Deployment
@@ -123,6 +124,8 @@ struct LiveGateway: Sendable {
         return try await TestEnvironment.withDatabase { postgres, database in
             var configuration = try deployment.configuration(database: database, strict: strict)
             adjust(&configuration)
+            // What a process that died left in the (migrated) database.
+            try await prepare(postgres)
             let app = try await buildApplication(configuration, logger: TestEnvironment.logger, clock: clock)
             return try await app.test(.live) { client in
                 let port = try #require(client.port)

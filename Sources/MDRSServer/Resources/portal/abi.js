@@ -20,7 +20,7 @@ export const topics = {
   AccessRequested: "0x53f321110344834dc3405814bbcbfe43f5605d36c32d33fe960bb3ae48ebdcca",
   Granted: "0xba51bceed3296ec83fbe42ca107232c5157804cdb3ff558dab357b0a8011db28",
   Revoked: "0x41255a52cf87eef471b972aa1ab728693bdd0417fc0fa73261de237d4bdf140f",
-  Accessed: "0xaf0ce59bbcbae101c25bf37494fd6787c726406a065685a2571b91279ade5e25",
+  Accessed: "0x72e9e2b1b04475a4a79b12f976605203750b77eba8c4819f28e85f980b76ede7",
 };
 
 const HEX = /^0x[0-9a-fA-F]*$/;
@@ -166,8 +166,9 @@ export function decodeLog(log) {
       return { name: "Revoked", token: t[1], staff: topicAddress(2), patient: topicAddress(3), recordId: w.bytes32(0), ...common };
     case topics.Accessed:
       return {
-        name: "Accessed", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), custodian: w.address(0), token: w.bytes32(1),
-        requestId: w.bytes32(2), purpose: w.number(3), outcome: w.number(4), accessedAt: w.clampedNumber(5), commitment: w.bytes32(6), ...common,
+        name: "Accessed", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), custodian: w.address(0), sequence: w.number(1),
+        token: w.bytes32(2), requestId: w.bytes32(3), purpose: w.number(4), outcome: w.number(5), accessedAt: w.clampedNumber(6),
+        commitment: w.bytes32(7), ...common,
       };
     default:
       return null;

@@ -54,7 +54,7 @@ const outcomes = {
   1: "served", 2: "signature invalid", 3: "request stale", 4: "nonce reused", 5: "unknown grant", 6: "not the grantee",
   7: "grant revoked", 8: "grant expired", 9: "staff not registered", 10: "address invalid", 11: "address of another record",
   12: "record not found", 13: "record erased", 14: "record conflict", 15: "another hospital's record",
-  16: "registration changed", 255: "refused",
+  16: "registration changed", 254: "served without a grant on the chain (incident)", 255: "refused",
 };
 
 export function outcomeText(number) {
