@@ -28,9 +28,13 @@ extension OutboxWriter {
             let step: OutboxBatchRules.NewBatchStep
             var refusal: RevertReason?
             do {
-                let estimate = try await client.estimateGas(CallRequest(from: key.address, to: contract.address, data: data))
                 let blockGasLimit = try await client.block(.latest)?.gasLimit ?? 30_000_000
-                step = OutboxBatchRules.afterSimulation(.gas(estimate), size: size, blockGasLimit: blockGasLimit)
+                if OutboxBatchRules.simulates(lastBatchConfirmed: confirmedLast.value) {
+                    let estimate = try await client.estimateGas(CallRequest(from: key.address, to: contract.address, data: data))
+                    step = OutboxBatchRules.afterSimulation(.gas(estimate), size: size, blockGasLimit: blockGasLimit)
+                } else {
+                    step = OutboxBatchRules.withoutSimulation(size: size, blockGasLimit: blockGasLimit)
+                }
             } catch let error as JSONRPCError where error.revertData != nil {
                 let reason = MedicalAccessABI.revertReason(error.revertData ?? [])
                 refusal = reason
@@ -40,6 +44,7 @@ extension OutboxWriter {
             case .shrink(let smaller):
                 size = smaller
             case .resolveRefusal:
+                confirmedLast.value = false
                 guard let refusal else { return false }
                 try await confirmRefusal(refusal, data: data)
                 try await resolveRefusal(refusal, anchors: batchAnchors, entries: batchEntries)

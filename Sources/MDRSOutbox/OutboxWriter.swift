@@ -56,6 +56,8 @@ public struct OutboxWriter: Service {
     let status: OutboxStatus
     let metrics: GatewayMetrics
     let logger: Logger
+    /// Whether the last batch this process finished was confirmed (``OutboxBatchRules/simulates(lastBatchConfirmed:)``).
+    let confirmedLast = Flag()
 
     package init(store: OutboxStore, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
         self.store = store
@@ -86,6 +88,7 @@ public struct OutboxWriter: Service {
                     } catch is CancellationError {
                         return
                     } catch {
+                        confirmedLast.value = false
                         failures += 1
                         busy = false
                         logger.warning("outbox round failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
@@ -195,6 +198,7 @@ public struct OutboxWriter: Service {
             logger.warning("log transaction nonce taken by another transaction; re-queueing", metadata: ["batch": "\(batch.id)", "nonce": "\(batch.accountNonce)"])
             metrics.logTransaction("dropped")
         }
+        confirmedLast.value = false
         try await store.drop(batch: batch.id)
         return true
     }
@@ -249,6 +253,7 @@ public struct OutboxWriter: Service {
         let lag = try await store.confirm(batch: batch.id, receipt: receipt, anchorLogs: anchorLogs, entryLogs: entryLogs)
         metrics.logTransaction("confirmed")
         metrics.logLag(seconds: lag)
+        confirmedLast.value = true
         logger.info(
             "access log batch confirmed",
             metadata: ["tx": "\(receipt.transactionHash)", "block": "\(receipt.blockNumber)", "entries": "\(entryLogs.count)", "anchors": "\(anchorLogs.count)"])

@@ -79,4 +79,20 @@ struct OutboxBatchRulesTests {
         #expect(Rules.afterSimulation(.refused(customError: nil), size: size, blockGasLimit: 30_000_000) == .resolveRefusal)
         #expect(Rules.afterSimulation(.refused(customError: "ForeignDenial"), size: .init(entries: 50, anchors: 0), blockGasLimit: 30_000_000) == .resolveRefusal)
     }
+
+    @Test("a batch after a confirmed one is not simulated: its gas is computed, above every measured cost, and it is halved like any other")
+    func computedGas() {
+        #expect(Rules.simulates(lastBatchConfirmed: false))
+        #expect(!Rules.simulates(lastBatchConfirmed: true))
+        // Measured on the dev chain (ContractTests prints them): 107,277 for one served entry,
+        // 1,106,863 for 100 denials of distinct records, 4,467,359 for 500 entries; an anchor ≈ 205k.
+        #expect(Rules.gasBound(.init(entries: 1, anchors: 0)) > 107_277)
+        #expect(Rules.gasBound(.init(entries: 100, anchors: 0)) > 1_106_863 * 2)
+        #expect(Rules.gasBound(.init(entries: 500, anchors: 0)) > 4_467_359 * 2)
+        #expect(Rules.gasBound(.init(entries: 0, anchors: 20)) > 20 * 205_000)
+        let bound = Rules.gasBound(.init(entries: 100, anchors: 20))
+        #expect(Rules.withoutSimulation(size: .init(entries: 100, anchors: 20), blockGasLimit: 30_000_000) == .send(gasLimit: bound))
+        // Over half a block: halved, as a simulated batch would be.
+        #expect(Rules.withoutSimulation(size: .init(entries: 500, anchors: 100), blockGasLimit: 30_000_000) == .shrink(to: .init(entries: 250, anchors: 100)))
+    }
 }

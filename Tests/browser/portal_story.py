@@ -173,9 +173,10 @@ def check_decoded_events(page, wallet, args, contract):
     from eth_abi import decode
     for log, ours in zip(logs, decoded):
         if ours and ours["name"] == "Accessed":
-            values = decode(["address", "bytes32", "bytes32", "uint8", "uint8", "uint64", "bytes32"], bytes.fromhex(log["data"][2:]))
-            assert ours["custodian"] == values[0].lower() and ours["requestId"] == "0x" + values[2].hex(), (ours, values)
-            assert (ours["purpose"], ours["outcome"], ours["accessedAt"]) == values[3:6], (ours, values)
+            values = decode(["address", "uint64", "bytes32", "bytes32", "uint8", "uint8", "uint64", "bytes32"], bytes.fromhex(log["data"][2:]))
+            assert ours["custodian"] == values[0].lower() and ours["sequence"] == values[1], (ours, values)
+            assert ours["requestId"] == "0x" + values[3].hex(), (ours, values)
+            assert (ours["purpose"], ours["outcome"], ours["accessedAt"]) == values[4:7], (ours, values)
         if ours and ours["name"] == "Granted":
             values = decode(["bytes32", "uint64", "address", "uint64"], bytes.fromhex(log["data"][2:]))
             assert ours["recordId"] == "0x" + values[0].hex() and ours["expiresAt"] == values[1], (ours, values)

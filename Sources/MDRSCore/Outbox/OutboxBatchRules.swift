@@ -173,7 +173,33 @@ package enum OutboxBatchRules {
         case rowTooLarge
     }
 
-    package static func afterSimulation(_ simulation: Simulation, size: BatchSize, blockGasLimit: UInt64) -> NewBatchStep {
+    /// The most gas a batch can use, computed rather than simulated (py-evm and other nodes
+    /// execute every `eth_estimateGas` in full, which would halve the writer's rate). Measured
+    /// (docs/decisions.md §11): an entry costs 8.7k with its grant's slots warm and 11k for a
+    /// denial read cold; the bound allows every slot an entry can read cold (the grant's four,
+    /// the record's two, the staff member's), its event, and calldata at the EIP-7623 floor.
+    /// An anchor stores nine slots (≈ 205k measured). Unused gas is not charged.
+    package static func gasBound(_ size: BatchSize) -> UInt64 {
+        let fixed: UInt64 = 21_000 + 60_000 + 25_000 + 20_000  // intrinsic, Vyper's array layout, the log head, slack
+        return fixed + UInt64(size.entries) * 26_000 + UInt64(size.anchors) * 260_000
+    }
+
+    /// Whether a new batch is simulated before it is sent. Only a batch that follows one this
+    /// writer saw confirmed is not: its numbers follow on from a known log head, and its rows
+    /// are of the kinds the contract took a moment ago. After a start, a drop (revert, lost
+    /// nonce) or a refusal, the next batch is simulated again, which finds and resolves a row
+    /// the contract refuses before anything is spent on it.
+    package static func simulates(lastBatchConfirmed: Bool) -> Bool {
+        !lastBatchConfirmed
+    }
+
+    /// The send step for a batch whose gas is computed: halved while it would fill more than
+    /// half a block, like a simulated one.
+    package static func withoutSimulation(size: BatchSize, blockGasLimit: UInt64) -> NewBatchStep {
+        afterSimulation(.gas(gasBound(size)), size: size, blockGasLimit: blockGasLimit, headroom: false)
+    }
+
+    package static func afterSimulation(_ simulation: Simulation, size: BatchSize, blockGasLimit: UInt64, headroom: Bool = true) -> NewBatchStep {
         switch simulation {
         case .refused(let customError):
             // A refusal that names no row: halve the batch until the row that causes it is
@@ -184,7 +210,7 @@ package enum OutboxBatchRules {
             // Keep a batch well inside a block.
             if estimate > blockGasLimit / 2 && size.rows > 1 { return .shrink(to: size.halved) }
             guard estimate <= blockGasLimit else { return .rowTooLarge }
-            return .send(gasLimit: min(estimate + estimate / 4 + 10_000, blockGasLimit))
+            return .send(gasLimit: min(headroom ? estimate + estimate / 4 + 10_000 : estimate, blockGasLimit))
         }
     }
 }

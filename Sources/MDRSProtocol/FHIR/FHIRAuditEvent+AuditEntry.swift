@@ -46,7 +46,7 @@ extension FHIRAuditEvent {
             action: "R",
             recorded: FHIRDateTime.instant(entry.accessedAt),
             outcome: served ? "0" : Self.failureSeverity(entry.outcome),
-            outcomeDesc: served ? nil : "refused: \(entry.local?.reason ?? Self.outcomeName(entry.outcome))",
+            outcomeDesc: served ? nil : Self.failureDescription(entry),
             agent: [
                 Agent(
                     type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.securityRoleType, code: "humanuser", display: "human user")]),
@@ -69,9 +69,18 @@ extension FHIRAuditEvent {
     /// requester presented or lacked.
     static func failureSeverity(_ outcome: Int) -> String {
         switch UInt8(exactly: outcome).flatMap(AccessOutcome.init(rawValue:)) {
-        case .recordConflict, .refused, nil: "8"
+        case .recordConflict, .servedWithoutGrant, .refused, nil: "8"
         default: "4"
         }
+    }
+
+    /// What went wrong. A served access the chain holds no grant for was not refused: the
+    /// record left, which is the serious failure.
+    static func failureDescription(_ entry: AuditEntry) -> String {
+        if entry.outcome == Int(AccessOutcome.servedWithoutGrant.rawValue) {
+            return "served without a grant the chain holds (incident)"
+        }
+        return "refused: \(entry.local?.reason ?? outcomeName(entry.outcome))"
     }
 
     /// The outcome's name when the custodian's row (with its reason) is not here.

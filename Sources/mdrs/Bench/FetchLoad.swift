@@ -58,6 +58,7 @@ struct FetchLoad: AsyncParsableCommand {
         FileHandle.standardError.write(Data("signed \(requests) requests in \(signingStarted.duration(to: .now))\n".utf8))
         let metricsURL = metrics ?? gateway + "/metrics"
         let callsBefore = try await Self.chainCalls(httpClient, metricsURL)
+        let batchesBefore = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"")
 
         let next = Ticket()
         let requestsToSend = signed
@@ -109,6 +110,33 @@ struct FetchLoad: AsyncParsableCommand {
         print("non-200: " + (others.isEmpty ? "none" : others.map { ($0.key == 0 ? "no answer" : "\($0.key)") + " × \($0.value)" }.joined(separator: ", ")))
         let calls = callsAfter - callsBefore
         print(String(format: "chain calls by the gateway: %.0f = %.4f per fetch", calls, latencies.isEmpty ? 0 : calls / Double(latencies.count)))
+
+        // The on-chain log: every served fetch is a row the outbox writer sends; how long until
+        // the last is on-chain says how many accesses a second the writer sustains.
+        let drainLimit = ContinuousClock.now + .seconds(600)
+        var depth = try await Self.metric("mdrs_outbox_depth", httpClient, metricsURL)
+        while depth > 0 && ContinuousClock.now < drainLimit {
+            try await Task.sleep(for: .milliseconds(100))
+            depth = try await Self.metric("mdrs_outbox_depth", httpClient, metricsURL)
+        }
+        let drained = started.duration(to: .now)
+        let drainedSeconds = Double(drained.components.seconds) + Double(drained.components.attoseconds) / 1e18
+        let batches = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"") - batchesBefore
+        if depth > 0 {
+            print(String(format: "on-chain log: %.0f rows still queued %.0f s after the run began", depth, drainedSeconds))
+        } else {
+            print(String(format: "on-chain log: all %d served rows confirmed %.2f s after the run began = %.0f accesses/s (%.0f batches)",
+                         ok, drainedSeconds, Double(ok) / drainedSeconds, batches))
+        }
+    }
+
+    /// The sum of a metric's series (those with `labels` among theirs, when given).
+    static func metric(_ name: String, _ httpClient: HTTPClient, _ url: String, labels: String? = nil) async throws -> Double {
+        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        return text.split(separator: "\n").filter { line in
+            (line.hasPrefix(name + " ") || line.hasPrefix(name + "{")) && (labels.map { line.contains($0) } ?? true)
+        }.compactMap { line in line.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
     /// The sum of `mdrs_chain_calls_total` over its methods.
