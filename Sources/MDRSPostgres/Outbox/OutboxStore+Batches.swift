@@ -88,19 +88,20 @@ extension OutboxStore {
                     "UPDATE record_anchors SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId) WHERE record_id = \(id.buffer) AND chain_state = \(unescaped: LogState.pending.sql)",
                     logger: logger)
             }
-            for (offset, id) in entries.enumerated() {
-                let claimed = try await connection.query(
-                    """
-                    UPDATE access_log SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId),
-                        sequence = \(Int64(firstSequence) + Int64(offset))
-                    WHERE request_id = \(id.buffer) AND chain_state = \(unescaped: LogState.pending.sql) RETURNING 1
-                    """, logger: logger
-                ).collect().count
-                // The transaction carries every number: a row that is not pending any more would
-                // leave its number sent for an entry this database does not account for.
-                guard claimed == 1 else {
-                    throw GatewayError(.unexpectedDatabaseState, "an outbox row of the new batch is no longer pending")
-                }
+            // One statement for all the rows, however many (a round can carry 500).
+            let sequences = entries.indices.map { Int64(firstSequence) + Int64($0) }
+            let claimed = try await connection.query(
+                """
+                UPDATE access_log SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId), sequence = numbered.sequence
+                FROM unnest(\(entries.map(\.buffer)), \(sequences)) AS numbered (request_id, sequence)
+                WHERE access_log.request_id = numbered.request_id AND access_log.chain_state = \(unescaped: LogState.pending.sql)
+                RETURNING 1
+                """, logger: logger
+            ).collect().count
+            // The transaction carries every number: a row that is not pending any more would
+            // leave its number sent for an entry this database does not account for.
+            guard claimed == entries.count else {
+                throw GatewayError(.unexpectedDatabaseState, "an outbox row of the new batch is no longer pending")
             }
             return batchId
         }
@@ -187,13 +188,16 @@ extension OutboxStore {
                     WHERE record_id = \(id.buffer) AND batch_id = \(batch)
                     """, logger: logger)
             }
-            for (id, logged) in entryLogs {
+            if !entryLogs.isEmpty {
+                let logged = Array(entryLogs)
+                // Arrays cannot hold NULL here: an empty string stands for "no error".
                 try await connection.query(
                     """
                     UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx), block_number = \(block),
-                        log_index = \(Int32(logged.logIndex)), sequence = \(Int64(logged.sequence)),
-                        chain_error = \(logged.withoutGrant ? Self.servedWithoutGrant : nil)
-                    WHERE request_id = \(id.buffer) AND batch_id = \(batch)
+                        log_index = found.log_index, sequence = found.sequence, chain_error = NULLIF(found.error, '')
+                    FROM unnest(\(logged.map(\.key.buffer)), \(logged.map { Int32($0.value.logIndex) }), \(logged.map { Int64($0.value.sequence) }),
+                        \(logged.map { $0.value.withoutGrant ? Self.servedWithoutGrant : "" })) AS found (request_id, log_index, sequence, error)
+                    WHERE access_log.request_id = found.request_id AND access_log.batch_id = \(batch)
                     """, logger: logger)
             }
             if !entryLogs.isEmpty { try await Self.recheck(from: block, on: connection, logger: logger) }

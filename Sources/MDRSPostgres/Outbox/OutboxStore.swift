@@ -43,15 +43,46 @@ public struct OutboxStore: Sendable {
 
     /// Records a fetch decision. `onChain` false keeps it local only.
     package func insert(_ access: AccessRecord, onChain: Bool) async throws {
-        try await client.query(
-            """
+        for try await _ in try await client.execute(InsertAccess(access: access, state: onChain ? .pending : .localOnly, now: clock.now()), logger: logger) {}
+    }
+
+    /// Prepared once per connection: every fetch writes one.
+    struct InsertAccess: PostgresPreparedStatement {
+        static let sql = """
             INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
                 range_start, range_end, signature_hash, commitment, chain_state, created_at)
-            VALUES (\(access.requestId.buffer), \(access.token.buffer), \(access.recordId.buffer), \(access.staff.buffer),
-                \(access.patient?.buffer), \(Int16(access.purpose)), \(Int16(access.outcome.rawValue)), \(access.reason),
-                \(Int64(access.accessedAt)), \(access.rangeStart), \(access.rangeEnd), \(access.signatureHash.buffer),
-                \(access.commitment.buffer), \(onChain ? LogState.pending : LogState.localOnly), \(clock.now()))
-            """, logger: logger)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            """
+        static let bindingDataTypes: [PostgresDataType] = [
+            .bytea, .bytea, .bytea, .bytea, .bytea, .int2, .int2, .text, .int8, .int8, .int8, .bytea, .bytea, .text, .timestamptz,
+        ]
+        typealias Row = Void
+
+        let access: AccessRecord
+        let state: LogState
+        let now: Date
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 15)
+            bindings.append(access.requestId.buffer)
+            bindings.append(access.token.buffer)
+            bindings.append(access.recordId.buffer)
+            bindings.append(access.staff.buffer)
+            bindings.append(access.patient?.buffer)
+            bindings.append(Int16(access.purpose))
+            bindings.append(Int16(access.outcome.rawValue))
+            bindings.append(access.reason)
+            bindings.append(Int64(access.accessedAt))
+            bindings.append(access.rangeStart)
+            bindings.append(access.rangeEnd)
+            bindings.append(access.signatureHash.buffer)
+            bindings.append(access.commitment.buffer)
+            try bindings.append(state)
+            bindings.append(now)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     /// Queues a record's anchor, on the connection (and transaction) that completes the record.

@@ -16,12 +16,33 @@ public struct NonceStore: Sendable {
 
     /// Claims `nonce` for `signer`; false if it was used before.
     package func claim(signer: Address, nonce: Bytes32, until expiry: Date) async throws -> Bool {
-        let rows = try await client.query(
-            """
-            INSERT INTO request_nonces (signer, nonce, expires_at) VALUES (\(signer.buffer), \(nonce.buffer), \(expiry))
-            ON CONFLICT DO NOTHING RETURNING 1
-            """, logger: logger)
-        return try await rows.collect().count == 1
+        var claimed = 0
+        for try await _ in try await client.execute(Claim(signer: signer.buffer, nonce: nonce.buffer, expiry: expiry), logger: logger) {
+            claimed += 1
+        }
+        return claimed == 1
+    }
+
+    /// Prepared once per connection: every fetch claims a nonce, and parsing and planning the
+    /// statement each time is PostgreSQL's work repeated for nothing.
+    struct Claim: PostgresPreparedStatement {
+        static let sql = "INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1"
+        static let bindingDataTypes: [PostgresDataType] = [.bytea, .bytea, .timestamptz]
+        typealias Row = Int32
+
+        let signer: ByteBuffer
+        let nonce: ByteBuffer
+        let expiry: Date
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 3)
+            bindings.append(signer)
+            bindings.append(nonce)
+            bindings.append(expiry)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
     }
 
     /// Deletes nonces whose window has passed by `now` (the gateway's clock, the one the time

@@ -20,12 +20,8 @@ extension RecordStore {
 
     /// Reads and decrypts chunk `index` of `record`.
     func chunk(_ index: Int, of record: StoredRecord, cipher: ChunkCipher) async throws -> [UInt8] {
-        let rows = try await client.query(
-            """
-            SELECT ciphertext FROM record_chunks
-            WHERE record_id = \(ByteBuffer(bytes: record.id.bytes)) AND chunk_index = \(Int32(index))
-            """, logger: logger)
-        guard let sealed = try await rows.decode(ByteBuffer.self).first(where: { _ in true }) else {
+        let rows = try await client.execute(ChunkQuery(recordId: ByteBuffer(bytes: record.id.bytes), index: Int32(index)), logger: logger)
+        guard let sealed = try await rows.first(where: { _ in true }) else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) is missing")
         }
         let plaintext = try cipher.open(sealed.readableBytesView, index: index, isLast: index == record.chunkCount - 1)
@@ -75,4 +71,23 @@ public struct RecordReader: AsyncSequence, Sendable {
             return ByteBuffer(bytes: plaintext[from...to])
         }
     }
+}
+
+/// Prepared once per connection: every fetch reads at least one chunk.
+struct ChunkQuery: PostgresPreparedStatement {
+    static let sql = "SELECT ciphertext FROM record_chunks WHERE record_id = $1 AND chunk_index = $2"
+    static let bindingDataTypes: [PostgresDataType] = [.bytea, .int4]
+    typealias Row = ByteBuffer
+
+    let recordId: ByteBuffer
+    let index: Int32
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(recordId)
+        bindings.append(index)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> ByteBuffer { try row.decode(ByteBuffer.self) }
 }
