@@ -60,54 +60,11 @@ struct FetchLoad: AsyncParsableCommand {
         let callsBefore = try await Self.chainCalls(httpClient, metricsURL)
         let batchesBefore = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"")
 
-        let next = Ticket()
-        let requestsToSend = signed
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         let started = ContinuousClock.now
-        let results = try await withThrowingTaskGroup(of: ([Int64], [Int: Int]).self) { group in
-            for _ in 0..<connections {
-                group.addTask {
-                    var latencies = [Int64](), statuses = [Int: Int]()
-                    while ContinuousClock.now < deadline {
-                        let index = next.take()
-                        guard index < requestsToSend.count else { break }
-                        let sent = ContinuousClock.now
-                        do {
-                            let response = try await httpClient.execute(requestsToSend[index], timeout: .seconds(30))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            statuses[Int(response.status.code), default: 0] += 1
-                        } catch {
-                            statuses[0, default: 0] += 1  // no answer
-                        }
-                        let elapsed = sent.duration(to: .now)
-                        latencies.append(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
-                    }
-                    return (latencies, statuses)
-                }
-            }
-            var all = ([Int64](), [Int: Int]())
-            for try await (latencies, statuses) in group {
-                all.0 += latencies
-                all.1.merge(statuses, uniquingKeysWith: +)
-            }
-            return all
-        }
-        let wall = started.duration(to: .now)
-        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let run = try await LoadRun.drive(httpClient, requests: signed, connections: connections, seconds: seconds)
         let callsAfter = try await Self.chainCalls(httpClient, metricsURL)
-
-        let latencies = results.0.sorted()
-        let ok = results.1[200] ?? 0
-        func percentile(_ q: Double) -> String {
-            guard !latencies.isEmpty else { return "-" }
-            let micros = latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))]
-            return String(format: "%.2f ms", Double(micros) / 1000)
-        }
-        print(String(format: "fetches: %d in %.2f s over %d connections = %.0f/s (%d served)", latencies.count, wallSeconds, connections,
-                     Double(latencies.count) / wallSeconds, ok))
-        print("latency: p50 \(percentile(0.50)), p90 \(percentile(0.90)), p99 \(percentile(0.99)), max \(percentile(1.0))")
-        let others = results.1.filter { $0.key != 200 }.sorted { $0.key < $1.key }
-        print("non-200: " + (others.isEmpty ? "none" : others.map { ($0.key == 0 ? "no answer" : "\($0.key)") + " × \($0.value)" }.joined(separator: ", ")))
+        run.print("fetches")
+        let latencies = run.latencies, ok = run.ok
         let calls = callsAfter - callsBefore
         print(String(format: "chain calls by the gateway: %.0f = %.4f per fetch", calls, latencies.isEmpty ? 0 : calls / Double(latencies.count)))
 
@@ -146,17 +103,5 @@ struct FetchLoad: AsyncParsableCommand {
         return text.split(separator: "\n").filter { $0.hasPrefix("mdrs_chain_calls_total") }.compactMap { line in
             line.split(separator: " ").last.flatMap { Double($0) }
         }.reduce(0, +)
-    }
-}
-
-/// Hands out request indexes to the connections, each once.
-final class Ticket: Sendable {
-    private let next = Mutex(0)
-
-    func take() -> Int {
-        next.withLock { value in
-            defer { value += 1 }
-            return value
-        }
     }
 }
