@@ -55,16 +55,50 @@ public struct RecordReader: AsyncSequence, Sendable {
         return Iterator(reader: self, next: 0, last: -1)
     }
 
+    /// Chunks read and decrypted ahead of the one being sent: the database round trip and the
+    /// decryption of chunk k+1 and k+2 overlap the sending of chunk k, and memory stays bounded
+    /// (at most `readAhead` + 1 chunks per response).
+    static let readAhead = 2
+
     public struct Iterator: AsyncIteratorProtocol {
         let reader: RecordReader
         var next: Int
         let last: Int
+        /// Reads started, oldest first: chunk `next`, `next + 1`, ...
+        var ahead: [Task<[UInt8], any Error>] = []
+
+        init(reader: RecordReader, next: Int, last: Int) {
+            self.reader = reader
+            self.next = next
+            self.last = last
+        }
 
         public mutating func next() async throws -> ByteBuffer? {
             guard next <= last, let range = reader.range else { return nil }
             let index = next
             next += 1
-            let plaintext = try await reader.store.chunk(index, of: reader.record, cipher: reader.cipher)
+            // Keep `readAhead` reads in flight beyond this one (never past the range).
+            let (store, record, cipher) = (reader.store, reader.record, reader.cipher)
+            while ahead.count <= RecordReader.readAhead, index + ahead.count <= last {
+                let chunk = index + ahead.count
+                ahead.append(Task { try await store.chunk(chunk, of: record, cipher: cipher) })
+            }
+            let task = ahead.removeFirst()
+            let plaintext: [UInt8]
+            do {
+                // A response that is cancelled (the client went away) cancels the reads it started.
+                let pending = ahead
+                plaintext = try await withTaskCancellationHandler {
+                    try await task.value
+                } onCancel: {
+                    task.cancel()
+                    for read in pending { read.cancel() }
+                }
+            } catch {
+                for read in ahead { read.cancel() }
+                ahead.removeAll()
+                throw error
+            }
             let chunkStart = Int64(index) * Int64(reader.record.chunkSize)
             let from = Int(Swift.max(range.lowerBound - chunkStart, 0))
             let to = Int(Swift.min(range.upperBound - chunkStart, Int64(plaintext.count - 1)))

@@ -36,9 +36,8 @@ extension RecordStore {
                     \(Int32(configuration.chunkSize)), \(master.idHex), \(ByteBuffer(bytes: wrappedKey)))
             """, logger: logger)
 
+        var writer = ChunkWriter(store: self, cipher: ChunkCipher(key: dataKey, recordId: recordId), idBuffer: idBuffer)
         do {
-            var writer = ChunkWriter(
-                store: self, cipher: ChunkCipher(key: dataKey, recordId: recordId), idBuffer: idBuffer)
             for try await piece in body {
                 try Task.checkCancellation()
                 try await writer.append(piece)
@@ -51,6 +50,8 @@ extension RecordStore {
                 chunkSize: configuration.chunkSize, chunkCount: chunkCount, keyId: master.idHex, wrappedKey: wrappedKey,
                 createdAt: Date())
         } catch {
+            // The chunk insert still in flight ends first, so the delete is the last word.
+            await writer.abandon()
             // Not a child of this (possibly cancelled) task, so the delete still runs.
             let cleanup = Task { [client, logger] in
                 try await client.query("DELETE FROM records WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql)", logger: logger)
@@ -76,6 +77,9 @@ private struct ChunkWriter {
     var index = 0
     var filling: ByteBuffer
     var held: ByteBuffer?
+    /// The insert of the previous chunk: it runs while the next chunk arrives and is sealed
+    /// (one at a time, so memory holds at most one chunk more).
+    var inflight: Task<Void, any Error>?
 
     init(store: RecordStore, cipher: ChunkCipher, idBuffer: ByteBuffer) {
         self.store = store
@@ -119,6 +123,8 @@ private struct ChunkWriter {
             try await insert(previous, isLast: false)
         }
         held = nil
+        try await inflight?.value
+        inflight = nil
         let sealed = try cipher.seal(last.readableBytesView, index: index, isLast: true)
         let sha256 = try Bytes32(bytes: Array(hasher.finalize()))
         if let expectedSHA256, expectedSHA256 != sha256 {
@@ -148,22 +154,33 @@ private struct ChunkWriter {
         return (total, sha256, chunkCount)
     }
 
+    /// Waits for the insert in flight, if any, whatever its outcome.
+    mutating func abandon() async {
+        _ = await inflight?.result
+        inflight = nil
+    }
+
     /// One chunk, in a statement that also marks the upload as alive and refuses to add to an
-    /// upload the janitor has already removed.
+    /// upload the janitor has already removed. It is sealed and sent in the background, after
+    /// the previous chunk's insert has succeeded.
     private mutating func insert(_ chunk: ByteBuffer, isLast: Bool) async throws {
-        let sealed = try cipher.seal(chunk.readableBytesView, index: index, isLast: isLast)
-        let inserted = try await store.client.query(
-            """
-            WITH alive AS (
-                UPDATE records SET last_activity_at = now() WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql) RETURNING id
-            )
-            INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
-            SELECT id, \(Int32(index)), \(ByteBuffer(bytes: sealed)) FROM alive RETURNING chunk_index
-            """, logger: store.logger
-        ).collect().count
-        guard inserted == 1 else {
-            throw GatewayError(.recordNotFound, "the upload was removed before it completed")
+        try await inflight?.value
+        let (store, cipher, idBuffer, index) = (store, cipher, idBuffer, index)
+        inflight = Task {
+            let sealed = try cipher.seal(chunk.readableBytesView, index: index, isLast: isLast)
+            let inserted = try await store.client.query(
+                """
+                WITH alive AS (
+                    UPDATE records SET last_activity_at = now() WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql) RETURNING id
+                )
+                INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
+                SELECT id, \(Int32(index)), \(ByteBuffer(bytes: sealed)) FROM alive RETURNING chunk_index
+                """, logger: store.logger
+            ).collect().count
+            guard inserted == 1 else {
+                throw GatewayError(.recordNotFound, "the upload was removed before it completed")
+            }
         }
-        index += 1
+        self.index += 1
     }
 }
