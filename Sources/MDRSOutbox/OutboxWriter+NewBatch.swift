@@ -29,7 +29,7 @@ extension OutboxWriter {
             var refusal: RevertReason?
             do {
                 let blockGasLimit = try await client.block(.latest)?.gasLimit ?? 30_000_000
-                if OutboxBatchRules.simulates(lastBatchConfirmed: confirmedLast.value) {
+                if OutboxBatchRules.simulates(lastBatchConfirmed: confirmedLast.value && !boundTooLow.value) {
                     let estimate = try await client.estimateGas(CallRequest(from: key.address, to: contract.address, data: data))
                     step = OutboxBatchRules.afterSimulation(.gas(estimate), size: size, blockGasLimit: blockGasLimit)
                 } else {

@@ -103,13 +103,19 @@ extension OutboxWriter {
             metadata: ["request": "\(requestId)"])
     }
 
+    /// How far back the writer looks for entries of its own that landed unseen: the blocks after
+    /// the last one a row here was confirmed in, at most this many.
+    static let sequenceSearchBlocks: UInt64 = 50_000
+
     /// The contract expects the batch to start at `expected`, not `given` (this gateway's next
     /// number). Entries `given ..< expected` are on-chain already: most likely a batch of ours
     /// that landed although its receipt was never seen (so its rows went back to the queue).
-    /// Rows whose entries they are (same request id and commitment) are marked with them; a
-    /// number taken by anything else is an entry this gateway did not write, by someone
-    /// holding the custodian's key, which the operator must hear about; the next batch is
-    /// numbered after it, and the audit check reports it (`unknown_here`).
+    /// Each is looked for in the blocks since the last confirmation here; a pending row with the
+    /// same entry (every field; a served row may be on-chain as served without a grant) is marked
+    /// with it. A number taken by anything else is an entry this gateway did not write, by
+    /// someone holding the custodian's key, which the operator must hear about; the next batch is
+    /// numbered after it, and the audit check reports it (`unknown_here`). Until every number is
+    /// accounted for, and deep enough, the outbox waits rather than log anything twice.
     func resolveSequence(expected: UInt64, given: UInt64, entries: [AccessEntry]) async throws {
         guard expected > given else {
             // The chain holds fewer entries than this gateway saw confirmed: a reorganisation
@@ -120,39 +126,78 @@ extension OutboxWriter {
             throw ChainError(.invalidResponse, "the contract expects entry \(expected) of this custodian's log, but this gateway logged up to \(given - 1)")
         }
         let head = try await contract.logHead(of: key.address)
+        guard head.sequence == expected - 1, Int64(exactly: head.sequence) != nil else {
+            throw ChainError(.invalidResponse, "the node's refusal (next \(expected)) and its log head (\(head.sequence)) disagree")
+        }
         for (index, witness) in witnesses.enumerated() where try await witness.logHead(of: key.address) != head {
             metrics.chainDisagreement("logHead")
             throw ChainError(.disagreement, "witness node \(index + 1) does not confirm this custodian's log head")
         }
-        // One batch at a time: the missing entries are normally the last batch, in one block.
-        let logs = head.blockNumber == 0 ? [] : try await client.logs(LogFilter(
-            fromBlock: .number(head.blockNumber), toBlock: .number(head.blockNumber), addresses: [contract.address],
-            topics: [[MedicalAccessABI.accessed.topic]]))
-        var found = Set<UInt64>()
-        for log in logs {
-            guard !log.removed, case .accessed(let accessed) = contract.event(log), accessed.custodian == key.address,
-                (given..<expected).contains(accessed.sequence)
-            else { continue }
-            found.insert(accessed.sequence)
+        if configuration.confirmations > 0 {
+            guard try await client.blockNumber() >= head.blockNumber + configuration.confirmations else {
+                throw ChainError(.unavailable, "this custodian's last log entry is not \(configuration.confirmations) blocks deep yet")
+            }
+        }
+        // Every missing number, found in the blocks since the last confirmation here.
+        let lastConfirmed = try await store.lastConfirmedBlock() ?? 0
+        let from = max(lastConfirmed, head.blockNumber > Self.sequenceSearchBlocks ? head.blockNumber - Self.sequenceSearchBlocks : 0)
+        var found = [UInt64: (MedicalAccessEvent.Accessed, Log)]()
+        var start = from
+        while start <= head.blockNumber {
+            let end = min(start + AccessLogReader.logWindow - 1, head.blockNumber)
+            for log in try await client.logs(LogFilter(
+                fromBlock: .number(start), toBlock: .number(end), addresses: [contract.address], topics: [[MedicalAccessABI.accessed.topic]]))
+            {
+                guard !log.removed, case .accessed(let accessed) = contract.event(log), accessed.custodian == key.address,
+                    (given..<expected).contains(accessed.sequence)
+                else { continue }
+                found[accessed.sequence] = (accessed, log)
+            }
+            start = end + 1
+        }
+        guard found.count == Int(expected - given) else {
+            logger.error(
+                "ALERT: numbers of this custodian's on-chain log cannot be found; the outbox waits",
+                metadata: ["from": "\(given)", "through": "\(expected - 1)", "found": "\(found.count)", "searchedFromBlock": "\(from)"])
+            throw ChainError(.invalidResponse, "entries \(given)...\(expected - 1) of this custodian's log are not in blocks \(from)...\(head.blockNumber)")
+        }
+        // A receipt the node could have made up: each witness must hold the same transactions.
+        for (index, witness) in witnesses.enumerated() {
+            for hash in Set(found.values.map(\.1.transactionHash)) {
+                let mine = try await client.transactionReceipt(hash), theirs = try await witness.client.transactionReceipt(hash)
+                guard let mine, let theirs, theirs.succeeded, theirs.blockHash == mine.blockHash, theirs.logs.map(\.data) == mine.logs.map(\.data) else {
+                    metrics.chainDisagreement("logHead")
+                    throw ChainError(.disagreement, "witness node \(index + 1) does not hold the log transaction \(hash)")
+                }
+            }
+        }
+        let rows = try await store.pendingEntries(requestIds: found.values.map(\.0.entry.requestId))
+        for number in given..<expected {
+            guard let (accessed, log) = found[number] else { continue }
             let requestId = accessed.entry.requestId
-            if let row = entries.first(where: { $0.requestId == requestId }), row.commitment == accessed.entry.commitment {
+            if let row = rows[requestId], Self.sameEntry(row, onChain: accessed.entry) {
                 let logged = loggedEntry(accessed, logIndex: log.logIndex)
                 if logged.withoutGrant { alertServedWithoutGrant(requestId) }
                 try await store.confirmEntry(requestId, tx: log.transactionHash, block: log.blockNumber, logIndex: log.logIndex, logged: logged)
-                logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "sequence": "\(accessed.sequence)"])
+                logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "sequence": "\(number)"])
             } else {
                 metrics.logEntryRejected(served: false, reason: "ForeignEntry")
                 logger.error(
                     "ALERT: this custodian's key logged an entry this gateway did not write (a second gateway with the same key?)",
-                    metadata: ["sequence": "\(accessed.sequence)", "request": "\(requestId)", "block": "\(head.blockNumber)"])
+                    metadata: ["sequence": "\(number)", "request": "\(requestId)", "block": "\(log.blockNumber)"])
             }
         }
-        if found.count < Int(expected - given) {
-            logger.error(
-                "ALERT: entries of this custodian's on-chain log were written by another writer; the next batch follows them",
-                metadata: ["from": "\(given)", "through": "\(expected - 1)", "explained": "\(found.count)"])
-        }
-        try await store.noteTakenSequence(signer: key.address, through: expected - 1)
+        try await store.noteTakenSequence(signer: key.address, through: head.sequence)
+    }
+
+    /// Whether the chain's entry is the row's: every field, with the contract's one rewrite (a
+    /// served entry without a grant it holds is logged as served without a grant).
+    static func sameEntry(_ row: AccessEntry, onChain: AccessEntry) -> Bool {
+        let outcome = onChain.outcome == AccessOutcome.servedWithoutGrant.rawValue && row.outcome == AccessOutcome.served.rawValue
+            ? row.outcome : onChain.outcome
+        return row.requestId == onChain.requestId && row.token == onChain.token && row.recordId == onChain.recordId
+            && row.staff == onChain.staff && row.purpose == onChain.purpose && row.outcome == outcome
+            && row.accessedAt == onChain.accessedAt && row.commitment == onChain.commitment
     }
 
     func resolveAlreadyAnchored(_ recordId: Bytes32, anchors: [RecordAnchorInput]) async throws {

@@ -58,6 +58,9 @@ public struct OutboxWriter: Service {
     let logger: Logger
     /// Whether the last batch this process finished was confirmed (``OutboxBatchRules/simulates(lastBatchConfirmed:)``).
     let confirmedLast = Flag()
+    /// Set when a batch sent with the computed bound ran out of gas: from then on every batch is
+    /// simulated (the bound is wrong for some shape of batch; it must not cost a revert a round).
+    let boundTooLow = Flag()
 
     package init(store: OutboxStore, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
         self.store = store
@@ -208,6 +211,14 @@ public struct OutboxWriter: Service {
         let step = OutboxBatchRules.receipt(
             succeeded: receipt.succeeded, blockNumber: receipt.blockNumber, head: head, confirmations: configuration.confirmations)
         if case .drop(let reason) = step {
+            if !receipt.succeeded, let raw = batch.latestRaw, let sent = try? SignedTransaction(raw: raw),
+                receipt.gasUsed >= sent.transaction.gasLimit
+            {
+                boundTooLow.value = true
+                logger.error(
+                    "a log transaction ran out of gas; every batch is simulated from now on",
+                    metadata: ["tx": "\(receipt.transactionHash)", "gasLimit": "\(sent.transaction.gasLimit)"])
+            }
             return try await drop(batch, reason, tx: receipt.transactionHash)
         }
         if batch.state == .sent {

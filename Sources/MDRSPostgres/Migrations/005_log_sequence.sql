@@ -15,6 +15,12 @@ CREATE TABLE log_sequence (
     last    bigint NOT NULL CHECK (last >= 0)
 );
 
+-- A batch open when the gateway stopped was built for the contract before this one (other
+-- calldata, other events): its rows go back to the queue, to be numbered and sent to the new one.
+UPDATE outbox_batches SET state = 'dropped', finished_at = now() WHERE state IN ('sent', 'mined');
+UPDATE access_log SET chain_state = 'pending', batch_id = NULL WHERE chain_state = 'submitted';
+UPDATE record_anchors SET chain_state = 'pending', batch_id = NULL WHERE chain_state = 'submitted';
+
 -- The audit index keeps each entry's number, so the check can prove the log has no gap.
 ALTER TABLE chain_accesses ADD COLUMN sequence bigint;
 CREATE INDEX chain_accesses_sequence ON chain_accesses (sequence);

@@ -195,10 +195,19 @@ extension OutboxStore {
                     """
                     UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx), block_number = \(block),
                         log_index = found.log_index, sequence = found.sequence, chain_error = NULLIF(found.error, '')
-                    FROM unnest(\(logged.map(\.key.buffer)), \(logged.map { Int32($0.value.logIndex) }), \(logged.map { Int64($0.value.sequence) }),
+                    FROM unnest(\(logged.map(\.key.buffer)), \(logged.map { Int32($0.value.logIndex) }), \(logged.map { Int64(clamping: $0.value.sequence) }),
                         \(logged.map { $0.value.withoutGrant ? Self.servedWithoutGrant : "" })) AS found (request_id, log_index, sequence, error)
                     WHERE access_log.request_id = found.request_id AND access_log.batch_id = \(batch)
                     """, logger: logger)
+            }
+            // Every row of the batch must be in its receipt: one left `submitted` in a finished
+            // batch would never be sent again.
+            var missing: Int64 = 0
+            for try await count in try await connection.query(
+                "SELECT count(*) FROM access_log WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)", logger: logger
+            ).decode(Int64.self) { missing = count }
+            guard missing == 0 else {
+                throw GatewayError(.unexpectedDatabaseState, "the receipt of batch \(batch) does not hold \(missing) of its access rows")
             }
             if !entryLogs.isEmpty { try await Self.recheck(from: block, on: connection, logger: logger) }
             return oldest.map { clock.now().timeIntervalSince($0) } ?? 0
@@ -227,7 +236,7 @@ extension OutboxStore {
             try await connection.query(
                 """
                 UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx.buffer), block_number = \(Int64(block)),
-                    log_index = \(Int32(logIndex)), sequence = \(Int64(logged.sequence)), batch_id = NULL,
+                    log_index = \(Int32(logIndex)), sequence = \(Int64(clamping: logged.sequence)), batch_id = NULL,
                     chain_error = \(logged.withoutGrant ? Self.servedWithoutGrant : nil)
                 WHERE request_id = \(requestId.buffer)
                 """, logger: logger)

@@ -132,6 +132,35 @@ public struct OutboxStore: Sendable {
         return entries
     }
 
+    /// The pending rows among `requestIds`, as the entries they would be logged as.
+    package func pendingEntries(requestIds: [Bytes32]) async throws -> [Bytes32: AccessEntry] {
+        guard !requestIds.isEmpty else { return [:] }
+        let rows = try await client.query(
+            """
+            SELECT request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment FROM access_log
+            WHERE chain_state = \(unescaped: LogState.pending.sql) AND request_id = ANY(\(requestIds.map(\.buffer)))
+            """, logger: logger)
+        var entries = [Bytes32: AccessEntry]()
+        for try await (requestId, token, recordId, staff, purpose, outcome, accessedAt, commitment)
+            in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int16, Int16, Int64, ByteBuffer).self)
+        {
+            let id = try Bytes32(buffer: requestId)
+            entries[id] = AccessEntry(
+                requestId: id, token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
+                staff: try Address(buffer: staff), purpose: UInt8(purpose), outcome: UInt8(outcome),
+                accessedAt: UInt64(accessedAt), commitment: try Bytes32(buffer: commitment))
+        }
+        return entries
+    }
+
+    /// The newest block in which a row of this database was confirmed; nil before the first.
+    package func lastConfirmedBlock() async throws -> UInt64? {
+        let rows = try await client.query(
+            "SELECT max(block_number) FROM access_log WHERE chain_state = \(unescaped: LogState.confirmed.sql)", logger: logger)
+        for try await block in rows.decode(Int64?.self) { return block.map { UInt64(max($0, 0)) } }
+        return nil
+    }
+
     /// How many rows wait for the chain, and since when the oldest of each kind.
     package func backlog() async throws -> OutboxStatus.Backlog {
         let rows = try await client.query(

@@ -3,7 +3,7 @@ import EthereumCore
 import EthereumRPC
 import Foundation
 import MDRSChain
-import MDRSCore
+@testable import MDRSCore
 import MDRSProtocol
 import Testing
 
@@ -383,6 +383,25 @@ struct ContractTests {
         try await c.expectRevert(
             "OutOfSequence", c.hospital, MedicalAccessContract.publish(anchors: [c.anchor(Bytes32.random())], firstSequence: 1, entries: [c.entry(token, staff: c.doctor.address)]))
         #expect(try await c.contract.logHead(of: c.hospital.address).sequence == 1)
+    }
+
+    @Test("the outbox's computed gas bound covers a heavy round: a custodian's first, 20 anchors and 100 entries read cold")
+    func gasBoundCoversHeavyRound() async throws {
+        let c = try await Consortium.make()
+        let records = (0..<20).map { _ in Bytes32.random() }
+        let anchors = records.map { id in
+            RecordAnchorInput(recordId: id, patient: c.patient.address, contentHash: Bytes32.random(), encryptedAddress: (0..<128).map { _ in UInt8.random(in: 1...255) })
+        }
+        // Served entries naming no grant (logged as served without one, reading the record
+        // cold), half for this round's records and half for records nobody holds (named by the
+        // custodian's own staff), each with its own token.
+        let entries = (0..<100).map { i in
+            c.entry(Bytes32.random(), staff: c.doctor.address, recordId: i % 2 == 0 ? records[i / 2 % records.count] : Bytes32.random())
+        }
+        let receipt = try await c.send(c.hospital, MedicalAccessContract.publish(anchors: anchors, firstSequence: 1, entries: entries), gasLimit: 10_000_000)
+        let bound = OutboxBatchRules.gasBound(.init(entries: 100, anchors: 20))
+        print("publish of 20 anchors and 100 cold entries: \(receipt.gasUsed) gas; the outbox's bound \(bound)")
+        #expect(receipt.gasUsed < bound)
     }
 
     @Test("every event type decodes with its fields")
