@@ -30,16 +30,8 @@ public struct RecordStore: Sendable {
     /// records and `recordErased` for shredded ones. Also checks that the chunk rows are exactly
     /// the ones the record says it has, so an appended or dropped chunk is caught before a read.
     public func record(_ id: Bytes32) async throws -> StoredRecord {
-        let rows = try await client.query(
-            """
-            SELECT r.patient, r.content_type, r.state, r.size, r.sha256, r.chunk_size, r.chunk_count,
-                   r.key_id, r.wrapped_key, r.created_at,
-                   (SELECT count(*) FROM record_chunks c WHERE c.record_id = r.id),
-                   (SELECT max(chunk_index) FROM record_chunks c WHERE c.record_id = r.id)
-            FROM records r WHERE r.id = \(ByteBuffer(bytes: id.bytes))
-            """, logger: logger)
-        typealias Row = (ByteBuffer, String, RecordState, Int64?, ByteBuffer?, Int32, Int32?, String, ByteBuffer?, Date, Int64, Int32?)
-        guard let row = try await rows.decode(Row.self).first(where: { _ in true }) else {
+        let rows = try await client.execute(RecordQuery(id: ByteBuffer(bytes: id.bytes)), logger: logger)
+        guard let row = try await rows.first(where: { _ in true }) else {
             throw GatewayError(.recordNotFound, "record \(id.hex) does not exist")
         }
         let (patient, contentType, state, size, sha256, chunkSize, chunkCount, keyId, wrappedKey, createdAt, rowCount, maxIndex) = row
@@ -99,4 +91,27 @@ public struct RecordStore: Sendable {
             """, logger: logger
         ).collect().count
     }
+}
+
+/// Prepared once per connection: every fetch reads its record's metadata.
+struct RecordQuery: PostgresPreparedStatement {
+    static let sql = """
+        SELECT r.patient, r.content_type, r.state, r.size, r.sha256, r.chunk_size, r.chunk_count,
+               r.key_id, r.wrapped_key, r.created_at,
+               (SELECT count(*) FROM record_chunks c WHERE c.record_id = r.id),
+               (SELECT max(chunk_index) FROM record_chunks c WHERE c.record_id = r.id)
+        FROM records r WHERE r.id = $1
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.bytea]
+    typealias Row = (ByteBuffer, String, RecordState, Int64?, ByteBuffer?, Int32, Int32?, String, ByteBuffer?, Date, Int64, Int32?)
+
+    let id: ByteBuffer
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
