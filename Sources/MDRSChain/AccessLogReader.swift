@@ -16,11 +16,16 @@ package struct AccessLogReader: Sendable {
     let metrics: GatewayMetrics
 
     package init(chain: ChainState, custodian: Address) {
-        self.contract = chain.contract
-        self.audited = chain.witnesses.first ?? chain.contract
+        self.init(contract: chain.contract, audited: chain.witnesses.first ?? chain.contract, custodian: custodian, metrics: chain.metrics)
+    }
+
+    /// Reads `custodian`'s entries through `audited`, a node's view of `contract`.
+    package init(contract: MedicalAccessContract, audited: MedicalAccessContract, custodian: Address, metrics: GatewayMetrics) {
+        self.contract = contract
+        self.audited = audited
         self.node = audited.client
         self.custodian = custodian
-        self.metrics = chain.metrics
+        self.metrics = metrics
     }
 
     /// The audit node's latest block number.

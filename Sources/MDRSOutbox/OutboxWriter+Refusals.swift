@@ -51,7 +51,7 @@ extension OutboxWriter {
             guard arguments.count == 2, let expected = try? arguments[0].asUInt64(), let given = try? arguments[1].asUInt64() else {
                 throw ChainError(.invalidResponse, "OutOfSequence without its numbers", revert: reason)
             }
-            try await resolveSequence(expected: expected, given: given, entries: entries)
+            try await resolveSequence(expected: expected, given: given)
         case (.recordAlreadyAnchored, let recordId?):
             try await resolveAlreadyAnchored(recordId, anchors: anchors)
         default:
@@ -85,10 +85,9 @@ extension OutboxWriter {
     }
 
     /// How a row's entry sits in the log, from its `Accessed` event.
-    func loggedEntry(_ accessed: MedicalAccessEvent.Accessed, logIndex: UInt64) -> OutboxStore.LoggedEntry {
+    func loggedEntry(_ entry: AccessEntry, sequence: UInt64, logIndex: UInt64) -> OutboxStore.LoggedEntry {
         OutboxStore.LoggedEntry(
-            logIndex: logIndex, sequence: accessed.sequence,
-            withoutGrant: accessed.entry.outcome == AccessOutcome.servedWithoutGrant.rawValue)
+            logIndex: logIndex, sequence: sequence, withoutGrant: entry.outcome == AccessOutcome.servedWithoutGrant.rawValue)
     }
 
     /// The contract logged a served access of this gateway's as served without a grant: the
@@ -116,7 +115,7 @@ extension OutboxWriter {
     /// someone holding the custodian's key, which the operator must hear about; the next batch is
     /// numbered after it, and the audit check reports it (`unknown_here`). Until every number is
     /// accounted for, and deep enough, the outbox waits rather than log anything twice.
-    func resolveSequence(expected: UInt64, given: UInt64, entries: [AccessEntry]) async throws {
+    func resolveSequence(expected: UInt64, given: UInt64) async throws {
         guard expected > given else {
             // The chain holds fewer entries than this gateway saw confirmed: a reorganisation
             // deeper than `chain.confirmations`, or another chain or contract behind the URL.
@@ -138,22 +137,17 @@ extension OutboxWriter {
                 throw ChainError(.unavailable, "this custodian's last log entry is not \(configuration.confirmations) blocks deep yet")
             }
         }
-        // Every missing number, found in the blocks since the last confirmation here.
+        // Every missing number, found in the blocks since the last confirmation here, through
+        // this node (the witnesses then vouch for the transactions).
+        let reader = AccessLogReader(contract: contract, audited: contract, custodian: key.address, metrics: metrics)
         let lastConfirmed = try await store.lastConfirmedBlock() ?? 0
         let from = max(lastConfirmed, head.blockNumber > Self.sequenceSearchBlocks ? head.blockNumber - Self.sequenceSearchBlocks : 0)
-        var found = [UInt64: (MedicalAccessEvent.Accessed, Log)]()
-        var start = from
-        while start <= head.blockNumber {
+        var found = [UInt64: LoggedAccess]()
+        for start in stride(from: from, through: head.blockNumber, by: Int(AccessLogReader.logWindow)) {
             let end = min(start + AccessLogReader.logWindow - 1, head.blockNumber)
-            for log in try await client.logs(LogFilter(
-                fromBlock: .number(start), toBlock: .number(end), addresses: [contract.address], topics: [[MedicalAccessABI.accessed.topic]]))
-            {
-                guard !log.removed, case .accessed(let accessed) = contract.event(log), accessed.custodian == key.address,
-                    (given..<expected).contains(accessed.sequence)
-                else { continue }
-                found[accessed.sequence] = (accessed, log)
+            for logged in try await reader.entries(from: start, to: end) where (given..<expected).contains(logged.sequence) {
+                found[logged.sequence] = logged
             }
-            start = end + 1
         }
         guard found.count == Int(expected - given) else {
             logger.error(
@@ -161,30 +155,25 @@ extension OutboxWriter {
                 metadata: ["from": "\(given)", "through": "\(expected - 1)", "found": "\(found.count)", "searchedFromBlock": "\(from)"])
             throw ChainError(.invalidResponse, "entries \(given)...\(expected - 1) of this custodian's log are not in blocks \(from)...\(head.blockNumber)")
         }
-        // A receipt the node could have made up: each witness must hold the same transactions.
-        for (index, witness) in witnesses.enumerated() {
-            for hash in Set(found.values.map(\.1.transactionHash)) {
-                let mine = try await client.transactionReceipt(hash), theirs = try await witness.client.transactionReceipt(hash)
-                guard let mine, let theirs, theirs.succeeded, theirs.blockHash == mine.blockHash, theirs.logs.map(\.data) == mine.logs.map(\.data) else {
-                    metrics.chainDisagreement("logHead")
-                    throw ChainError(.disagreement, "witness node \(index + 1) does not hold the log transaction \(hash)")
-                }
+        for hash in Set(found.values.map(\.transactionHash)) {
+            guard let receipt = try await client.transactionReceipt(hash), try await witnessesHold(receipt) else {
+                throw ChainError(.disagreement, "a witness node does not hold the log transaction \(hash)")
             }
         }
-        let rows = try await store.pendingEntries(requestIds: found.values.map(\.0.entry.requestId))
+        let rows = try await store.pendingEntries(requestIds: found.values.map(\.entry.requestId))
         for number in given..<expected {
-            guard let (accessed, log) = found[number] else { continue }
-            let requestId = accessed.entry.requestId
-            if let row = rows[requestId], Self.sameEntry(row, onChain: accessed.entry) {
-                let logged = loggedEntry(accessed, logIndex: log.logIndex)
+            guard let onChain = found[number] else { continue }
+            let requestId = onChain.entry.requestId
+            if let row = rows[requestId], Self.sameEntry(row, onChain: onChain.entry) {
+                let logged = loggedEntry(onChain.entry, sequence: number, logIndex: onChain.logIndex)
                 if logged.withoutGrant { alertServedWithoutGrant(requestId) }
-                try await store.confirmEntry(requestId, tx: log.transactionHash, block: log.blockNumber, logIndex: log.logIndex, logged: logged)
+                try await store.confirmEntry(requestId, tx: onChain.transactionHash, block: onChain.blockNumber, logIndex: onChain.logIndex, logged: logged)
                 logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "sequence": "\(number)"])
             } else {
                 metrics.logEntryRejected(served: false, reason: "ForeignEntry")
                 logger.error(
                     "ALERT: this custodian's key logged an entry this gateway did not write (a second gateway with the same key?)",
-                    metadata: ["sequence": "\(number)", "request": "\(requestId)", "block": "\(log.blockNumber)"])
+                    metadata: ["sequence": "\(number)", "request": "\(requestId)", "block": "\(onChain.blockNumber)"])
             }
         }
         try await store.noteTakenSequence(signer: key.address, through: head.sequence)
@@ -193,11 +182,12 @@ extension OutboxWriter {
     /// Whether the chain's entry is the row's: every field, with the contract's one rewrite (a
     /// served entry without a grant it holds is logged as served without a grant).
     static func sameEntry(_ row: AccessEntry, onChain: AccessEntry) -> Bool {
-        let outcome = onChain.outcome == AccessOutcome.servedWithoutGrant.rawValue && row.outcome == AccessOutcome.served.rawValue
-            ? row.outcome : onChain.outcome
-        return row.requestId == onChain.requestId && row.token == onChain.token && row.recordId == onChain.recordId
-            && row.staff == onChain.staff && row.purpose == onChain.purpose && row.outcome == outcome
-            && row.accessedAt == onChain.accessedAt && row.commitment == onChain.commitment
+        guard onChain.outcome == AccessOutcome.servedWithoutGrant.rawValue, row.outcome == AccessOutcome.served.rawValue else {
+            return row == onChain
+        }
+        return row == AccessEntry(
+            requestId: onChain.requestId, token: onChain.token, recordId: onChain.recordId, staff: onChain.staff,
+            purpose: onChain.purpose, outcome: row.outcome, accessedAt: onChain.accessedAt, commitment: onChain.commitment)
     }
 
     func resolveAlreadyAnchored(_ recordId: Bytes32, anchors: [RecordAnchorInput]) async throws {

@@ -234,28 +234,14 @@ public struct OutboxWriter: Service {
         case .checkWitnesses:
             break
         }
-        // A receipt the node could have made up: each witness must hold the same one.
-        var allHold = true
-        for (index, witness) in witnesses.enumerated() {
-            let theirs = try await witness.client.transactionReceipt(receipt.transactionHash)
-            guard let theirs, theirs.succeeded, theirs.blockHash == receipt.blockHash,
-                theirs.logs.map(\.topics) == receipt.logs.map(\.topics), theirs.logs.map(\.data) == receipt.logs.map(\.data)
-            else {
-                logger.warning(
-                    "witness node does not (yet) hold the log transaction's receipt; the batch waits",
-                    metadata: ["tx": "\(receipt.transactionHash)", "witness": "\(index + 1)"])
-                allHold = false
-                break
-            }
-        }
-        guard OutboxBatchRules.witnesses(allHoldReceipt: allHold) == .confirm else { return false }
+        guard OutboxBatchRules.witnesses(allHoldReceipt: try await witnessesHold(receipt)) == .confirm else { return false }
         var anchorLogs = [Bytes32: UInt64]()
         var entryLogs = [Bytes32: OutboxStore.LoggedEntry]()
         for log in receipt.logs {
             switch contract.event(log) {
             case .recordAnchored(let id, _, _, _): anchorLogs[id] = log.logIndex
             case .accessed(let accessed):
-                let logged = loggedEntry(accessed, logIndex: log.logIndex)
+                let logged = loggedEntry(accessed.entry, sequence: accessed.sequence, logIndex: log.logIndex)
                 if logged.withoutGrant { alertServedWithoutGrant(accessed.entry.requestId) }
                 entryLogs[accessed.entry.requestId] = logged
             default: break
@@ -268,6 +254,23 @@ public struct OutboxWriter: Service {
         logger.info(
             "access log batch confirmed",
             metadata: ["tx": "\(receipt.transactionHash)", "block": "\(receipt.blockNumber)", "entries": "\(entryLogs.count)", "anchors": "\(anchorLogs.count)"])
+        return true
+    }
+
+    /// Whether every witness holds `receipt` as the node gave it (same block, status and logs): a
+    /// receipt the node could have made up would otherwise mark rows logged.
+    func witnessesHold(_ receipt: TransactionReceipt) async throws -> Bool {
+        for (index, witness) in witnesses.enumerated() {
+            let theirs = try await witness.client.transactionReceipt(receipt.transactionHash)
+            guard let theirs, theirs.succeeded, theirs.blockHash == receipt.blockHash,
+                theirs.logs.map(\.topics) == receipt.logs.map(\.topics), theirs.logs.map(\.data) == receipt.logs.map(\.data)
+            else {
+                logger.warning(
+                    "witness node does not (yet) hold the log transaction's receipt; the batch waits",
+                    metadata: ["tx": "\(receipt.transactionHash)", "witness": "\(index + 1)"])
+                return false
+            }
+        }
         return true
     }
 

@@ -54,10 +54,10 @@ extension AccessIndexStore {
     /// count of numbered entries and of missing numbers. One pass over the sequence index.
     package func sequenceGaps(through last: UInt64, limit: Int) async throws -> (indexed: Int, missing: UInt64, gaps: [LogSequenceReport.Gap]) {
         let last = Int64(clamping: last)
-        var indexed = 0
-        for try await count in try await client.query(
-            "SELECT count(*) FROM chain_accesses WHERE sequence BETWEEN 1 AND \(last)", logger: logger
-        ).decode(Int64.self) { indexed = Int(count) }
+        var (indexed, distinct) = (0, 0)
+        for try await (all, numbers) in try await client.query(
+            "SELECT count(*), count(DISTINCT sequence) FROM chain_accesses WHERE sequence BETWEEN 1 AND \(last)", logger: logger
+        ).decode((Int64, Int64).self) { (indexed, distinct) = (Int(all), Int(numbers)) }
         var gaps = [LogSequenceReport.Gap]()
         // Each number's successor, with 0 before the first and last + 1 after the end, so gaps at
         // either end are found like any other.
@@ -73,10 +73,6 @@ extension AccessIndexStore {
         for try await (from, through) in rows.decode((Int64, Int64).self) {
             gaps.append(LogSequenceReport.Gap(from: UInt64(from), through: UInt64(through)))
         }
-        var distinct = 0
-        for try await count in try await client.query(
-            "SELECT count(DISTINCT sequence) FROM chain_accesses WHERE sequence BETWEEN 1 AND \(last)", logger: logger
-        ).decode(Int64.self) { distinct = Int(count) }
         return (indexed, UInt64(max(0, last - Int64(distinct))), gaps)
     }
 }

@@ -127,8 +127,9 @@ package struct AccessIndexStore: Sendable {
 
     /// One statement for a window's entries, however many (a back-fill reads thousands).
     static func insert(_ read: [LoggedAccess], on connection: PostgresConnection, logger: Logger) async throws {
-        // One row per request (an upsert may not touch a row twice in one statement); the
-        // contract logs each once, so this only guards against a node that repeats a log.
+        // One row per request (an upsert may not touch a row twice in one statement). The
+        // contract does not forbid a custodian to log a request id twice; the later entry is
+        // kept, and the earlier one's number shows as a gap in the check (decisions §20).
         let entries = Array(Dictionary(read.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { _, last in last }).values)
         let e = entries.map(\.entry)
         // Arrays cannot hold NULL here: the zero address stands for "no patient named".

@@ -94,11 +94,7 @@ package struct AccessLogStore: Sendable {
     package func rejected(limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
         // A served row the contract logged without a grant is on-chain, but not as a granted
         // release: it counts here too, like the refusal it replaced.
-        try await requestIds(
-            """
-            (chain_state = \(unescaped: LogState.rejected.sql)
-                OR (chain_state = \(unescaped: LogState.confirmed.sql) AND chain_error = \(OutboxStore.servedWithoutGrant)))
-            """, limit: limit)
+        try await requestIds("\(unescaped: OutboxStore.unaccounted)", limit: limit)
     }
 
     /// How many rows are meant for the chain (all but local-only ones).

@@ -45,10 +45,14 @@ extension OutboxStore {
         ).collect().count == 1
     }
 
-    /// A served row the chain does not account for as a granted release.
-    static let incident = """
-        outcome = 1 AND (chain_state = \(LogState.rejected.sql) OR (chain_state = \(LogState.confirmed.sql) AND chain_error = '\(servedWithoutGrant)'))
+    /// A row the chain does not hold as the gateway decided it: refused by the contract, or
+    /// logged as served without a grant.
+    package static let unaccounted = """
+        (chain_state = \(LogState.rejected.sql) OR (chain_state = \(LogState.confirmed.sql) AND chain_error = '\(servedWithoutGrant)'))
         """
+
+    /// A served row the chain does not account for as a granted release.
+    static let incident = "outcome = 1 AND \(unaccounted)"
 
     /// Adds refusals that were only counted to their (signer, minute, reason) tallies.
     func addTallies(_ tallies: [Address: [String: Int]], minute: Date) async throws {

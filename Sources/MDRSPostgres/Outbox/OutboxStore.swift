@@ -115,14 +115,20 @@ public struct OutboxStore: Sendable {
     /// The next entries for the chain: served accesses first (oldest first), then denials, so
     /// that served rows never wait behind a flood of denials.
     package func pendingEntries(limit: Int) async throws -> [AccessEntry] {
-        let rows = try await client.query(
+        try await entries(
             """
-            SELECT request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment FROM access_log
+            SELECT \(unescaped: Self.entryColumns) FROM access_log
             WHERE chain_state = \(unescaped: LogState.pending.sql) ORDER BY (outcome <> 1), created_at, request_id LIMIT \(limit)
-            """, logger: logger)
+            """)
+    }
+
+    static let entryColumns = "request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment"
+
+    /// The rows `query` selects (``entryColumns``), as the entries they are logged as.
+    private func entries(_ query: PostgresQuery) async throws -> [AccessEntry] {
         var entries = [AccessEntry]()
         for try await (requestId, token, recordId, staff, purpose, outcome, accessedAt, commitment)
-            in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int16, Int16, Int64, ByteBuffer).self)
+            in try await client.query(query, logger: logger).decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int16, Int16, Int64, ByteBuffer).self)
         {
             entries.append(AccessEntry(
                 requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
@@ -135,22 +141,12 @@ public struct OutboxStore: Sendable {
     /// The pending rows among `requestIds`, as the entries they would be logged as.
     package func pendingEntries(requestIds: [Bytes32]) async throws -> [Bytes32: AccessEntry] {
         guard !requestIds.isEmpty else { return [:] }
-        let rows = try await client.query(
+        let found = try await entries(
             """
-            SELECT request_id, token, record_id, staff, purpose, outcome, accessed_at, commitment FROM access_log
+            SELECT \(unescaped: Self.entryColumns) FROM access_log
             WHERE chain_state = \(unescaped: LogState.pending.sql) AND request_id = ANY(\(requestIds.map(\.buffer)))
-            """, logger: logger)
-        var entries = [Bytes32: AccessEntry]()
-        for try await (requestId, token, recordId, staff, purpose, outcome, accessedAt, commitment)
-            in rows.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, Int16, Int16, Int64, ByteBuffer).self)
-        {
-            let id = try Bytes32(buffer: requestId)
-            entries[id] = AccessEntry(
-                requestId: id, token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
-                staff: try Address(buffer: staff), purpose: UInt8(purpose), outcome: UInt8(outcome),
-                accessedAt: UInt64(accessedAt), commitment: try Bytes32(buffer: commitment))
-        }
-        return entries
+            """)
+        return Dictionary(found.map { ($0.requestId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The newest block in which a row of this database was confirmed; nil before the first.

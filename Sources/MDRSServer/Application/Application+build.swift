@@ -101,8 +101,9 @@ public func buildApplication(
     let accessIndex = AccessIndexStore(
         client: postgres, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
     let localLog = AccessLogStore(client: postgres, custodian: custodian, logger: logger)
+    let auditReader = AccessLogReader(chain: chain, custodian: custodian)
     let indexer = AccessIndexer(
-        reader: AccessLogReader(chain: chain, custodian: custodian), store: accessIndex, chain: chain,
+        reader: auditReader, store: accessIndex, chain: chain,
         interval: configuration.auditIndexInterval,
         logger: logger)
     let definitions = SignedRequest.typeDefinitions(chainId: domain.chainId, contract: domain.contract)
@@ -131,7 +132,7 @@ public func buildApplication(
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
             checker: AuditChecker(
-                index: accessIndex, local: localLog, reader: AccessLogReader(chain: chain, custodian: custodian), custodian: custodian,
+                index: accessIndex, local: localLog, reader: auditReader, custodian: custodian,
                 logger: logger), chain: chain,
             logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations

@@ -57,12 +57,12 @@ struct FetchLoad: AsyncParsableCommand {
         }
         FileHandle.standardError.write(Data("signed \(requests) requests in \(signingStarted.duration(to: .now))\n".utf8))
         let metricsURL = metrics ?? gateway + "/metrics"
-        let callsBefore = try await Self.chainCalls(httpClient, metricsURL)
+        let callsBefore = try await Self.metric("mdrs_chain_calls_total", httpClient, metricsURL)
         let batchesBefore = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"")
 
         let started = ContinuousClock.now
         let run = try await LoadRun.drive(httpClient, requests: signed, connections: connections, seconds: seconds)
-        let callsAfter = try await Self.chainCalls(httpClient, metricsURL)
+        let callsAfter = try await Self.metric("mdrs_chain_calls_total", httpClient, metricsURL)
         run.print("fetches")
         let latencies = run.latencies, ok = run.ok
         let calls = callsAfter - callsBefore
@@ -94,14 +94,5 @@ struct FetchLoad: AsyncParsableCommand {
         return text.split(separator: "\n").filter { line in
             (line.hasPrefix(name + " ") || line.hasPrefix(name + "{")) && (labels.map { line.contains($0) } ?? true)
         }.compactMap { line in line.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
-    }
-
-    /// The sum of `mdrs_chain_calls_total` over its methods.
-    static func chainCalls(_ httpClient: HTTPClient, _ url: String) async throws -> Double {
-        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
-        return text.split(separator: "\n").filter { $0.hasPrefix("mdrs_chain_calls_total") }.compactMap { line in
-            line.split(separator: " ").last.flatMap { Double($0) }
-        }.reduce(0, +)
     }
 }
