@@ -46,16 +46,24 @@ public struct OutboxStore: Sendable {
         for try await _ in try await client.execute(InsertAccess(access: access, state: onChain ? .pending : .localOnly, now: clock.now()), logger: logger) {}
     }
 
-    /// Prepared once per connection: every fetch writes one.
+    /// Claims the request's nonce and records the fetch decision in one statement (one round
+    /// trip, one commit): the row is written only if the nonce was unused. Returns false, with
+    /// nothing written, if it was used before.
+    package func insert(_ access: AccessRecord, onChain: Bool, claiming nonce: NonceClaim) async throws -> Bool {
+        var claimed = false
+        let statement = InsertAccessClaimingNonce(access: access, state: onChain ? .pending : .localOnly, now: clock.now(), nonce: nonce)
+        for try await _ in try await client.execute(statement, logger: logger) { claimed = true }
+        return claimed
+    }
+
+    /// Prepared once per connection: a refusal's row, or a fetch whose nonce was claimed apart.
     struct InsertAccess: PostgresPreparedStatement {
         static let sql = """
             INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
                 range_start, range_end, signature_hash, commitment, chain_state, created_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
             """
-        static let bindingDataTypes: [PostgresDataType] = [
-            .bytea, .bytea, .bytea, .bytea, .bytea, .int2, .int2, .text, .int8, .int8, .int8, .bytea, .bytea, .text, .timestamptz,
-        ]
+        static let bindingDataTypes: [PostgresDataType] = InsertAccess.accessTypes
         typealias Row = Void
 
         let access: AccessRecord
@@ -64,6 +72,18 @@ public struct OutboxStore: Sendable {
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 15)
+            try Self.bindAccess(access, state: state, now: now, into: &bindings)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
+
+        static let accessTypes: [PostgresDataType] = [
+            .bytea, .bytea, .bytea, .bytea, .bytea, .int2, .int2, .text, .int8, .int8, .int8, .bytea, .bytea, .text, .timestamptz,
+        ]
+
+        /// Binds $1...$15 in the column order of both statements.
+        static func bindAccess(_ access: AccessRecord, state: LogState, now: Date, into bindings: inout PostgresBindings) throws {
             bindings.append(access.requestId.buffer)
             bindings.append(access.token.buffer)
             bindings.append(access.recordId.buffer)
@@ -79,10 +99,40 @@ public struct OutboxStore: Sendable {
             bindings.append(access.commitment.buffer)
             try bindings.append(state)
             bindings.append(now)
+        }
+    }
+
+    /// Prepared once per connection: every served fetch runs it. The nonce row and the access
+    /// row commit together or not at all; a used nonce inserts neither (the CTE yields no row).
+    struct InsertAccessClaimingNonce: PostgresPreparedStatement {
+        static let sql = """
+            WITH claimed AS (
+                INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($16, $17, $18)
+                ON CONFLICT DO NOTHING RETURNING 1
+            )
+            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
+                range_start, range_end, signature_hash, commitment, chain_state, created_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM claimed
+            RETURNING 1
+            """
+        static let bindingDataTypes: [PostgresDataType] = InsertAccess.accessTypes + [.bytea, .bytea, .timestamptz]
+        typealias Row = Int32
+
+        let access: AccessRecord
+        let state: LogState
+        let now: Date
+        let nonce: NonceClaim
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 18)
+            try InsertAccess.bindAccess(access, state: state, now: now, into: &bindings)
+            bindings.append(nonce.signer.buffer)
+            bindings.append(nonce.nonce.buffer)
+            bindings.append(nonce.expiry)
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws {}
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
     }
 
     /// Queues a record's anchor, on the connection (and transaction) that completes the record.

@@ -14,10 +14,10 @@ public struct NonceStore: Sendable {
         self.logger = logger
     }
 
-    /// Claims `nonce` for `signer`; false if it was used before.
-    package func claim(signer: Address, nonce: Bytes32, until expiry: Date) async throws -> Bool {
+    /// Claims the nonce for its signer; false if it was used before.
+    package func claim(_ nonce: NonceClaim) async throws -> Bool {
         var claimed = 0
-        for try await _ in try await client.execute(Claim(signer: signer.buffer, nonce: nonce.buffer, expiry: expiry), logger: logger) {
+        for try await _ in try await client.execute(Claim(signer: nonce.signer.buffer, nonce: nonce.nonce.buffer, expiry: nonce.expiry), logger: logger) {
             claimed += 1
         }
         return claimed == 1

@@ -83,6 +83,7 @@ public func buildApplication(
             confirmations: configuration.chain.confirmations, maximumFeePerGas: configuration.outbox.maximumFeePerGas),
         status: outboxStatus, metrics: metrics, logger: logger)
     writer.witnesses = chain.witnesses
+    writer.noteSent = { [chain] hash in chain.noteOwnTransaction(hash) }
     let custodian = signingKey.address
     let domain = SigningDomain(chainId: configuration.chain.chainId, contract: configuration.chain.contract, custodian: custodian)
     let authenticator = RequestAuthenticator(domain: domain, nonces: nonces, window: configuration.requestWindow, clock: clock)

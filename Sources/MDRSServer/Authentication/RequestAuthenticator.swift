@@ -56,6 +56,12 @@ struct RequestAuthenticator: Sendable {
     /// nonce is kept for the full request window either way, so the same signature cannot come
     /// back later in headers.
     func claimFreshness(signer: Address, _ signature: Signature, window narrower: Duration? = nil) async throws {
+        try await claim(try freshness(signer: signer, signature, window: narrower))
+    }
+
+    /// The request must be recent: then its nonce is the claim this returns, for the caller to
+    /// make with ``claim(_:)`` or together with the row it allows (a served fetch's access row).
+    func freshness(signer: Address, _ signature: Signature, window narrower: Duration? = nil) throws -> NonceClaim {
         let now = clock.unixTime
         let full = UInt64(max(window.components.seconds, 1))
         let accepted = min(full, narrower.map { UInt64(max($0.components.seconds, 1)) } ?? full)
@@ -64,9 +70,14 @@ struct RequestAuthenticator: Sendable {
         guard distance <= accepted else {
             throw APIError(.requestStale, "the request was signed at \(signature.issuedAt), outside ±\(accepted) s of the gateway's clock (\(now))")
         }
-        let expiry = Date(timeIntervalSince1970: TimeInterval(signature.issuedAt + full + 1))
-        guard try await nonces.claim(signer: signer, nonce: signature.nonce, until: expiry) else {
-            throw APIError(.nonceReused, "this request nonce was used before")
-        }
+        return NonceClaim(
+            signer: signer, nonce: signature.nonce, expiry: Date(timeIntervalSince1970: TimeInterval(signature.issuedAt + full + 1)))
     }
+
+    /// Claims a checked request's nonce: it can be used once.
+    func claim(_ nonce: NonceClaim) async throws {
+        guard try await nonces.claim(nonce) else { throw Self.nonceReused }
+    }
+
+    static let nonceReused = APIError(.nonceReused, "this request nonce was used before")
 }

@@ -1,5 +1,6 @@
 import EthereumCore
 import MDRSCore
+import MDRSPostgres
 import MDRSProtocol
 
 /// What a fetch resolved to, so far: filled in as the checks pass, logged whatever happens.
@@ -17,6 +18,9 @@ struct FetchAttempt: Sendable {
     /// The request passed the time window and its nonce was claimed: only such refusals can be
     /// decisions worth the chain (a replayed or stale request is anyone's).
     var fresh = false
+    /// The request passed the time window; its nonce is not claimed yet. A served fetch claims it
+    /// with its access row (one statement); a refusal claims it before it is logged.
+    var nonce: NonceClaim?
     /// The grant names a record this custodian holds.
     var recordHeldHere = false
     var range: ClosedRange<Int64>?

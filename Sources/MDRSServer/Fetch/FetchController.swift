@@ -27,6 +27,19 @@ struct FetchController: Sendable {
             if refusal.code == .internalError {
                 logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
             }
+            if let nonce = attempt.nonce {
+                // Checked in time but refused before the served row claimed the nonce: claim it
+                // now, so the refusal is a fresh decision (or, if it was used, a replay's).
+                attempt.nonce = nil
+                do {
+                    try await authenticator.claim(nonce)
+                    attempt.fresh = true
+                } catch let replay as APIError {
+                    refusal = replay
+                } catch {
+                    logger.error("could not claim the nonce of a refused fetch", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
+                }
+            }
             if attempt.servedRowWritten {
                 // Strict mode refused after the authorised access was logged: that row stands
                 // (the decision was made); this refusal gets its own id and stays local.
@@ -59,8 +72,9 @@ struct FetchController: Sendable {
         // Registered staff first, from the staff directory: a stranger's key (and any 65 bytes
         // recover one) costs no database row, no nonce and no chain read.
         attempt.registration = try policy.registeredStaff(try await chain.staff(signer))
-        try await authenticator.claimFreshness(signer: signer, signature, window: fields.isSignedURL ? signedURLWindow : nil)
-        attempt.fresh = true
+        // The nonce is claimed with the served row (one statement), or by the refusal.
+        let nonce = try authenticator.freshness(signer: signer, signature, window: fields.isSignedURL ? signedURLWindow : nil)
+        attempt.nonce = nonce
 
         let grant = try policy.existingGrant(try await chain.grant(attempt.token))
         attempt.recordId = grant.recordId
@@ -92,8 +106,9 @@ struct FetchController: Sendable {
 
         let reader = try vault.reader(record, range: range)
         let access = attempt.record(custodian: policy.custodian, outcome: .served, reason: "served", accessedAt: now)
-        try await journal.logServed(access, attempt: &attempt)
-        logger.info("record released", metadata: ["request": "\(access.requestId)", "record": "\(record.id)", "staff": "\(signer)"])
+        try await journal.logServed(access, claiming: nonce, attempt: &attempt)
+        // The access row is the record of the release; this line is for tracing a request.
+        logger.debug("record released", metadata: ["request": "\(access.requestId)", "record": "\(record.id)", "staff": "\(signer)"])
         return RecordResponse(record: record, reader: reader, requestId: access.requestId, partial: range != nil, metrics: vault.metrics).response()
     }
 }
