@@ -19,11 +19,7 @@ extension ChainState {
     public func poll() async {
         do {
             try await verifyChainId()
-            metrics.chainCall("eth_syncing")
-            if try await contract.client.isSyncing() {
-                // A syncing node's state is behind the network's, whatever its head says.
-                throw ChainError(.unavailable, "the chain node is still syncing")
-            }
+            try await checkNotSyncing()
             // The head as it was before this poll's reads: the new blocks' logs are read from
             // there, so they cover whatever another poll may apply meanwhile.
             let (previous, directoryBuilt) = state.withLock { ($0.head, $0.directory != nil) }
@@ -33,11 +29,21 @@ extension ChainState {
             var observation = Observation(
                 head: Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now),
                 flushAll: previous == nil)
-            if let previous, block.number > previous.number {
+            if let previous, block.number == previous.number + 1, block.parentHash == previous.hash, onlyOwnTransactions(block) {
+                // The next block on the same branch, holding only the outbox's anchors and log
+                // entries: nothing cached can have changed, and there are no logs to read.
+            } else if let previous, block.number > previous.number {
                 // Blocks up to the old head may have been replaced (a reorganisation on a chain
                 // without instant finality): then the logs of the new blocks do not tell all.
-                metrics.chainCall("eth_getBlockByNumber")
-                if let sameHeight = try await contract.client.block(.number(previous.number)), sameHeight.hash != previous.hash {
+                // The next block's parent hash tells it without a read.
+                let sameBranch: Bool
+                if block.number == previous.number + 1 {
+                    sameBranch = block.parentHash == previous.hash
+                } else {
+                    metrics.chainCall("eth_getBlockByNumber")
+                    sameBranch = try await contract.client.block(.number(previous.number))?.hash == previous.hash
+                }
+                if !sameBranch {
                     observation.flushAll = true
                     logger.warning("the chain reorganised below the head; dropping the chain cache", metadata: ["block": "\(previous.number)"])
                 } else {
@@ -116,6 +122,28 @@ extension ChainState {
                     .unavailable,
                     "the node's head \(block.number) is \(witnessHead - block.number) blocks behind witness node \(index + 1): it is not following the chain")
             }
+        }
+    }
+
+    /// A syncing node's state is behind the network's, whatever its head says. Asked every
+    /// ``ChainState/syncingCheckInterval``, and at every poll while the node says it is syncing.
+    private func checkNotSyncing() async throws {
+        if let checked = state.withLock({ $0.notSyncingAt }), ContinuousClock.now - checked < Self.syncingCheckInterval { return }
+        metrics.chainCall("eth_syncing")
+        guard try await !contract.client.isSyncing() else {
+            state.withLock { $0.notSyncingAt = nil }
+            throw ChainError(.unavailable, "the chain node is still syncing")
+        }
+        state.withLock { $0.notSyncingAt = .now }
+    }
+
+    /// Whether every transaction of `block` is one the outbox writer sent (then forgotten: each
+    /// is mined once). An empty block qualifies too.
+    private func onlyOwnTransactions(_ block: Block) -> Bool {
+        state.withLock { state in
+            guard block.transactionHashes.allSatisfy(state.ownTransactions.contains) else { return false }
+            state.ownTransactions.subtract(block.transactionHashes)
+            return true
         }
     }
 
@@ -202,11 +230,18 @@ extension ChainState {
                 state.grants.removeAll()
                 state.staff.removeAll()
                 state.custodians.removeAll()
+                state.recentChanges.removeAll()
                 return
             }
             // Untouched entries valid at the current head stay valid at the new one; the
             // touched sets cover every block after `previous`, which is at or before it.
             let old = current?.number
+            if let old, head.number > old {
+                state.recentChanges.append(AppliedChange(
+                    from: old + 1, through: head.number, tokens: observation.touchedTokens, staff: observation.touchedStaff,
+                    custodians: observation.touchedCustodians))
+                if state.recentChanges.count > Self.maximumRecentChanges { state.recentChanges.removeFirst() }
+            }
             state.grants = state.grants.filter { $0.value.validAt == old && !observation.touchedTokens.contains($0.key) }
                 .mapValues { Cached(value: $0.value, validAt: head.number) }
             state.staff = state.staff.filter { $0.value.validAt == old && !observation.touchedStaff.contains($0.key) }

@@ -63,6 +63,16 @@ public final class ChainState: Service, Sendable {
         var validAt: UInt64
     }
 
+    /// What the watcher applied for blocks `from...through`: a read made at a block before
+    /// `from` still holds at `through` unless its key was touched.
+    struct AppliedChange: Sendable {
+        let from: UInt64
+        let through: UInt64
+        let tokens: Set<Bytes32>
+        let staff: Set<Address>
+        let custodians: Set<Address>
+    }
+
     struct State: Sendable {
         var head: Head?
         var grants: [Bytes32: Cached<GrantState?>] = [:]
@@ -75,6 +85,23 @@ public final class ChainState: Service, Sendable {
         var lastErrorIsDisagreement = false
         var chainIdVerified = false
         var headTooOld = false
+        /// When the node last said it was not syncing (asked again every `syncingCheckInterval`).
+        var notSyncingAt: ContinuousClock.Instant?
+        /// The outbox's own transactions, sent but not yet seen in a block: they only anchor
+        /// records and log accesses (events the cache ignores), so a block holding nothing else
+        /// needs no `eth_getLogs`.
+        var ownTransactions = Set<Bytes32>()
+        /// The last changes applied, contiguous, oldest first; cleared when the cache is flushed.
+        var recentChanges = [AppliedChange]()
+
+        /// Whether nothing applied after block `readAt` up to the head touched what `touched`
+        /// tests, as far as the recent changes reach back.
+        func unchanged(since readAt: UInt64, _ touched: (AppliedChange) -> Bool) -> Bool {
+            guard let head, head.number > readAt else { return head?.number == readAt }
+            let after = recentChanges.drop { $0.through <= readAt }
+            guard let first = after.first, first.from <= readAt + 1, after.last?.through == head.number else { return false }
+            return !after.contains(where: touched)
+        }
     }
 
     public let contract: MedicalAccessContract
@@ -87,6 +114,17 @@ public final class ChainState: Service, Sendable {
     let logger: Logger
     let state = Mutex(State())
     static let maximumEntries = 100_000
+    /// How often a node that said it was not syncing is asked again. A node that says it is
+    /// syncing is asked at every poll until it says it is not.
+    static let syncingCheckInterval = Duration.seconds(5)
+    /// The most own transactions remembered (a forgotten one only costs an `eth_getLogs`).
+    static let maximumOwnTransactions = 1_024
+    /// How many applied changes are kept for reads that finish after the head moved on.
+    static let maximumRecentChanges = 32
+
+    let grantReads = SharedReads<Bytes32, GrantState?>()
+    let staffReads = SharedReads<Address, StaffRegistration>()
+    let anchorReads = SharedReads<Bytes32, AnchoredRecord?>()
     /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
     static let logWindow: UInt64 = 5000
 
@@ -100,6 +138,16 @@ public final class ChainState: Service, Sendable {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
+    }
+
+    /// Notes a transaction the outbox writer sent: a `publish` or `logAccess` of the configured
+    /// contract, which anchors records and logs accesses and changes no grant, staff member or
+    /// custodian. A new block holding only such transactions is not read for logs.
+    public func noteOwnTransaction(_ hash: Bytes32) {
+        state.withLock { state in
+            if state.ownTransactions.count >= Self.maximumOwnTransactions { state.ownTransactions.removeAll() }
+            state.ownTransactions.insert(hash)
+        }
     }
 
     /// The head, if it is recent enough to decide on; otherwise the chain counts as unavailable.
@@ -143,16 +191,18 @@ public final class ChainState: Service, Sendable {
             return cached.value
         }
         metrics.grantCache(hit: false)
-        var readAt = head.number
-        var grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
-        if grant == nil, let newer = await catchUp(from: head.number) {
-            // A token granted in a block the watcher had not reached: a doctor typically
-            // fetches right after the patient's grant lands. Read again at the newer head.
-            readAt = newer
-            grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
+        return try await grantReads.value(for: token, at: head.number) { [self] in
+            var readAt = head.number
+            var grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
+            if grant == nil, let newer = await catchUp(from: head.number) {
+                // A token granted in a block the watcher had not reached: a doctor typically
+                // fetches right after the patient's grant lands. Read again at the newer head.
+                readAt = newer
+                grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
+            }
+            store(\.grants, key: token, value: grant, readAt: readAt) { $0.tokens.contains(token) }
+            return grant
         }
-        store(\.grants, key: token, value: grant, readAt: readAt)
-        return grant
     }
 
     /// Brings the watcher's head up to the node's (polling at once if the node is ahead) and
@@ -176,8 +226,11 @@ public final class ChainState: Service, Sendable {
         if let cached, cached.validAt == head.number {
             return cached.value.isRegistered ? cached.value : nil
         }
-        let registration = try await agreedRead("getStaff", at: head.number) { try await $0.staff(staff, at: $1) }
-        store(\.staff, key: staff, value: registration, readAt: head.number)
+        let registration = try await staffReads.value(for: staff, at: head.number) { [self] in
+            let registration = try await agreedRead("getStaff", at: head.number) { try await $0.staff(staff, at: $1) }
+            store(\.staff, key: staff, value: registration, readAt: head.number) { $0.staff.contains(staff) }
+            return registration
+        }
         return registration.isRegistered ? registration : nil
     }
 
@@ -194,7 +247,7 @@ public final class ChainState: Service, Sendable {
         }
         metrics.chainCall("getCustodian")
         let active = try await contract.custodian(custodian, at: .number(head.number)).active
-        store(\.custodians, key: custodian, value: active, readAt: head.number)
+        store(\.custodians, key: custodian, value: active, readAt: head.number) { $0.custodians.contains(custodian) }
         return active
     }
 
@@ -202,19 +255,21 @@ public final class ChainState: Service, Sendable {
     public func anchor(_ recordId: Bytes32) async throws -> AnchoredRecord? {
         let head = try freshHead()
         if let cached = state.withLock({ $0.anchors[recordId] }) { return cached }
-        metrics.chainCall("getRecord")
-        var anchor = try await contract.record(recordId, at: .number(head.number))
-        if anchor == nil, let newer = await catchUp(from: head.number) {
-            // Anchored in a block the watcher has not reached yet (the outbox saw its receipt first).
+        return try await anchorReads.value(for: recordId, at: head.number) { [self] in
             metrics.chainCall("getRecord")
-            anchor = try await contract.record(recordId, at: .number(newer))
+            var anchor = try await contract.record(recordId, at: .number(head.number))
+            if anchor == nil, let newer = await catchUp(from: head.number) {
+                // Anchored in a block the watcher has not reached yet (the outbox saw its receipt first).
+                metrics.chainCall("getRecord")
+                anchor = try await contract.record(recordId, at: .number(newer))
+            }
+            guard let anchor else { return nil }
+            state.withLock { state in
+                if state.anchors.count >= Self.maximumEntries { state.anchors.removeAll() }
+                state.anchors[recordId] = anchor
+            }
+            return anchor
         }
-        guard let anchor else { return nil }
-        state.withLock { state in
-            if state.anchors.count >= Self.maximumEntries { state.anchors.removeAll() }
-            state.anchors[recordId] = anchor
-        }
-        return anchor
     }
 
     /// Reads at block `number` from the node and from every witness, and returns the answer
@@ -251,15 +306,18 @@ public final class ChainState: Service, Sendable {
         return answer
     }
 
-    /// Caches a read made at block `readAt`, unless the head moved on meanwhile (then the
-    /// watcher may already have invalidated it, and the next request reads again).
+    /// Caches a read made at block `readAt` as valid at the head. If the head moved on meanwhile,
+    /// the watcher has already applied the blocks after `readAt` without this entry: it is kept
+    /// only if the recent changes reach back to `readAt` and none of them `touched` it;
+    /// otherwise the next request reads again.
     private func store<Key: Hashable, Value: Sendable>(
-        _ path: WritableKeyPath<State, [Key: Cached<Value>]> & Sendable, key: Key, value: Value, readAt: UInt64
+        _ path: WritableKeyPath<State, [Key: Cached<Value>]> & Sendable, key: Key, value: Value, readAt: UInt64,
+        touched: (AppliedChange) -> Bool
     ) {
         state.withLock { state in
-            guard state.head?.number == readAt else { return }
+            guard let head = state.head?.number, state.unchanged(since: readAt, touched) else { return }
             if state[keyPath: path].count >= Self.maximumEntries { state[keyPath: path].removeAll() }
-            state[keyPath: path][key] = Cached(value: value, validAt: readAt)
+            state[keyPath: path][key] = Cached(value: value, validAt: head)
         }
     }
 

@@ -50,6 +50,9 @@ public struct OutboxWriter: Service {
     /// Further nodes that must confirm what the node says before a row is marked: a receipt, a
     /// logged request id, a refusal. Without them the node's word alone decides.
     package var witnesses: [MedicalAccessContract] = []
+    /// Told each transaction's hash before it is sent (the chain view: a block of the writer's
+    /// own transactions changes nothing it caches).
+    package var noteSent: (@Sendable (Bytes32) -> Void)?
     let key: PrivateKey
     let chainId: BigUInt
     let configuration: Configuration
@@ -75,6 +78,7 @@ public struct OutboxWriter: Service {
 
     /// Arbitrary but fixed ("MDRSOUTB"): one writer per database at a time.
     static let lockKey: Int64 = 0x4D44_5253_4F55_5442
+    static let busyRefreshInterval = Duration.seconds(1)
 
     public func run() async throws {
         try await store.client.withConnection { lockConnection in
@@ -83,6 +87,7 @@ public struct OutboxWriter: Service {
                 try await acquireLock(on: lockConnection)
                 var rebroadcast = [Int64: ContinuousClock.Instant]()
                 var failures = 0
+                var refreshedAt: ContinuousClock.Instant?
                 while !Task.isCancelled {
                     let busy: Bool
                     do {
@@ -96,7 +101,12 @@ public struct OutboxWriter: Service {
                         busy = false
                         logger.warning("outbox round failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
                     }
-                    await refreshStatus()
+                    // The backlog's counts scan the waiting rows: while busy (a batch after
+                    // another), once a second is enough for the stall bound and the metrics.
+                    if !busy || refreshedAt.map({ ContinuousClock.now - $0 >= Self.busyRefreshInterval }) ?? true {
+                        await refreshStatus()
+                        refreshedAt = .now
+                    }
                     if !busy {
                         // Idle, or waiting for a receipt: no need to ask more than a few times a second.
                         let base = max(configuration.interval, .milliseconds(100))
@@ -301,6 +311,7 @@ public struct OutboxWriter: Service {
     /// errors (``OutboxBatchRules/send(_:)``); "nonce too low" is resolved by the next round's
     /// receipt check.
     func send(_ transaction: SignedTransaction, batch: Int64) async throws {
+        noteSent?(transaction.hash)
         do {
             try await client.sendRawTransaction(transaction.raw)
             metrics.logTransaction("sent")
