@@ -57,16 +57,18 @@ struct FetchLoad: AsyncParsableCommand {
         }
         FileHandle.standardError.write(Data("signed \(requests) requests in \(signingStarted.duration(to: .now))\n".utf8))
         let metricsURL = metrics ?? gateway + "/metrics"
-        let callsBefore = try await Self.metric("mdrs_chain_calls_total", httpClient, metricsURL)
+        let callsBefore = try await Self.series("mdrs_chain_calls_total", httpClient, metricsURL)
         let batchesBefore = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"")
 
         let started = ContinuousClock.now
         let run = try await LoadRun.drive(httpClient, requests: signed, connections: connections, seconds: seconds)
-        let callsAfter = try await Self.metric("mdrs_chain_calls_total", httpClient, metricsURL)
+        let callsAfter = try await Self.series("mdrs_chain_calls_total", httpClient, metricsURL)
         run.print("fetches")
         let latencies = run.latencies, ok = run.ok
-        let calls = callsAfter - callsBefore
+        let callsBySeries = callsAfter.mapValues { $0 }.merging(callsBefore.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value > 0 }
+        let calls = callsBySeries.values.reduce(0, +)
         print(String(format: "chain calls by the gateway: %.0f = %.4f per fetch", calls, latencies.isEmpty ? 0 : calls / Double(latencies.count)))
+        print("  by call: " + callsBySeries.sorted { $0.value > $1.value }.map { "\($0.key) \(Int($0.value))" }.joined(separator: ", "))
 
         // The on-chain log: every served fetch is a row the outbox writer sends; how long until
         // the last is on-chain says how many accesses a second the writer sustains.
@@ -89,10 +91,19 @@ struct FetchLoad: AsyncParsableCommand {
 
     /// The sum of a metric's series (those with `labels` among theirs, when given).
     static func metric(_ name: String, _ httpClient: HTTPClient, _ url: String, labels: String? = nil) async throws -> Double {
+        try await series(name, httpClient, url).filter { labels.map($0.key.contains) ?? true }.values.reduce(0, +)
+    }
+
+    /// Every series of the metric `name`, by its labels (`{...}`, or "" for none).
+    static func series(_ name: String, _ httpClient: HTTPClient, _ url: String) async throws -> [String: Double] {
         let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
-        return text.split(separator: "\n").filter { line in
-            (line.hasPrefix(name + " ") || line.hasPrefix(name + "{")) && (labels.map { line.contains($0) } ?? true)
-        }.compactMap { line in line.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        var series = [String: Double]()
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") || line.hasPrefix(name + "{") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, let value = Double(parts[parts.count - 1]) else { continue }
+            series[String(parts[0].dropFirst(name.count)), default: 0] += value
+        }
+        return series
     }
 }
