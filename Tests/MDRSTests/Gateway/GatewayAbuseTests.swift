@@ -74,6 +74,43 @@ struct GatewayAbuseTests {
         }
     }
 
+    @Test("a burst of fetches shares its chain reads, and a revocation after the writer's own blocks is still seen", .timeLimit(.minutes(3)))
+    func burstSharesReads() async throws {
+        try await LiveGateway.run(adjust: { $0.http.rateLimitPerSecond = 0 }) { gateway in
+            let d = gateway.deployment
+            let stored = try await gateway.store(Array("a record".utf8), contentType: "text/plain")
+            let token = try await d.grant(try Bytes32(stored.recordId), to: d.doctor)
+            func fresh() -> FetchRequestBuilder {
+                FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress)
+            }
+            let grantReads = try await gateway.metric("mdrs_chain_calls_total", "method=\"getGrant\"")
+            let anchorReads = try await gateway.metric("mdrs_chain_calls_total", "method=\"getRecord\"")
+            // 32 fetches at once, each signed afresh: all miss the cache together.
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<32 { group.addTask { try await GatewayRefusalTests.send(fresh(), via: gateway).status } }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok }, "\(statuses)")
+            // One read per head at most; the head may move once or twice (the writer's batches).
+            let grants = try await gateway.metric("mdrs_chain_calls_total", "method=\"getGrant\"") - grantReads
+            let anchors = try await gateway.metric("mdrs_chain_calls_total", "method=\"getRecord\"") - anchorReads
+            #expect(grants >= 1 && grants <= 3, "\(grants) grant reads for 32 fetches")
+            #expect(anchors <= 3, "\(anchors) anchor reads for 32 fetches")
+
+            // The writer's batches make blocks that are not read for logs; the patient's
+            // revocation, in a block of its own, still drops the cached grant.
+            try await eventually("the accesses are on-chain") {
+                try await gateway.count("access_log WHERE chain_state = 'confirmed'") >= 32
+            }
+            #expect(try await GatewayRefusalTests.send(fresh(), via: gateway).status == .ok)
+            try await d.send(d.patient, MedicalAccessContract.revoke(token))
+            try await eventually("the revocation is seen") {
+                try await GatewayRefusalTests.send(fresh(), via: gateway).status == .forbidden
+            }
+            GatewayRefusalTests.expectRefusal(try await GatewayRefusalTests.send(fresh(), via: gateway), status: .forbidden, code: "grant_revoked")
+        }
+    }
+
     @Test("a client over its rate is refused with 429 before any work", .timeLimit(.minutes(2)))
     func rateLimit() async throws {
         // Practically no refill, so that the count does not depend on how fast the machine is.
