@@ -1,5 +1,6 @@
 import Crypto
 import EthereumCore
+import struct Foundation.Data
 import protocol Foundation.DataProtocol
 
 /// Encrypts and decrypts one record's chunks with its data key (AES-256-GCM).
@@ -20,12 +21,21 @@ package struct ChunkCipher: Sendable {
 
     static let tagSize = 16
 
-    package func seal(_ plaintext: some DataProtocol, index: Int, isLast: Bool) throws -> [UInt8] {
+    /// Ciphertext ‖ tag of a chunk: the sealed box's own bytes after its 12-byte nonce (which
+    /// is derived from the index, so not stored), without copying them.
+    package func seal(_ plaintext: some DataProtocol, index: Int, isLast: Bool) throws -> Data {
         let box = try AES.GCM.seal(plaintext, using: key, nonce: try nonce(index, isLast), authenticating: context(index, isLast))
-        return Array(box.ciphertext) + Array(box.tag)
+        guard let combined = box.combined else {
+            throw GatewayError(.integrityFailure, "record \(recordId.hex) chunk \(index) has no combined form")
+        }
+        return combined.dropFirst(Self.nonceSize)
     }
 
-    package func open<Sealed: RandomAccessCollection<UInt8>>(_ sealed: Sealed, index: Int, isLast: Bool) throws -> [UInt8]
+    static let nonceSize = 12
+
+    /// The plaintext of a sealed chunk, as AES-GCM returns it (no further copy: a chunk is up to
+    /// a megabyte, and the read path copies it once more, into the response's buffer).
+    package func open<Sealed: RandomAccessCollection<UInt8>>(_ sealed: Sealed, index: Int, isLast: Bool) throws -> Data
     where Sealed.SubSequence: DataProtocol {
         guard sealed.count >= Self.tagSize else {
             throw GatewayError(.integrityFailure, "record \(recordId.hex) chunk \(index) is shorter than its tag")
@@ -34,7 +44,7 @@ package struct ChunkCipher: Sendable {
             let split = sealed.index(sealed.endIndex, offsetBy: -Self.tagSize)
             let box = try AES.GCM.SealedBox(
                 nonce: try nonce(index, isLast), ciphertext: sealed[sealed.startIndex..<split], tag: sealed[split...])
-            return Array(try AES.GCM.open(box, using: key, authenticating: context(index, isLast)))
+            return try AES.GCM.open(box, using: key, authenticating: context(index, isLast))
         } catch {
             throw GatewayError(.integrityFailure, "record \(recordId.hex) chunk \(index) failed authentication")
         }

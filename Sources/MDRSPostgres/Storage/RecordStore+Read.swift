@@ -18,8 +18,9 @@ extension RecordStore {
         return RecordReader(store: self, record: record, cipher: try cipher(for: record), range: range)
     }
 
-    /// Reads and decrypts chunk `index` of `record`.
-    func chunk(_ index: Int, of record: StoredRecord, cipher: ChunkCipher) async throws -> [UInt8] {
+    /// Reads and decrypts chunk `index` of `record`, into a buffer of its own (the one copy
+    /// after decryption; a range is then a slice of it).
+    func chunk(_ index: Int, of record: StoredRecord, cipher: ChunkCipher) async throws -> ByteBuffer {
         let rows = try await client.execute(ChunkQuery(recordId: ByteBuffer(bytes: record.id.bytes), index: Int32(index)), logger: logger)
         guard let sealed = try await rows.first(where: { _ in true }) else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) is missing")
@@ -28,7 +29,9 @@ extension RecordStore {
         guard plaintext.count == record.plaintextLength(ofChunk: index) else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) has the wrong length")
         }
-        return plaintext
+        var buffer = ByteBufferAllocator().buffer(capacity: plaintext.count)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: plaintext.count) { target in plaintext.copyBytes(to: target) }
+        return buffer
     }
 }
 
@@ -65,7 +68,7 @@ public struct RecordReader: AsyncSequence, Sendable {
         var next: Int
         let last: Int
         /// Reads started, oldest first: chunk `next`, `next + 1`, ...
-        var ahead: [Task<[UInt8], any Error>] = []
+        var ahead: [Task<ByteBuffer, any Error>] = []
 
         init(reader: RecordReader, next: Int, last: Int) {
             self.reader = reader
@@ -84,7 +87,7 @@ public struct RecordReader: AsyncSequence, Sendable {
                 ahead.append(Task { try await store.chunk(chunk, of: record, cipher: cipher) })
             }
             let task = ahead.removeFirst()
-            let plaintext: [UInt8]
+            let plaintext: ByteBuffer
             do {
                 // A response that is cancelled (the client went away) cancels the reads it started.
                 let pending = ahead
@@ -101,8 +104,11 @@ public struct RecordReader: AsyncSequence, Sendable {
             }
             let chunkStart = Int64(index) * Int64(reader.record.chunkSize)
             let from = Int(Swift.max(range.lowerBound - chunkStart, 0))
-            let to = Int(Swift.min(range.upperBound - chunkStart, Int64(plaintext.count - 1)))
-            return ByteBuffer(bytes: plaintext[from...to])
+            let to = Int(Swift.min(range.upperBound - chunkStart, Int64(plaintext.readableBytes - 1)))
+            guard let part = plaintext.getSlice(at: plaintext.readerIndex + from, length: to - from + 1) else {
+                throw GatewayError(.integrityFailure, "record \(reader.record.id.hex) chunk \(index) is shorter than the range")
+            }
+            return part
         }
     }
 }
