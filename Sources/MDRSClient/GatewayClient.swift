@@ -129,11 +129,28 @@ public struct GatewayClient: Sendable {
         var hasher = SHA256()
         var size: Int64 = 0
         for try await buffer in response.body {
-            buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            try handle.write(contentsOf: Data(buffer: buffer))
+            try buffer.withUnsafeReadableBytes { bytes in
+                hasher.update(bufferPointer: bytes)
+                try Self.writeAll(bytes, to: handle.fileDescriptor)
+            }
             size += Int64(buffer.readableBytes)
         }
         return (try Bytes32(bytes: Array(hasher.finalize())), size, response.headers.first(name: SignedRequest.Header.requestId))
+    }
+
+    /// Writes `bytes` straight from the response's buffer (a `Data` of each part would copy
+    /// the whole record once more).
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) throws {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, base + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw GatewayClientError(status: 0, code: "cannot_write", message: "cannot write the record: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
     }
 
     /// A signed audit query, e.g. `/v1/audit/accesses?record=0x…`; returns the JSON body.
