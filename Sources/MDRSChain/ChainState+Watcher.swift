@@ -69,6 +69,7 @@ extension ChainState {
         } catch {
             let disagreement = (error as? ChainError)?.code == .disagreement
             state.withLock {
+                $0.notSyncingAt = nil  // a node that comes back may come back syncing: ask at once
                 $0.lastError = "\(error)"
                 $0.lastErrorIsDisagreement = disagreement
             }
@@ -140,7 +141,9 @@ extension ChainState {
     /// Whether every transaction of `block` is one the outbox writer sent (then forgotten: each
     /// is mined once). An empty block qualifies too.
     private func onlyOwnTransactions(_ block: Block) -> Bool {
-        state.withLock { state in
+        // Only a block the node listed the transactions of; an empty list must mean no gas used.
+        guard block.listsTransactions, !block.transactionHashes.isEmpty || block.gasUsed == 0 else { return false }
+        return state.withLock { state in
             guard block.transactionHashes.allSatisfy(state.ownTransactions.contains) else { return false }
             state.ownTransactions.subtract(block.transactionHashes)
             return true
@@ -206,6 +209,8 @@ extension ChainState {
                 state.grants.removeAll()
                 state.staff.removeAll()
                 state.custodians.removeAll()
+                state.recentChanges.removeAll()
+                state.generation += 1
             }
             if let rebuilt = observation.rebuiltDirectory {
                 // A directory read up to an older block than the head kept here (a lagging node,
@@ -231,6 +236,7 @@ extension ChainState {
                 state.staff.removeAll()
                 state.custodians.removeAll()
                 state.recentChanges.removeAll()
+                state.generation += 1
                 return
             }
             // Untouched entries valid at the current head stay valid at the new one; the

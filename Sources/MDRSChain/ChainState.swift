@@ -93,6 +93,9 @@ public final class ChainState: Service, Sendable {
         var ownTransactions = Set<Bytes32>()
         /// The last changes applied, contiguous, oldest first; cleared when the cache is flushed.
         var recentChanges = [AppliedChange]()
+        /// Counts the flushes: a read started before one (a reorganisation, another branch at
+        /// the same height) is neither shared with later requests nor cached.
+        var generation: UInt64 = 0
 
         /// Whether nothing applied after block `readAt` up to the head touched what `touched`
         /// tests, as far as the recent changes reach back.
@@ -185,13 +188,14 @@ public final class ChainState: Service, Sendable {
 
     /// The grant with `token` at the current head; nil if there is none.
     public func grant(_ token: Bytes32) async throws -> GrantState? {
+        let generation = state.withLock { $0.generation }
         let head = try freshHead()
         if let cached = state.withLock({ $0.grants[token] }), cached.validAt == head.number {
             metrics.grantCache(hit: true)
             return cached.value
         }
         metrics.grantCache(hit: false)
-        return try await grantReads.value(for: token, at: head.number) { [self] in
+        return try await grantReads.value(for: token, at: head.number, generation: generation) { [self] in
             var readAt = head.number
             var grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
             if grant == nil, let newer = await catchUp(from: head.number) {
@@ -200,7 +204,7 @@ public final class ChainState: Service, Sendable {
                 readAt = newer
                 grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
             }
-            store(\.grants, key: token, value: grant, readAt: readAt) { $0.tokens.contains(token) }
+            store(\.grants, key: token, value: grant, readAt: readAt, generation: generation) { $0.tokens.contains(token) }
             return grant
         }
     }
@@ -220,15 +224,16 @@ public final class ChainState: Service, Sendable {
     /// The registration of `staff` at the current head; nil if it is not registered staff of
     /// any custodian. A signer the ``StaffDirectory`` does not know costs no chain read.
     public func staff(_ staff: Address) async throws -> StaffRegistration? {
+        let generation = state.withLock { $0.generation }
         let head = try freshHead()
         let (known, cached) = state.withLock { ($0.directory?.contains(staff) ?? false, $0.staff[staff]) }
         guard known else { return nil }
         if let cached, cached.validAt == head.number {
             return cached.value.isRegistered ? cached.value : nil
         }
-        let registration = try await staffReads.value(for: staff, at: head.number) { [self] in
+        let registration = try await staffReads.value(for: staff, at: head.number, generation: generation) { [self] in
             let registration = try await agreedRead("getStaff", at: head.number) { try await $0.staff(staff, at: $1) }
-            store(\.staff, key: staff, value: registration, readAt: head.number) { $0.staff.contains(staff) }
+            store(\.staff, key: staff, value: registration, readAt: head.number, generation: generation) { $0.staff.contains(staff) }
             return registration
         }
         return registration.isRegistered ? registration : nil
@@ -241,13 +246,14 @@ public final class ChainState: Service, Sendable {
 
     /// Whether `custodian` is an active custodian at the current head.
     public func custodianActive(_ custodian: Address) async throws -> Bool {
+        let generation = state.withLock { $0.generation }
         let head = try freshHead()
         if let cached = state.withLock({ $0.custodians[custodian] }), cached.validAt == head.number {
             return cached.value
         }
         metrics.chainCall("getCustodian")
         let active = try await contract.custodian(custodian, at: .number(head.number)).active
-        store(\.custodians, key: custodian, value: active, readAt: head.number) { $0.custodians.contains(custodian) }
+        store(\.custodians, key: custodian, value: active, readAt: head.number, generation: generation) { $0.custodians.contains(custodian) }
         return active
     }
 
@@ -255,7 +261,7 @@ public final class ChainState: Service, Sendable {
     public func anchor(_ recordId: Bytes32) async throws -> AnchoredRecord? {
         let head = try freshHead()
         if let cached = state.withLock({ $0.anchors[recordId] }) { return cached }
-        return try await anchorReads.value(for: recordId, at: head.number) { [self] in
+        return try await anchorReads.value(for: recordId, at: head.number, generation: state.withLock { $0.generation }) { [self] in
             metrics.chainCall("getRecord")
             var anchor = try await contract.record(recordId, at: .number(head.number))
             if anchor == nil, let newer = await catchUp(from: head.number) {
@@ -312,10 +318,10 @@ public final class ChainState: Service, Sendable {
     /// otherwise the next request reads again.
     private func store<Key: Hashable, Value: Sendable>(
         _ path: WritableKeyPath<State, [Key: Cached<Value>]> & Sendable, key: Key, value: Value, readAt: UInt64,
-        touched: (AppliedChange) -> Bool
+        generation: UInt64, touched: (AppliedChange) -> Bool
     ) {
         state.withLock { state in
-            guard let head = state.head?.number, state.unchanged(since: readAt, touched) else { return }
+            guard state.generation == generation, let head = state.head?.number, state.unchanged(since: readAt, touched) else { return }
             if state[keyPath: path].count >= Self.maximumEntries { state[keyPath: path].removeAll() }
             state[keyPath: path][key] = Cached(value: value, validAt: head)
         }

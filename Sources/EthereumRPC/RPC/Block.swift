@@ -13,6 +13,9 @@ public struct Block: Equatable, Sendable {
     /// Present on chains with EIP-1559; absent on legacy-only chains.
     public let baseFeePerGas: BigUInt?
     public let transactionHashes: [Bytes32]
+    /// Whether the node's answer carried a `transactions` list at all (an answer without one
+    /// says nothing about the block's transactions, and must not count as an empty block).
+    public let listsTransactions: Bool
 
     init(json: JSONValue, method: String) throws {
         let object = try RPCObject(json, method: method)
@@ -23,6 +26,7 @@ public struct Block: Equatable, Sendable {
         self.gasLimit = try object.uint64("gasLimit")
         self.gasUsed = try object.uint64("gasUsed")
         self.baseFeePerGas = object.has("baseFeePerGas") ? try object.bigUInt("baseFeePerGas") : nil
+        self.listsTransactions = object.members["transactions"]?.arrayValue != nil
         self.transactionHashes = try (object.members["transactions"]?.arrayValue ?? []).map { item in
             if let text = item.stringValue, let hash = try? Bytes32(text) { return hash }
             return try RPCObject(item, method: method).bytes32("hash")

@@ -37,7 +37,10 @@ struct FetchController: Sendable {
                 } catch let replay as APIError {
                     refusal = replay
                 } catch {
+                    // Not known to be fresh: answer as the database's failure, not with the
+                    // decision (a replayer must not learn it while the nonce cannot be checked).
                     logger.error("could not claim the nonce of a refused fetch", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
+                    refusal = APIError(.databaseUnavailable, "the gateway's database could not be reached; try again")
                 }
             }
             if attempt.servedRowWritten {
