@@ -29,7 +29,7 @@ extension ChainState {
             var observation = Observation(
                 head: Head(number: block.number, hash: block.hash, timestamp: block.timestamp, observedAt: .now),
                 flushAll: previous == nil)
-            if let previous, block.number == previous.number + 1, block.parentHash == previous.hash, onlyOwnTransactions(block) {
+            if let previous, block.number == previous.number + 1, block.parentHash == previous.hash, state.withLock({ $0.ownTransactions.coverAll(of: block) }) {
                 // The next block on the same branch, holding only the outbox's anchors and log
                 // entries: nothing cached can have changed, and there are no logs to read.
             } else if let previous, block.number > previous.number {
@@ -136,18 +136,6 @@ extension ChainState {
             throw ChainError(.unavailable, "the chain node is still syncing")
         }
         state.withLock { $0.notSyncingAt = .now }
-    }
-
-    /// Whether every transaction of `block` is one the outbox writer sent (then forgotten: each
-    /// is mined once). An empty block qualifies too.
-    private func onlyOwnTransactions(_ block: Block) -> Bool {
-        // Only a block the node listed the transactions of; an empty list must mean no gas used.
-        guard block.listsTransactions, !block.transactionHashes.isEmpty || block.gasUsed == 0 else { return false }
-        return state.withLock { state in
-            guard block.transactionHashes.allSatisfy(state.ownTransactions.contains) else { return false }
-            state.ownTransactions.subtract(block.transactionHashes)
-            return true
-        }
     }
 
     /// Never decide on the state of another chain than the configured one.

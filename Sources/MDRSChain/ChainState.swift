@@ -87,10 +87,8 @@ public final class ChainState: Service, Sendable {
         var headTooOld = false
         /// When the node last said it was not syncing (asked again every `syncingCheckInterval`).
         var notSyncingAt: ContinuousClock.Instant?
-        /// The outbox's own transactions, sent but not yet seen in a block: they only anchor
-        /// records and log accesses (events the cache ignores), so a block holding nothing else
-        /// needs no `eth_getLogs`.
-        var ownTransactions = Set<Bytes32>()
+        /// The outbox's own transactions, sent but not yet seen in a block.
+        var ownTransactions = OwnTransactions(capacity: ChainState.maximumOwnTransactions)
         /// The last changes applied, contiguous, oldest first; cleared when the cache is flushed.
         var recentChanges = [AppliedChange]()
         /// Counts the flushes: a read started before one (a reorganisation, another branch at
@@ -127,6 +125,7 @@ public final class ChainState: Service, Sendable {
 
     let grantReads = SharedReads<Bytes32, GrantState?>()
     let staffReads = SharedReads<Address, StaffRegistration>()
+    let custodianReads = SharedReads<Address, Bool>()
     let anchorReads = SharedReads<Bytes32, AnchoredRecord?>()
     /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
     static let logWindow: UInt64 = 5000
@@ -147,10 +146,7 @@ public final class ChainState: Service, Sendable {
     /// contract, which anchors records and logs accesses and changes no grant, staff member or
     /// custodian. A new block holding only such transactions is not read for logs.
     public func noteOwnTransaction(_ hash: Bytes32) {
-        state.withLock { state in
-            if state.ownTransactions.count >= Self.maximumOwnTransactions { state.ownTransactions.removeAll() }
-            state.ownTransactions.insert(hash)
-        }
+        state.withLock { $0.ownTransactions.note(hash) }
     }
 
     /// The head, if it is recent enough to decide on; otherwise the chain counts as unavailable.
@@ -188,24 +184,15 @@ public final class ChainState: Service, Sendable {
 
     /// The grant with `token` at the current head; nil if there is none.
     public func grant(_ token: Bytes32) async throws -> GrantState? {
-        let generation = state.withLock { $0.generation }
-        let head = try freshHead()
-        if let cached = state.withLock({ $0.grants[token] }), cached.validAt == head.number {
-            metrics.grantCache(hit: true)
-            return cached.value
-        }
-        metrics.grantCache(hit: false)
-        return try await grantReads.value(for: token, at: head.number, generation: generation) { [self] in
-            var readAt = head.number
-            var grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
-            if grant == nil, let newer = await catchUp(from: head.number) {
+        try await cachedRead(\.grants, grantReads, key: token, hit: metrics.grantCache(hit:), touched: { $0.tokens.contains(token) }) {
+            [self] head in
+            let grant = try await agreedRead("getGrant", at: head) { try await $0.grant(token, at: $1) }
+            if grant == nil, let newer = await catchUp(from: head) {
                 // A token granted in a block the watcher had not reached: a doctor typically
                 // fetches right after the patient's grant lands. Read again at the newer head.
-                readAt = newer
-                grant = try await agreedRead("getGrant", at: readAt) { try await $0.grant(token, at: $1) }
+                return (try await agreedRead("getGrant", at: newer) { try await $0.grant(token, at: $1) }, newer)
             }
-            store(\.grants, key: token, value: grant, readAt: readAt, generation: generation) { $0.tokens.contains(token) }
-            return grant
+            return (grant, head)
         }
     }
 
@@ -224,17 +211,13 @@ public final class ChainState: Service, Sendable {
     /// The registration of `staff` at the current head; nil if it is not registered staff of
     /// any custodian. A signer the ``StaffDirectory`` does not know costs no chain read.
     public func staff(_ staff: Address) async throws -> StaffRegistration? {
-        let generation = state.withLock { $0.generation }
-        let head = try freshHead()
-        let (known, cached) = state.withLock { ($0.directory?.contains(staff) ?? false, $0.staff[staff]) }
-        guard known else { return nil }
-        if let cached, cached.validAt == head.number {
-            return cached.value.isRegistered ? cached.value : nil
+        guard state.withLock({ $0.directory?.contains(staff) ?? false }) else {
+            _ = try freshHead()  // unknown at a head too old to decide on is still no answer
+            return nil
         }
-        let registration = try await staffReads.value(for: staff, at: head.number, generation: generation) { [self] in
-            let registration = try await agreedRead("getStaff", at: head.number) { try await $0.staff(staff, at: $1) }
-            store(\.staff, key: staff, value: registration, readAt: head.number, generation: generation) { $0.staff.contains(staff) }
-            return registration
+        let registration = try await cachedRead(\.staff, staffReads, key: staff, touched: { $0.staff.contains(staff) }) {
+            [self] head in
+            (try await agreedRead("getStaff", at: head) { try await $0.staff(staff, at: $1) }, head)
         }
         return registration.isRegistered ? registration : nil
     }
@@ -246,15 +229,11 @@ public final class ChainState: Service, Sendable {
 
     /// Whether `custodian` is an active custodian at the current head.
     public func custodianActive(_ custodian: Address) async throws -> Bool {
-        let generation = state.withLock { $0.generation }
-        let head = try freshHead()
-        if let cached = state.withLock({ $0.custodians[custodian] }), cached.validAt == head.number {
-            return cached.value
+        try await cachedRead(\.custodians, custodianReads, key: custodian, touched: { $0.custodians.contains(custodian) }) {
+            [self] head in
+            metrics.chainCall("getCustodian")
+            return (try await contract.custodian(custodian, at: .number(head)).active, head)
         }
-        metrics.chainCall("getCustodian")
-        let active = try await contract.custodian(custodian, at: .number(head.number)).active
-        store(\.custodians, key: custodian, value: active, readAt: head.number, generation: generation) { $0.custodians.contains(custodian) }
-        return active
     }
 
     /// The anchor of `recordId`; nil if not anchored (a miss is not cached: it may come).
@@ -310,6 +289,29 @@ public final class ChainState: Service, Sendable {
             }
         }
         return answer
+    }
+
+    /// A read cached for one block: the entry valid at the head, else one chain read shared by
+    /// the concurrent misses at that head (see ``SharedReads``). `read` gets the head's number
+    /// and returns the value with the block it was read at (a newer one if it caught up).
+    private func cachedRead<Key: Hashable & Sendable, Value: Sendable>(
+        _ path: WritableKeyPath<State, [Key: Cached<Value>]> & Sendable, _ reads: SharedReads<Key, Value>, key: Key,
+        hit: (Bool) -> Void = { _ in }, touched: @escaping @Sendable (AppliedChange) -> Bool,
+        read: @escaping @Sendable (UInt64) async throws -> (Value, readAt: UInt64)
+    ) async throws -> Value {
+        // Taken before the head: a flush between the two makes this read's result unshared and uncached.
+        let generation = state.withLock { $0.generation }
+        let head = try freshHead().number
+        if let cached = state.withLock({ $0[keyPath: path][key] }), cached.validAt == head {
+            hit(true)
+            return cached.value
+        }
+        hit(false)
+        return try await reads.value(for: key, at: head, generation: generation) { [self] in
+            let (value, readAt) = try await read(head)
+            store(path, key: key, value: value, readAt: readAt, generation: generation, touched: touched)
+            return value
+        }
     }
 
     /// Caches a read made at block `readAt` as valid at the head. If the head moved on meanwhile,

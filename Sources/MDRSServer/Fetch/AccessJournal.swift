@@ -24,12 +24,7 @@ struct AccessJournal: Sendable {
     /// Claims the request's nonce and writes the served row in one statement (and in strict mode
     /// waits for the chain to have it). A used nonce writes nothing and refuses the fetch.
     func logServed(_ access: AccessRecord, claiming nonce: NonceClaim, attempt: inout FetchAttempt) async throws {
-        guard try await outbox.insert(access, onChain: true, claiming: nonce) else {
-            attempt.nonce = nil  // used before: the refusal is a replay's
-            throw RequestAuthenticator.nonceReused
-        }
-        attempt.nonce = nil
-        attempt.fresh = true
+        try attempt.settleNonce(claimed: try await outbox.insert(access, onChain: true, claiming: nonce))
         attempt.servedRowWritten = true
         outboxStatus.noteInsert(.served)
         if configuration.strict {

@@ -27,6 +27,14 @@ struct FetchAttempt: Sendable {
     /// The served row is written (strict mode may still refuse afterwards).
     var servedRowWritten = false
 
+    /// Settles the claim of ``nonce`` (by the served row's statement or by a refusal's): claimed,
+    /// the request is fresh; found used, the fetch is a replay and is refused as one.
+    mutating func settleNonce(claimed: Bool) throws {
+        nonce = nil
+        guard claimed else { throw RequestAuthenticator.nonceReused }
+        fresh = true
+    }
+
     /// The access row for this attempt.
     func record(custodian: Address, outcome: AccessOutcome, reason: String, accessedAt: UInt64) -> AccessRecord {
         AccessRecord(

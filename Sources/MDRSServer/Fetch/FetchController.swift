@@ -30,10 +30,8 @@ struct FetchController: Sendable {
             if let nonce = attempt.nonce {
                 // Checked in time but refused before the served row claimed the nonce: claim it
                 // now, so the refusal is a fresh decision (or, if it was used, a replay's).
-                attempt.nonce = nil
                 do {
-                    try await authenticator.claim(nonce)
-                    attempt.fresh = true
+                    try attempt.settleNonce(claimed: try await authenticator.nonces.claim(nonce))
                 } catch let replay as APIError {
                     refusal = replay
                 } catch {
