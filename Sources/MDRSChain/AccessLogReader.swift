@@ -34,9 +34,11 @@ package struct AccessLogReader: Sendable {
     }
 
     /// Where this custodian's numbered log stood at block `number`: its last sequence number.
-    package func logHead(at number: UInt64) async throws -> LogHead {
+    /// With the block's `hash` (as the index read it), the read is of that block (EIP-1898): a
+    /// node that reorganised since answers with an error, not with another branch's number.
+    package func logHead(at number: UInt64, hash: Bytes32? = nil) async throws -> LogHead {
         metrics.chainCall("eth_call")
-        return try await audited.logHead(of: custodian, at: .number(number))
+        return try await audited.logHead(of: custodian, at: hash.map { .hash($0) } ?? .number(number))
     }
 
     /// The hash of block `number` on the audit node's chain; nil if it has no such block (yet).

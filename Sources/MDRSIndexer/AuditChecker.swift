@@ -32,15 +32,16 @@ package struct AuditChecker: Sendable {
         self.logger = logger
     }
 
-    /// Gaps listed in one answer (the count of missing numbers is complete).
+    /// Gaps, and repeats, listed in one answer (their counts are complete).
     static let listedGaps = 100
 
     /// Whether every number up to the contract's last one (at the block the index has read
-    /// through) is an entry in the index.
-    func sequence(indexedThrough block: Int64) async throws -> LogSequenceReport {
-        let last = block < 0 ? 0 : try await reader.logHead(at: UInt64(block)).sequence
-        let (indexed, missing, gaps) = try await index.sequenceGaps(through: last, limit: Self.listedGaps)
-        return LogSequenceReport(lastOnChain: last, indexedEntries: indexed, complete: missing == 0, missingNumbers: missing, gaps: gaps)
+    /// through, named by its hash so that a reorganisation since cannot answer for another
+    /// branch) is an entry in the index, and whether any repeats a request id.
+    func sequence(at position: AccessIndexStore.Position) async throws -> LogSequenceReport {
+        guard position.indexedThrough >= 0 else { return try await index.sequenceReport(through: 0, limit: Self.listedGaps) }
+        let last = try await reader.logHead(at: UInt64(position.indexedThrough), hash: position.hash).sequence
+        return try await index.sequenceReport(through: last, limit: Self.listedGaps)
     }
 
     /// Checks the blocks indexed since the last check (all of them with `restart`) and reports.
@@ -73,18 +74,24 @@ package struct AuditChecker: Sendable {
         let mismatch = try await index.findings(.commitmentMismatch, limit: Self.listed)
         let rejected = try await local.rejected(limit: Self.listed)
         let waiting = try await local.waiting(indexedThrough: position.indexedThrough, limit: Self.listed)
-        let sequence = try await sequence(indexedThrough: position.indexedThrough)
+        let sequence = try await sequence(at: position)
         if !sequence.complete {
             logger.warning(
                 "the custodian's on-chain log has numbers without an entry the index holds",
                 metadata: ["missing": "\(sequence.missingNumbers)", "first": "\(sequence.gaps.first.map { "\($0.from)" } ?? "?")"])
+        }
+        if sequence.repeatedNumbers > 0 {
+            logger.warning(
+                "the custodian's on-chain log names a request id under more than one number",
+                metadata: ["repeated": "\(sequence.repeatedNumbers)", "first": "\(sequence.repeats.first.map { "\($0.sequence)" } ?? "?")"])
         }
         let hex = { (ids: [Bytes32]) in ids.map(\.hex) }
         return ConsistencyReport(
             custodian: custodian.checksummed, onChainEntries: try await index.count(), localEntries: try await local.countMeantForChain(),
             missingOnChain: hex(missing.requestIds), waiting: hex(waiting.requestIds), rejected: hex(rejected.requestIds),
             unknownHere: hex(unknown.requestIds), commitmentMismatch: hex(mismatch.requestIds),
-            consistent: missing.count == 0 && unknown.count == 0 && mismatch.count == 0 && rejected.count == 0 && sequence.complete,
+            consistent: missing.count == 0 && unknown.count == 0 && mismatch.count == 0 && rejected.count == 0 && sequence.complete
+                && sequence.repeatedNumbers == 0,
             counts: .init(
                 missingOnChain: missing.count, waiting: waiting.count, rejected: rejected.count, unknownHere: unknown.count,
                 commitmentMismatch: mismatch.count),

@@ -8,6 +8,10 @@ public enum BlockTag: Equatable, Hashable, Sendable {
     case safe
     case finalized
     case number(UInt64)
+    /// One block by its hash (EIP-1898): a state query of it fails if the node no longer has
+    /// that block on its canonical chain, where a number would answer for whichever block now
+    /// holds that height.
+    case hash(Bytes32)
 
     var json: JSONValue {
         switch self {
@@ -17,6 +21,7 @@ public enum BlockTag: Equatable, Hashable, Sendable {
         case .safe: "safe"
         case .finalized: "finalized"
         case .number(let number): .string(Hex.quantity(number))
+        case .hash(let hash): .object(["blockHash": .string(hash.hex), "requireCanonical": .bool(true)])
         }
     }
 }

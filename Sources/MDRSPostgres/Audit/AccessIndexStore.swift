@@ -82,7 +82,7 @@ package struct AccessIndexStore: Sendable {
                 if let position = try current(row) { return position }
                 logger.notice("the audit index was made for another contract, custodian or start block: reading it again")
             }
-            try await connection.query("TRUNCATE chain_accesses, chain_index_blocks, audit_findings, chain_index_state", logger: logger)
+            try await connection.query("TRUNCATE chain_accesses, chain_access_numbers, chain_index_blocks, audit_findings, chain_index_state", logger: logger)
             try await connection.query(
                 """
                 INSERT INTO chain_index_state (contract, custodian, from_block, indexed_through, checked_through)
@@ -127,10 +127,12 @@ package struct AccessIndexStore: Sendable {
 
     /// One statement for a window's entries, however many (a back-fill reads thousands).
     static func insert(_ read: [LoggedAccess], on connection: PostgresConnection, logger: Logger) async throws {
-        // One row per request (an upsert may not touch a row twice in one statement). The
-        // contract does not forbid a custodian to log a request id twice; the later entry is
-        // kept, and the earlier one's number shows as a gap in the check (decisions §20).
-        let entries = Array(Dictionary(read.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { _, last in last }).values)
+        // One row per request. The contract does not forbid a custodian to log a request id
+        // twice: the first entry is
+        // kept here (a reorganisation that drops the later block then leaves it standing), and
+        // every number goes to chain_access_numbers, where the check finds the repeat
+        // (decisions §20).
+        let entries = Array(Dictionary(read.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { first, _ in first }).values)
         let e = entries.map(\.entry)
         // Arrays cannot hold NULL here: the zero address stands for "no patient named".
         try await connection.query(
@@ -145,11 +147,30 @@ package struct AccessIndexStore: Sendable {
                 \(entries.map { Int64(clamping: $0.sequence) }))
                 AS logged (request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number,
                     block_hash, log_index, tx_hash, sequence)
-            ON CONFLICT (request_id) DO UPDATE SET
-                token = EXCLUDED.token, record_id = EXCLUDED.record_id, staff = EXCLUDED.staff, patient = EXCLUDED.patient,
-                purpose = EXCLUDED.purpose, outcome = EXCLUDED.outcome, accessed_at = EXCLUDED.accessed_at,
-                commitment = EXCLUDED.commitment, block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
-                log_index = EXCLUDED.log_index, tx_hash = EXCLUDED.tx_hash, sequence = EXCLUDED.sequence
+            ON CONFLICT (request_id) DO NOTHING
+            """, logger: logger)
+        try await insertNumbers(read, on: connection, logger: logger)
+    }
+
+    /// Every entry's number, with the earlier number of the same request id when there is one.
+    static func insertNumbers(_ read: [LoggedAccess], on connection: PostgresConnection, logger: Logger) async throws {
+        // The contract numbers a custodian's entries once each; a node that answered otherwise
+        // must not wedge the index, so the last answer for a number stands.
+        let numbered = Array(Dictionary(read.filter { $0.sequence > 0 }.map { ($0.sequence, $0) }, uniquingKeysWith: { _, last in last }).values)
+        guard !numbered.isEmpty else { return }
+        let sequences = numbered.map { Int64(clamping: $0.sequence) }
+        try await connection.query(
+            """
+            INSERT INTO chain_access_numbers (sequence, request_id, block_number)
+            SELECT * FROM unnest(\(sequences), \(numbered.map(\.entry.requestId.buffer)), \(numbered.map { Int64(clamping: $0.blockNumber) }))
+            ON CONFLICT (sequence) DO UPDATE SET request_id = EXCLUDED.request_id, block_number = EXCLUDED.block_number
+            """, logger: logger)
+        try await connection.query(
+            """
+            UPDATE chain_access_numbers AS later SET repeats = (
+                SELECT max(earlier.sequence) FROM chain_access_numbers AS earlier
+                WHERE earlier.request_id = later.request_id AND earlier.sequence < later.sequence)
+            WHERE later.sequence = ANY(\(sequences))
             """, logger: logger)
     }
 
@@ -160,6 +181,7 @@ package struct AccessIndexStore: Sendable {
         try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT 1 FROM chain_index_state FOR UPDATE", logger: logger)
             try await connection.query("DELETE FROM chain_accesses WHERE block_number > \(fork)", logger: logger)
+            try await connection.query("DELETE FROM chain_access_numbers WHERE block_number > \(fork)", logger: logger)
             try await connection.query("DELETE FROM chain_index_blocks WHERE number > \(fork)", logger: logger)
             try await connection.query("DELETE FROM audit_findings WHERE block_number > \(fork)", logger: logger)
             try await connection.query(

@@ -47,6 +47,10 @@ struct AuditCommand: AsyncParsableCommand {
                         print(gap.from == gap.through ? "  gap: entry \(gap.from)" : "  gap: entries \(gap.from)...\(gap.through)")
                     }
                 }
+                if sequence.repeatedNumbers > 0 {
+                    print("sequence REPEATS: \(sequence.repeatedNumbers) entries name a request id logged under an earlier number")
+                    for item in sequence.repeats { print("  repeat: entry \(item.sequence) repeats entry \(item.repeats) (\(item.requestId))") }
+                }
                 for (kind, ids) in [("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("commitment mismatch", report.commitmentMismatch), ("rejected", report.rejected)] {
                     for id in ids { print("  \(kind): \(id)") }
                 }

@@ -108,8 +108,10 @@ struct AuditIndexTests {
             #expect(try await Self.check(auditor).commitmentMismatch == [ids[1]])
 
             // An entry the index lost: the rows say confirmed, the chain (as indexed) does not.
-            try await gateway.postgres.query(
-                "DELETE FROM chain_accesses WHERE request_id = \(ByteBuffer(bytes: try Bytes32(ids[2]).bytes))", logger: TestEnvironment.logger)
+            for table in ["chain_accesses", "chain_access_numbers"] {
+                try await gateway.postgres.query(
+                    "DELETE FROM \(unescaped: table) WHERE request_id = \(ByteBuffer(bytes: try Bytes32(ids[2]).bytes))", logger: TestEnvironment.logger)
+            }
             let missing = try await Self.check(auditor, restart: true)
             #expect(missing.missingOnChain == [ids[2]] && missing.commitmentMismatch == [ids[1]], "\(missing)")
             // ...and its number is a gap in the custodian's log, which the check names (an entry

@@ -129,6 +129,34 @@ struct GatewayAuthorizationTests {
         }
     }
 
+    @Test("a request id logged twice on-chain is a repeat the check names, not a gap", .timeLimit(.minutes(3)))
+    func repeatedRequestId() async throws {
+        let d = try await Deployment.make()
+        // Another writer with the custodian's key logs one request under numbers 1 and 3.
+        func entry() -> AccessEntry {
+            AccessEntry(
+                requestId: Bytes32.random(), token: Bytes32.random(), recordId: Bytes32.random(), staff: d.doctor.address, purpose: 1,
+                outcome: AccessOutcome.grantUnknown.rawValue, accessedAt: UInt64(Date().timeIntervalSince1970), commitment: Bytes32.random())
+        }
+        let (twice, once) = (entry(), entry())
+        _ = try await d.send(d.hospital, MedicalAccessContract.logAccess(firstSequence: 1, [twice, once, twice]))
+
+        try await LiveGateway.run(deployment: d) { gateway in
+            let auditor = try await gateway.client(d.auditor)
+            let report = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
+            #expect(report.sequence == LogSequenceReport(
+                lastOnChain: 3, indexedEntries: 3, complete: true, missingNumbers: 0, gaps: [], repeatedNumbers: 1,
+                repeats: [.init(sequence: 3, repeats: 1, requestId: twice.requestId.hex)]), "\(report.sequence)")
+            #expect(!report.consistent && Set(report.unknownHere) == [twice.requestId.hex, once.requestId.hex], "\(report)")
+            // The index lists the request once, as first logged.
+            var numbers = [Int64]()
+            for try await number in try await gateway.postgres.query(
+                "SELECT sequence FROM chain_accesses WHERE request_id = \(ByteBuffer(bytes: twice.requestId.bytes))", logger: TestEnvironment.logger
+            ).decode(Int64.self) { numbers.append(number) }
+            #expect(numbers == [1])
+        }
+    }
+
     @Test("a crash between numbering a batch and sending it: the same numbers are sent after restart, none skipped or doubled", .timeLimit(.minutes(3)))
     func crashAfterNumbering() async throws {
         let d = try await Deployment.make()

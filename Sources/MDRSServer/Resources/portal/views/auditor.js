@@ -76,6 +76,18 @@ export async function render({ info, wallet, main, notify, guarded }) {
     link.remove();
   }
 
+  // The hospital's entries are numbered 1, 2, 3, ... on-chain: a missing number is an entry hidden.
+  function sequenceLine(sequence) {
+    if (sequence.complete) {
+      return el("p", { class: "ok", id: "check-sequence" }, sequence.lastOnChain
+        ? `Numbered log complete: entries 1 to ${sequence.lastOnChain} are all on the blockchain.`
+        : "The hospital has logged no entry on the blockchain yet.");
+    }
+    const runs = sequence.gaps.map((gap) => (gap.from === gap.through ? `${gap.from}` : `${gap.from}–${gap.through}`)).join(", ");
+    return el("p", { class: "bad", id: "check-sequence" },
+      `Numbered log incomplete: ${sequence.missingNumbers} of entries 1 to ${sequence.lastOnChain} cannot be found on the blockchain (${runs}).`);
+  }
+
   async function runCheck() {
     const report = await audit(info, wallet, "/v1/audit/check");
     const problems = [["missing on-chain", report.missingOnChain], ["on-chain, unknown here", report.unknownHere],
@@ -90,6 +102,11 @@ export async function render({ info, wallet, main, notify, guarded }) {
       el("p", { class: report.consistent ? "ok" : "bad", id: "check-verdict" }, report.consistent
         ? `Consistent: the ${report.onChainEntries} entries on the blockchain and the hospital's ${report.localEntries} rows agree.`
         : "Inconsistent: the blockchain and the hospital's rows disagree."),
+      sequenceLine(report.sequence),
+      report.sequence.repeatedNumbers
+        ? el("p", { class: "bad", id: "check-repeats" }, `${report.sequence.repeatedNumbers} numbered entries log a request a second time: `,
+          ...report.sequence.repeats.map((r) => mono(`#${r.sequence} repeats #${r.repeats}`)))
+        : "",
       report.counts.waiting ? el("p", { class: "muted" }, `${report.counts.waiting} entries are still on their way to the blockchain.`) : "",
       ...problems.filter(([, list]) => list.length).map(([what, list]) => el("p", {}, `${what}: `, ...list.map((id) => mono(id)))));
   }
