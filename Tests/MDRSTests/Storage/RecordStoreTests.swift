@@ -184,6 +184,28 @@ struct RecordStoreTests {
         }
     }
 
+    @Test("an upload the janitor removes mid-way fails, with its inserts in flight, and leaves nothing")
+    func removedMidway() async throws {
+        try await TestEnvironment.withDatabase { client, _ in
+            let store = try Self.store(client)
+            let (body, feed) = AsyncStream<ByteBuffer>.makeStream()
+            let upload = Task { try await store.write(patient: Self.patient, contentType: "text/plain", body: body) }
+            feed.yield(ByteBuffer(repeating: 7, count: 5 * 1024))
+            try await Self.waitForChunks(client, minimum: 3)
+            #expect(try await store.removeAbandonedUploads(idleFor: .zero) == 1)
+            // More chunks arrive: none of them may land on the removed upload.
+            for _ in 0..<4 { feed.yield(ByteBuffer(repeating: 8, count: 1024)) }
+            feed.finish()
+            let error = await #expect(throws: GatewayError.self) { try await upload.value }
+            #expect(error?.code == .recordNotFound)
+            for table in ["records", "record_chunks"] {
+                let rows = try await client.query("SELECT count(*) FROM \(unescaped: table)", logger: TestEnvironment.logger)
+                    .decode(Int64.self).first(where: { _ in true })
+                #expect(rows == 0, "\(table)")
+            }
+        }
+    }
+
     static func waitForChunks(_ client: PostgresClient, minimum: Int64) async throws {
         for _ in 0..<200 {
             let count = try await client.query("SELECT count(*) FROM record_chunks", logger: TestEnvironment.logger).decode(Int64.self).first(where: { _ in true }) ?? 0
