@@ -36,9 +36,18 @@ package struct AccessLogReader: Sendable {
     /// Where this custodian's numbered log stood at block `number`: its last sequence number.
     /// With the block's `hash` (as the index read it), the read is of that block (EIP-1898): a
     /// node that reorganised since answers with an error, not with another branch's number.
+    ///
+    /// A node that does not take the object form may answer for its latest block instead (FISCO
+    /// BCOS reads it as `latest`): an answer naming a last entry after `number` cannot be of that
+    /// block, and the head is read again by number.
     package func logHead(at number: UInt64, hash: Bytes32? = nil) async throws -> LogHead {
+        if let hash {
+            metrics.chainCall("eth_call")
+            let head = try await audited.logHead(of: custodian, at: .hash(hash))
+            if head.blockNumber <= number { return head }
+        }
         metrics.chainCall("eth_call")
-        return try await audited.logHead(of: custodian, at: hash.map { .hash($0) } ?? .number(number))
+        return try await audited.logHead(of: custodian, at: .number(number))
     }
 
     /// The hash of block `number` on the audit node's chain; nil if it has no such block (yet).

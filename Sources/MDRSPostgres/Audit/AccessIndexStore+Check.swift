@@ -54,42 +54,46 @@ extension AccessIndexStore {
     /// the missing numbers as runs and the repeated request ids (the first `limit` of each, the
     /// counts complete). One pass over the numbers' primary key.
     package func sequenceReport(through last: UInt64, limit: Int) async throws -> LogSequenceReport {
-        let last = Int64(clamping: last)
-        var indexed = 0
-        for try await count in try await client.query(
-            "SELECT count(*) FROM chain_access_numbers WHERE sequence BETWEEN 1 AND \(last)", logger: logger
-        ).decode(Int64.self) { indexed = Int(count) }
-        var gaps = [LogSequenceReport.Gap]()
-        // Each number's successor, with 0 before the first and last + 1 after the end, so gaps at
-        // either end are found like any other.
-        let rows = try await client.query(
-            """
-            SELECT number + 1, following - 1 FROM (
-                SELECT number, lead(number) OVER (ORDER BY number) AS following FROM (
-                    SELECT 0::bigint AS number
-                    UNION ALL SELECT sequence FROM chain_access_numbers WHERE sequence BETWEEN 1 AND \(last)
-                    UNION ALL SELECT \(last) + 1) AS numbers) AS runs
-            WHERE following > number + 1 ORDER BY number LIMIT \(limit)
-            """, logger: logger)
-        for try await (from, through) in rows.decode((Int64, Int64).self) {
-            gaps.append(LogSequenceReport.Gap(from: UInt64(from), through: UInt64(through)))
+        // One snapshot for the counts and the lists, so a rewind between them cannot make them disagree.
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            let last = Int64(clamping: last)
+            var indexed = 0
+            for try await count in try await connection.query(
+                "SELECT count(*) FROM chain_access_numbers WHERE sequence BETWEEN 1 AND \(last)", logger: logger
+            ).decode(Int64.self) { indexed = Int(count) }
+            var gaps = [LogSequenceReport.Gap]()
+            // Each number's successor, with 0 before the first and last + 1 after the end, so gaps at
+            // either end are found like any other.
+            let rows = try await connection.query(
+                """
+                SELECT number + 1, following - 1 FROM (
+                    SELECT number, lead(number) OVER (ORDER BY number) AS following FROM (
+                        SELECT 0::bigint AS number
+                        UNION ALL SELECT sequence FROM chain_access_numbers WHERE sequence BETWEEN 1 AND \(last)
+                        UNION ALL SELECT \(last) + 1) AS numbers) AS runs
+                WHERE following > number + 1 ORDER BY number LIMIT \(limit)
+                """, logger: logger)
+            for try await (from, through) in rows.decode((Int64, Int64).self) {
+                gaps.append(LogSequenceReport.Gap(from: UInt64(from), through: UInt64(through)))
+            }
+            var repeatedNumbers: UInt64 = 0
+            for try await count in try await connection.query(
+                "SELECT count(*) FROM chain_access_numbers WHERE repeats IS NOT NULL AND sequence <= \(last)", logger: logger
+            ).decode(Int64.self) { repeatedNumbers = UInt64(max(count, 0)) }
+            var repeats = [LogSequenceReport.Repeat]()
+            for try await (sequence, earlier, requestId) in try await connection.query(
+                """
+                SELECT sequence, repeats, request_id FROM chain_access_numbers
+                WHERE repeats IS NOT NULL AND sequence <= \(last) ORDER BY sequence LIMIT \(limit)
+                """, logger: logger
+            ).decode((Int64, Int64, ByteBuffer).self) {
+                repeats.append(.init(sequence: UInt64(sequence), repeats: UInt64(earlier), requestId: try Bytes32(buffer: requestId).hex))
+            }
+            let missing = UInt64(max(0, last - Int64(indexed)))
+            return LogSequenceReport(
+                lastOnChain: UInt64(last), indexedEntries: indexed, complete: missing == 0, missingNumbers: missing, gaps: gaps,
+                repeatedNumbers: repeatedNumbers, repeats: repeats)
         }
-        var repeatedNumbers: UInt64 = 0
-        for try await count in try await client.query(
-            "SELECT count(*) FROM chain_access_numbers WHERE repeats IS NOT NULL AND sequence <= \(last)", logger: logger
-        ).decode(Int64.self) { repeatedNumbers = UInt64(max(count, 0)) }
-        var repeats = [LogSequenceReport.Repeat]()
-        for try await (sequence, earlier, requestId) in try await client.query(
-            """
-            SELECT sequence, repeats, request_id FROM chain_access_numbers
-            WHERE repeats IS NOT NULL AND sequence <= \(last) ORDER BY sequence LIMIT \(limit)
-            """, logger: logger
-        ).decode((Int64, Int64, ByteBuffer).self) {
-            repeats.append(.init(sequence: UInt64(sequence), repeats: UInt64(earlier), requestId: try Bytes32(buffer: requestId).hex))
-        }
-        let missing = UInt64(max(0, last - Int64(indexed)))
-        return LogSequenceReport(
-            lastOnChain: UInt64(last), indexedEntries: indexed, complete: missing == 0, missingNumbers: missing, gaps: gaps,
-            repeatedNumbers: repeatedNumbers, repeats: repeats)
     }
 }

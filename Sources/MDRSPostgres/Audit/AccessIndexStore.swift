@@ -156,7 +156,9 @@ package struct AccessIndexStore: Sendable {
     static func insertNumbers(_ read: [LoggedAccess], on connection: PostgresConnection, logger: Logger) async throws {
         // The contract numbers a custodian's entries once each; a node that answered otherwise
         // must not wedge the index, so the last answer for a number stands.
-        let numbered = Array(Dictionary(read.filter { $0.sequence > 0 }.map { ($0.sequence, $0) }, uniquingKeysWith: { _, last in last }).values)
+        let numbered = Array(Dictionary(
+            read.filter { $0.sequence > 0 && $0.sequence <= UInt64(Int64.max) }.map { ($0.sequence, $0) },
+            uniquingKeysWith: { _, last in last }).values)
         guard !numbered.isEmpty else { return }
         let sequences = numbered.map { Int64(clamping: $0.sequence) }
         try await connection.query(

@@ -139,6 +139,23 @@ private struct ChunkWriter {
         let chunkCount = index + 1
         let (idBuffer, size, lastIndex, logger) = (idBuffer, total, index, store.logger)
         try await store.client.transaction(logger: logger) { connection in
+            // The record row, locked: this waits for any chunk insert still holding its share lock
+            // to end, and keeps the janitor and a shred out until the record is complete.
+            let writing = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM record_chunks WHERE record_id = r.id), (SELECT max(chunk_index) FROM record_chunks WHERE record_id = r.id)
+                FROM records r WHERE r.id = \(idBuffer) AND r.state = \(unescaped: RecordState.writing.sql) FOR UPDATE OF r
+                """, logger: logger
+            ).decode((Int64, Int32?).self).first(where: { _ in true })
+            guard let (stored, highest) = writing else {
+                throw GatewayError(.recordNotFound, "the upload of record \(recordId.hex) was removed before it completed")
+            }
+            // Every earlier chunk committed, once each: an insert that answered but did not commit
+            // (a backend lost at its commit) must not leave a complete record with a hole.
+            guard stored == Int64(lastIndex), (highest.map(Int.init) ?? -1) == lastIndex - 1 else {
+                throw GatewayError(
+                    .integrityFailure, "the upload of record \(recordId.hex) has \(stored) of its \(lastIndex) earlier chunks stored; not completed")
+            }
             try await connection.query(
                 """
                 INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
@@ -159,9 +176,14 @@ private struct ChunkWriter {
         return (total, sha256, chunkCount)
     }
 
-    /// Waits for the inserts in flight, whatever their outcome.
+    /// Waits for the inserts in flight, whatever their outcome (the upload is failing already;
+    /// their errors are most likely the same cause, and are logged at debug level).
     mutating func abandon() async {
-        for task in inflight { _ = await task.result }
+        for task in inflight {
+            if case .failure(let error) = await task.result {
+                store.logger.debug("a chunk insert of an abandoned upload failed too", metadata: ["error": "\(error)"])
+            }
+        }
         inflight.removeAll()
     }
 
@@ -177,11 +199,13 @@ private struct ChunkWriter {
     /// One chunk, sealed and inserted in the background while the next one arrives (up to
     /// ``depth`` inserts at a time, each in its own statement and commit).
     ///
-    /// The statement adds nothing to an upload that is no longer being written: it selects the
-    /// record row in state `writing`, and the chunk's foreign key holds that row until the insert
-    /// commits, so the janitor's delete either comes first (the insert fails) or after (and takes
-    /// the chunk with it). Every ``heartbeat`` the statement also marks the upload alive. That is
-    /// an UPDATE of the record row, which the other insert in flight would queue behind, so it is
+    /// The statement adds nothing to an upload that is no longer being written: it takes a share
+    /// lock on the record row in state `writing` and holds it until the insert commits, so a
+    /// janitor's delete or a shred either comes first (the state is read again after it, and
+    /// the insert adds nothing) or waits (and then takes the chunk with it). Share locks do not
+    /// block each other, so the inserts in flight run side by side; `finish` locks the row for
+    /// update, which waits for them all. Every ``heartbeat`` the statement marks the upload
+    /// alive instead: an UPDATE of the record row, which the other inserts queue behind, so it is
     /// not made for every chunk.
     private mutating func insert(_ chunk: ByteBuffer, isLast: Bool) async throws {
         if inflight.count >= Self.depth {
@@ -207,7 +231,7 @@ private struct ChunkWriter {
                 : """
                     INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
                     SELECT id, \(Int32(index)), \(sealed) FROM records WHERE id = \(idBuffer) AND state = \(unescaped: writing)
-                    RETURNING chunk_index
+                    FOR SHARE RETURNING chunk_index
                     """
             let inserted: Int
             do {

@@ -22,6 +22,12 @@ struct LogGas: AsyncParsableCommand {
     @Option(help: "A key file for the patient who grants.") var patient: String
     @Option(help: "Batch sizes to log, in order.") var sizes: [Int] = [1, 100, 500]
 
+    func validate() throws {
+        guard !sizes.isEmpty, sizes.allSatisfy({ (1...500).contains($0) }) else {
+            throw ValidationError("--sizes takes batch sizes of 1 to 500 entries (the contract's bound)")
+        }
+    }
+
     func run() async throws {
         let load = { (path: String) in try PrivateKey(hex: try SecretFile.readText(path)) }
         let (custodian, doctor, patient) = (try load(self.custodian), try load(self.doctor), try load(self.patient))

@@ -206,6 +206,28 @@ struct RecordStoreTests {
         }
     }
 
+    @Test("a record shredded while its upload is in flight keeps no chunk, and the upload fails")
+    func shreddedMidway() async throws {
+        try await TestEnvironment.withDatabase { client, _ in
+            let store = try Self.store(client)
+            let id = Bytes32.random()
+            let (body, feed) = AsyncStream<ByteBuffer>.makeStream()
+            let upload = Task { try await store.write(patient: Self.patient, contentType: "text/plain", body: body, recordId: id) }
+            feed.yield(ByteBuffer(repeating: 7, count: 5 * 1024))
+            try await Self.waitForChunks(client, minimum: 3)
+            // Chunks keep arriving while the shred runs.
+            let more = Task { for _ in 0..<40 { feed.yield(ByteBuffer(repeating: 8, count: 1024)); await Task.yield() } }
+            try await store.shred(id)
+            await more.value
+            feed.finish()
+            let error = await #expect(throws: GatewayError.self) { try await upload.value }
+            #expect(error?.code == .recordNotFound)
+            let chunks = try await client.query("SELECT count(*) FROM record_chunks", logger: TestEnvironment.logger)
+                .decode(Int64.self).first(where: { _ in true })
+            #expect(chunks == 0)
+        }
+    }
+
     static func waitForChunks(_ client: PostgresClient, minimum: Int64) async throws {
         for _ in 0..<200 {
             let count = try await client.query("SELECT count(*) FROM record_chunks", logger: TestEnvironment.logger).decode(Int64.self).first(where: { _ in true }) ?? 0
