@@ -139,8 +139,8 @@ private struct ChunkWriter {
         let chunkCount = index + 1
         let (idBuffer, size, lastIndex, logger) = (idBuffer, total, index, store.logger)
         try await store.client.transaction(logger: logger) { connection in
-            // The record row, locked: this waits for any chunk insert still holding its share lock
-            // to end, and keeps the janitor and a shred out until the record is complete.
+            // The record row, locked: this waits for every chunk insert whose foreign key still holds
+            // it (an insert answers before its commit), and keeps the janitor and a shred out.
             let writing = try await connection.query(
                 """
                 SELECT (SELECT count(*) FROM record_chunks WHERE record_id = r.id), (SELECT max(chunk_index) FROM record_chunks WHERE record_id = r.id)
@@ -199,14 +199,14 @@ private struct ChunkWriter {
     /// One chunk, sealed and inserted in the background while the next one arrives (up to
     /// ``depth`` inserts at a time, each in its own statement and commit).
     ///
-    /// The statement adds nothing to an upload that is no longer being written: it takes a share
-    /// lock on the record row in state `writing` and holds it until the insert commits, so a
-    /// janitor's delete or a shred either comes first (the state is read again after it, and
-    /// the insert adds nothing) or waits (and then takes the chunk with it). Share locks do not
-    /// block each other, so the inserts in flight run side by side; `finish` locks the row for
-    /// update, which waits for them all. Every ``heartbeat`` the statement marks the upload
-    /// alive instead: an UPDATE of the record row, which the other inserts queue behind, so it is
-    /// not made for every chunk.
+    /// The statement adds nothing to an upload that is no longer being written: it selects the
+    /// record row in state `writing`, and the chunk's foreign key holds that row (a key-share
+    /// lock) until the insert commits, so a delete of the upload (the janitor's, or a shred's)
+    /// either comes first (the insert fails) or waits and takes the chunk with it. Key-share
+    /// locks do not block one another, so the inserts in flight run side by side; `finish` locks
+    /// the row for update, which waits for them all. Every ``heartbeat`` the statement marks the
+    /// upload alive instead: an UPDATE of the record row, which the other inserts queue behind,
+    /// so it is not made for every chunk.
     private mutating func insert(_ chunk: ByteBuffer, isLast: Bool) async throws {
         if inflight.count >= Self.depth {
             // On failure the others are still in `inflight`, for `abandon()` to wait for.
@@ -231,7 +231,7 @@ private struct ChunkWriter {
                 : """
                     INSERT INTO record_chunks (record_id, chunk_index, ciphertext)
                     SELECT id, \(Int32(index)), \(sealed) FROM records WHERE id = \(idBuffer) AND state = \(unescaped: writing)
-                    FOR SHARE RETURNING chunk_index
+                    RETURNING chunk_index
                     """
             let inserted: Int
             do {

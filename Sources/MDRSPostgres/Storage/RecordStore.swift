@@ -64,13 +64,21 @@ public struct RecordStore: Sendable {
     /// older backups and not-yet-vacuumed pages still open under the master key that wrapped
     /// it: the erasure is final once those backups age out or the data keys are re-wrapped
     /// under a new master key (`mdrs keys rotate`) and the old one is destroyed.
+    ///
+    /// An upload still being written is deleted whole instead (it never was a record). Its
+    /// delete waits for the chunk inserts in flight, whose foreign key holds the row, and makes
+    /// any later one fail: an UPDATE would not, and a chunk could outlive the erasure.
     public func shred(_ id: Bytes32) async throws {
         let idBuffer = ByteBuffer(bytes: id.bytes)
         try await client.transaction(logger: logger) { connection in
+            let upload = try await connection.query(
+                "DELETE FROM records WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.writing.sql) RETURNING id", logger: logger
+            ).collect().count
+            if upload == 1 { return }
             let updated = try await connection.query(
                 """
                 UPDATE records SET state = \(unescaped: RecordState.shredded.sql), wrapped_key = NULL, shredded_at = now()
-                WHERE id = \(idBuffer) AND state <> \(unescaped: RecordState.shredded.sql) RETURNING id
+                WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.complete.sql) RETURNING id
                 """, logger: logger
             ).collect().count
             guard updated == 1 else {
