@@ -10,9 +10,9 @@ public enum BlockTag: Equatable, Hashable, Sendable {
     case number(UInt64)
     /// One block by its hash (EIP-1898): a state query of it fails if the node no longer has
     /// that block on its canonical chain, where a number would answer for whichever block now
-    /// holds that height. For `eth_getBlockByHash` (``EthereumClient/block(_:)``), and as a log
-    /// filter's `fromBlock` (that one block; `toBlock` is then not sent). Not every node takes
-    /// the object form (FISCO BCOS reads it as `latest`): check what the answer says.
+    /// holds that height. For state queries (`eth_call` and the like) only: block and log
+    /// queries take numbers. Not every node takes the object form (FISCO BCOS reads it as
+    /// `latest`): check what the answer says.
     case hash(Bytes32)
 
     var json: JSONValue {

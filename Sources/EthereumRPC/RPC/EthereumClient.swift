@@ -102,16 +102,10 @@ public struct EthereumClient: Sendable {
         return try items.map { try Log(json: $0, method: method) }
     }
 
-    /// `eth_getBlockByNumber` (`eth_getBlockByHash` for a hash) with transaction hashes only;
-    /// nil if there is no such block.
+    /// `eth_getBlockByNumber` with transaction hashes only; nil if there is no such block.
     public func block(_ tag: BlockTag) async throws -> Block? {
-        let method: String, params: [JSONValue]
-        if case .hash(let hash) = tag {
-            (method, params) = ("eth_getBlockByHash", [.string(hash.hex), false])
-        } else {
-            (method, params) = ("eth_getBlockByNumber", [tag.json, false])
-        }
-        let result = try await rpc.call(method, params)
+        let method = "eth_getBlockByNumber"
+        let result = try await rpc.call(method, [tag.json, false])
         if result.isNull { return nil }
         return try Block(json: result, method: method)
     }

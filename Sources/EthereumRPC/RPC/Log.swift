@@ -64,10 +64,6 @@ public struct LogFilter: Equatable, Sendable {
 
     var json: JSONValue {
         var object: [String: JSONValue] = ["fromBlock": fromBlock.json, "toBlock": toBlock.json]
-        if case .hash(let hash) = fromBlock {
-            // One block by its hash: the filter's own form of it (a range cannot name hashes).
-            object = ["blockHash": .string(hash.hex)]
-        }
         if addresses.count == 1 {
             object["address"] = .string(addresses[0].lowercased)
         } else if !addresses.isEmpty {

@@ -128,10 +128,9 @@ package struct AccessIndexStore: Sendable {
     /// One statement for a window's entries, however many (a back-fill reads thousands).
     static func insert(_ read: [LoggedAccess], on connection: PostgresConnection, logger: Logger) async throws {
         // One row per request. The contract does not forbid a custodian to log a request id
-        // twice: the first entry is
-        // kept here (a reorganisation that drops the later block then leaves it standing), and
-        // every number goes to chain_access_numbers, where the check finds the repeat
-        // (decisions §20).
+        // twice: the first entry is kept here (a reorganisation that drops the later block then
+        // leaves it standing), and every number goes to chain_access_numbers, where the check
+        // finds the repeat (decisions §20).
         let entries = Array(Dictionary(read.map { ($0.entry.requestId, $0) }, uniquingKeysWith: { first, _ in first }).values)
         let e = entries.map(\.entry)
         // Arrays cannot hold NULL here: the zero address stands for "no patient named".

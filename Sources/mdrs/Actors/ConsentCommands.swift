@@ -23,12 +23,7 @@ struct GrantCommand: AsyncParsableCommand {
             max(UInt64(Date().timeIntervalSince1970), try await client.block(.latest)?.timestamp ?? 0)
         }
         let receipt = try await send(chain, key, try MedicalAccessContract.grant(staff: staff, recordId: record, expiresAt: now + expiresIn), nil)
-        let contract = try chain.resolvedContract()
-        let granted = receipt.logs.first { $0.address == contract && $0.topics.first == MedicalAccessABI.granted.topic }
-        guard let log = granted, let token = try? MedicalAccessABI.granted.decode(topics: log.topics, data: log.data).token else {
-            throw ValidationError("the grant transaction emitted no Granted event")
-        }
-        print(token.hex)
+        print(try grantedToken(in: receipt, of: try chain.resolvedContract()).hex)
     }
 }
 

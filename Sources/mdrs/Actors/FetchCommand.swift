@@ -1,8 +1,10 @@
 import ArgumentParser
 import AsyncHTTPClient
 import EthereumCore
+import EthereumRPC
 import Foundation
 import MDRSClient
+import MDRSCore
 import MDRSProtocol
 
 /// `mdrs fetch`: a member of staff fetches a record with a grant token, and checks the bytes
@@ -27,15 +29,7 @@ struct FetchCommand: AsyncParsableCommand {
         let token = try bytes32(token, "--token")
         guard let purpose = PurposeOfUse(code: purpose) else { throw ValidationError("unknown purpose \(purpose)") }
         try await chain.withClient { ethereum, httpClient in
-            let contract = try chain.contract(ethereum)
-            guard let grant = try await contract.grant(token) else { throw ValidationError("no grant has this token") }
-            guard let anchor = try await contract.record(grant.recordId) else { throw ValidationError("the record is not anchored") }
-            let client = try await GatewayClient(
-                baseURL: gateway, key: key, httpClient: httpClient, expectedChainId: try await ethereum.chainId(),
-                expectedContract: contract.address)
-            guard client.info.custodian == anchor.custodian.checksummed else {
-                throw ValidationError("the gateway is custodian \(client.info.custodian), the record is held by \(anchor.custodian)")
-            }
+            let (client, anchor) = try await staffFetch(chain, ethereum, httpClient, key: key, gateway: gateway, token: token)
             // Received into a private staging file (mode 0600, never an existing file), checked
             // against the chain, and only then moved to --out or copied to stdout: unverified
             // patient data never reaches its destination.
@@ -54,4 +48,21 @@ struct FetchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("fetched \(what) (request \(result.requestId ?? "?"))\n".utf8))
         }
     }
+}
+
+/// What a staff fetch by `token` needs: the record's anchor, read from the chain by the grant,
+/// and a client of `gateway`, checked to be the chain's and contract's, and the record's custodian.
+func staffFetch(
+    _ chain: ChainOptions, _ ethereum: EthereumClient, _ httpClient: HTTPClient, key: PrivateKey, gateway: String, token: Bytes32
+) async throws -> (GatewayClient, AnchoredRecord) {
+    let contract = try chain.contract(ethereum)
+    guard let grant = try await contract.grant(token) else { throw ValidationError("no grant has this token") }
+    guard let anchor = try await contract.record(grant.recordId) else { throw ValidationError("the record is not anchored") }
+    let client = try await GatewayClient(
+        baseURL: gateway, key: key, httpClient: httpClient, expectedChainId: try await ethereum.chainId(),
+        expectedContract: contract.address)
+    guard client.info.custodian == anchor.custodian.checksummed else {
+        throw ValidationError("the gateway is custodian \(client.info.custodian), the record is held by \(anchor.custodian)")
+    }
+    return (client, anchor)
 }

@@ -21,12 +21,7 @@ struct DiscardedDownload: AsyncParsableCommand {
         let key = try key.load()
         let token = try bytes32(token, "--token")
         try await chain.withClient { ethereum, httpClient in
-            let contract = try chain.contract(ethereum)
-            guard let grant = try await contract.grant(token) else { throw ValidationError("no grant has this token") }
-            guard let anchor = try await contract.record(grant.recordId) else { throw ValidationError("the record is not anchored") }
-            let client = try await GatewayClient(
-                baseURL: gateway, key: key, httpClient: httpClient, expectedChainId: try await ethereum.chainId(),
-                expectedContract: contract.address)
+            let (client, anchor) = try await staffFetch(chain, ethereum, httpClient, key: key, gateway: gateway, token: token)
             let start = ContinuousClock.now
             let response = try await client.fetch(
                 token: token, encryptedAddress: encryptedAddressText(anchor.encryptedAddress), purpose: .treatment)

@@ -30,19 +30,15 @@ struct LogGas: AsyncParsableCommand {
 
     func run() async throws {
         let load = { (path: String) in try PrivateKey(hex: try SecretFile.readText(path)) }
-        let (custodian, doctor, patient) = (try load(self.custodian), try load(self.doctor), try load(self.patient))
-        func key(_ path: String) throws -> KeyOption { try KeyOption.parse(["--key", path]) }
-        try await send(chain, try key(admin), try MedicalAccessContract.registerCustodian(custodian.address, name: "Gas bench"), nil)
-        try await send(chain, try key(self.custodian), try MedicalAccessContract.registerStaff(doctor.address), nil)
+        let (admin, custodian, doctor, patient) = (try load(admin), try load(self.custodian), try load(self.doctor), try load(self.patient))
+        try await send(chain, key: admin, try MedicalAccessContract.registerCustodian(custodian.address, name: "Gas bench"), nil)
+        try await send(chain, key: custodian, try MedicalAccessContract.registerStaff(doctor.address), nil)
         let recordId = Bytes32.random()
-        try await send(chain, try key(self.custodian), try MedicalAccessContract.anchorRecord(RecordAnchorInput(
+        try await send(chain, key: custodian, try MedicalAccessContract.anchorRecord(RecordAnchorInput(
             recordId: recordId, patient: patient.address, contentHash: Bytes32.random(), encryptedAddress: Array(repeating: 0xAB, count: 89))), nil)
         let now = try await chain.withClient { client, _ in try await client.block(.latest)?.timestamp ?? UInt64(Date().timeIntervalSince1970) }
-        let receipt = try await send(chain, try key(self.patient), try MedicalAccessContract.grant(staff: doctor.address, recordId: recordId, expiresAt: now + 3600), nil)
-        let contract = try chain.resolvedContract()
-        guard let log = receipt.logs.first(where: { $0.address == contract && $0.topics.first == MedicalAccessABI.granted.topic }),
-            let token = try? MedicalAccessABI.granted.decode(topics: log.topics, data: log.data).token
-        else { throw ValidationError("the grant transaction emitted no Granted event") }
+        let receipt = try await send(chain, key: patient, try MedicalAccessContract.grant(staff: doctor.address, recordId: recordId, expiresAt: now + 3600), nil)
+        let token = try grantedToken(in: receipt, of: try chain.resolvedContract())
 
         var next: UInt64 = 1
         var lines = [String]()
@@ -54,7 +50,7 @@ struct LogGas: AsyncParsableCommand {
                     commitment: Bytes32.random())
             }
             let started = ContinuousClock.now
-            let logged = try await send(chain, try key(self.custodian), try MedicalAccessContract.logAccess(firstSequence: next, entries), nil)
+            let logged = try await send(chain, key: custodian, try MedicalAccessContract.logAccess(firstSequence: next, entries), nil)
             let seconds = (ContinuousClock.now - started).seconds
             next += UInt64(size)
             lines.append(String(

@@ -117,7 +117,12 @@ struct ContractCommand: AsyncParsableCommand {
 /// names the contract's error.
 @discardableResult
 func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: String?) async throws -> TransactionReceipt {
-    let key = try key.load()
+    try await send(chain, key: try key.load(), data, what)
+}
+
+/// ``send(_:_:_:_:)`` with a key already loaded.
+@discardableResult
+func send(_ chain: ChainOptions, key: PrivateKey, _ data: [UInt8], _ what: String?) async throws -> TransactionReceipt {
     let contract = try chain.resolvedContract()
     let receipt = try await chain.withClient { client, _ in
         do {
@@ -133,4 +138,12 @@ func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: Stri
 /// The text form staff present, from the bytes anchored on-chain.
 func encryptedAddressText(_ bytes: [UInt8]) -> String {
     Base64URL.encode(bytes)
+}
+
+/// The token of the `Granted` event that `receipt` of a `grant` transaction to `contract` holds.
+func grantedToken(in receipt: TransactionReceipt, of contract: Address) throws -> Bytes32 {
+    guard let log = receipt.logs.first(where: { $0.address == contract && $0.topics.first == MedicalAccessABI.granted.topic }),
+        let token = try? MedicalAccessABI.granted.decode(topics: log.topics, data: log.data).token
+    else { throw ValidationError("the grant transaction emitted no Granted event") }
+    return token
 }
