@@ -76,51 +76,173 @@ public struct OutboxWriter: Service {
         self.logger = logger
     }
 
-    /// Arbitrary but fixed ("MDRSOUTB"): one writer per database at a time.
+    /// Arbitrary but fixed ("MDRSOUTB"): held by the process that holds the writer's lease, on a
+    /// session of its own, so that the others learn at once when that session ends (a crash of
+    /// the process, or of the database) and take over without waiting for the lease to expire.
     static let lockKey: Int64 = 0x4D44_5253_4F55_5442
     static let busyRefreshInterval = Duration.seconds(1)
+    /// How long a term of the lease lasts unless renewed; a holder renews it every
+    /// ``leaseRenewal``. A holder that stops renewing (hung, or cut off from the database) is
+    /// replaced after this long; a holder whose session ended, at once.
+    static let leaseDuration = Duration.seconds(15)
+    static let leaseRenewal = Duration.seconds(1)
+    /// How often a process that does not write looks whether it should.
+    static let standbyInterval = Duration.seconds(1)
 
+    /// Writes the log while this process holds the writer's lease, waits for it otherwise, and
+    /// starts over after any failure of the database or the node, however many times: only a
+    /// wrong configuration (the node is on another chain) ends it with an error. Returns on
+    /// graceful shutdown, after giving the lease up so that another process takes over at once.
     public func run() async throws {
-        try await store.client.withConnection { lockConnection in
-            try await cancelWhenGracefulShutdown {
+        var failures = 0
+        var announcedStandby = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
                 try await verifyChain()
-                try await acquireLock(on: lockConnection)
-                var rebroadcast = [Int64: ContinuousClock.Instant]()
-                var failures = 0
-                var refreshedAt: ContinuousClock.Instant?
-                while !Task.isCancelled {
-                    let busy: Bool
-                    do {
-                        busy = try await round(rebroadcast: &rebroadcast)
-                        failures = 0
-                    } catch is CancellationError {
-                        return
-                    } catch {
-                        confirmedLast.value = false
-                        failures += 1
-                        busy = false
-                        logger.warning("outbox round failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
-                    }
-                    // The backlog's counts scan the waiting rows: while busy (a batch after
-                    // another), once a second is enough for the stall bound and the metrics.
-                    if !busy || refreshedAt.map({ ContinuousClock.now - $0 >= Self.busyRefreshInterval }) ?? true {
-                        await refreshStatus()
-                        refreshedAt = .now
-                    }
-                    if !busy {
-                        // Idle, or waiting for a receipt: no need to ask more than a few times a second.
-                        let base = max(configuration.interval, .milliseconds(100))
-                        let backoff = failures == 0 ? base : min(base * (1 << min(failures, 6)), .seconds(10))
-                        try await Task.sleep(for: backoff)
-                    }
-                }
+                try await holdLeaseAndWrite(announcedStandby: &announcedStandby)
+                failures = 0
+            } catch let error as GatewayError where error.code == .invalidConfiguration {
+                throw error
+            } catch {
+                failures += 1
+                confirmedLast.value = false
+                metrics.outboxWriterRestart()
+                logger.warning(
+                    "the outbox writer stopped; it starts over",
+                    metadata: ["error": "\(error)", "failures": "\(failures)"])
+                await refreshStatus()
+                // Soon again: the database or node is usually back within seconds, and the
+                // backlog must drain as soon as it is (at most 2 s after).
+                await Self.sleepUnlessShuttingDown(min(.milliseconds(250) * failures, .seconds(2)))
             }
+        }
+        if store.lease.term != nil {
+            do {
+                try await store.releaseLease()
+                logger.notice("the outbox writer gave its lease up (shutdown)")
+            } catch {
+                logger.warning("could not give the outbox writer's lease up; it expires by itself", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Sleeps `duration`, or less if a graceful shutdown begins meanwhile; never throws (the
+    /// writer's own task is not cancelled by the shutdown: it finishes its step and hands over).
+    static func sleepUnlessShuttingDown(_ duration: Duration) async {
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: duration) }
+    }
+
+    /// One stretch on one session: waits until this process may write, then writes until the
+    /// session or the lease is lost (throws) or a graceful shutdown begins (returns). The session
+    /// holds the advisory lock while this process writes.
+    private func holdAndWriteOn(_ session: PostgresConnection, announcedStandby: inout Bool) async throws {
+        var holdsLock = try await tryLock(session)
+        while store.lease.term == nil {
+            guard !Task.isShuttingDownGracefully else { return }
+            if try await store.takeLease(for: Self.leaseDuration, holderIsGone: holdsLock) != nil { break }
+            if !announcedStandby {
+                logger.info("another gateway process writes the outbox; this one stands by")
+                announcedStandby = true
+            }
+            // Keep this process's view of the backlog true while another one writes it.
+            await refreshStatus()
+            await Self.sleepUnlessShuttingDown(Self.standbyInterval)
+            if session.isClosed { throw PostgresDatabaseError.closed }
+            if !holdsLock { holdsLock = try await tryLock(session) }
+        }
+        announcedStandby = false
+        let term = store.lease.term?.number ?? 0
+        logger.notice("this gateway process writes the on-chain log", metadata: ["term": "\(term)", "advisoryLock": "\(holdsLock)"])
+        metrics.outboxWriterTerm(term)
+        do {
+            try await write(on: session, holdsLock: &holdsLock)
+        } catch {
+            store.lease.end()
+            if holdsLock, !session.isClosed { try? await unlock(session) }
+            throw error
+        }
+        // Graceful shutdown: the lease is given up by run(), after the lock, so that a process
+        // that takes the lock finds the lease free.
+        if holdsLock, !session.isClosed { try? await unlock(session) }
+    }
+
+    private func holdLeaseAndWrite(announcedStandby: inout Bool) async throws {
+        // A session of its own for the advisory lock, outside PostgresDatabase's guard: it lives
+        // as long as the writing, and is checked (isClosed) before every round instead.
+        var announced = announcedStandby
+        defer { announcedStandby = announced }
+        try await store.client.client.withConnection { session in
+            try await holdAndWriteOn(session, announcedStandby: &announced)
+        }
+    }
+
+    /// The rounds of one term: each begins by checking the session and, once a second, by
+    /// renewing the lease (which fails if another process took it).
+    private func write(on session: PostgresConnection, holdsLock: inout Bool) async throws {
+        var rebroadcast = [Int64: ContinuousClock.Instant]()
+        var failures = 0
+        var refreshedAt: ContinuousClock.Instant?
+        var renewedAt = ContinuousClock.now
+        await refreshStatus()
+        while !Task.isShuttingDownGracefully {
+            if session.isClosed { throw PostgresDatabaseError.closed }
+            if ContinuousClock.now - renewedAt >= Self.leaseRenewal {
+                try await store.renewLease(for: Self.leaseDuration)
+                renewedAt = .now
+                // A process that took the lease when it expired holds no lock: take it once free.
+                if !holdsLock { holdsLock = try await tryLock(session) }
+            }
+            let busy: Bool
+            do {
+                busy = try await round(rebroadcast: &rebroadcast)
+                failures = 0
+            } catch let lost as WriterLeaseLost {
+                throw lost
+            } catch let error as PostgresDatabaseError {
+                throw error
+            } catch {
+                confirmedLast.value = false
+                failures += 1
+                busy = false
+                logger.warning("outbox round failed; retrying", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                // Too many failures in a row: start over on a new session (the database may
+                // have restarted under this one, leaving it open but without the lock).
+                if failures >= 5 { throw error }
+            }
+            // The backlog's counts scan the waiting rows: while busy (a batch after
+            // another), once a second is enough for the stall bound and the metrics.
+            if !busy || refreshedAt.map({ ContinuousClock.now - $0 >= Self.busyRefreshInterval }) ?? true {
+                await refreshStatus()
+                refreshedAt = .now
+            }
+            if !busy {
+                // Idle, or waiting for a receipt: no need to ask more than a few times a second.
+                let base = max(configuration.interval, .milliseconds(100))
+                let backoff = failures == 0 ? base : min(base * (1 << min(failures, 6)), .seconds(10))
+                await Self.sleepUnlessShuttingDown(backoff)
+            }
+        }
+    }
+
+    /// `pg_try_advisory_lock` on the writer's session.
+    private func tryLock(_ session: PostgresConnection) async throws -> Bool {
+        try await PostgresDatabase.guarded(session) { [logger] session in
+            let rows = try await session.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
+            for try await acquired in rows.decode(Bool.self) { return acquired }
+            return false
+        }
+    }
+
+    private func unlock(_ session: PostgresConnection) async throws {
+        try await PostgresDatabase.guarded(session) { [logger] session in
+            try await session.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+            return ()
         }
     }
 
     /// Waits for the node, then refuses to sign for any chain but the configured one.
     private func verifyChain() async throws {
-        while true {
+        while !Task.isShuttingDownGracefully {
             do {
                 let nodeChainId = try await client.chainId()
                 guard nodeChainId == chainId else {
@@ -130,19 +252,8 @@ public struct OutboxWriter: Service {
                 return
             } catch let error as JSONRPCError where error.isUnavailable {
                 logger.warning("the chain node is unreachable; the outbox waits", metadata: ["error": "\(error.message)"])
-                try await Task.sleep(for: .seconds(2))
+                await Self.sleepUnlessShuttingDown(.seconds(2))
             }
-        }
-    }
-
-    private func acquireLock(on connection: PostgresConnection) async throws {
-        while true {
-            let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
-            for try await acquired in rows.decode(Bool.self) where acquired { return }
-            logger.info("another gateway writes the outbox; waiting")
-            // Keep this instance's view of the backlog true while another one writes it.
-            await refreshStatus()
-            try await Task.sleep(for: .seconds(2))
         }
     }
 

@@ -42,6 +42,16 @@ public struct GatewayMetrics: Sendable {
         }
     }
 
+    /// The outbox writer started over after a failure (a database or node fault).
+    package func outboxWriterRestart() {
+        Counter(label: "mdrs_outbox_writer_restarts_total", factory: factory).increment()
+    }
+
+    /// This process now writes the log under `term` of the writer's lease, or (0) stands by.
+    package func outboxWriterTerm(_ term: Int64) {
+        Gauge(label: "mdrs_outbox_writer_term", factory: factory).record(term)
+    }
+
     package func logLag(seconds: Double) {
         Gauge(label: "mdrs_log_lag_seconds", factory: factory).record(seconds)
     }

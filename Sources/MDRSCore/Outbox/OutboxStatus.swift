@@ -34,6 +34,9 @@ public final class OutboxStatus: Sendable {
     }
 
     private let state = Mutex(Backlog())
+    /// False until the backlog has been read from the database once: before that, the ages are
+    /// unknown, and a restarted gateway must not serve as if nothing waited.
+    private let known = Mutex(false)
 
     let clock: any WallClock
 
@@ -43,7 +46,11 @@ public final class OutboxStatus: Sendable {
 
     package func update(_ backlog: Backlog) {
         state.withLock { $0 = backlog }
+        known.withLock { $0 = true }
     }
+
+    /// Whether the backlog has been read from the database since this process started.
+    public var isKnown: Bool { known.withLock { $0 } }
 
     /// A new row waits: it is the oldest of its kind if nothing else of its kind does.
     package func noteInsert(_ kind: RowKind) {

@@ -26,7 +26,7 @@ package struct AccessIndexStore: Sendable {
     /// Recent window ends kept for finding a fork; a deeper reorganisation re-reads everything.
     static let keptBlocks = 256
 
-    let client: PostgresClient
+    let client: PostgresDatabase
     let contract: Address
     let custodian: Address
     /// The first block read (the contract's deployment, or `audit.from_block`).
@@ -37,8 +37,8 @@ package struct AccessIndexStore: Sendable {
         request_id, token, record_id, staff, patient, purpose, outcome, accessed_at, commitment, block_number, block_hash, log_index, tx_hash, sequence
         """
 
-    package init(client: PostgresClient, contract: Address, custodian: Address, fromBlock: UInt64, logger: Logger) {
-        self.client = client
+    package init(client: some PostgresDatabaseConvertible, contract: Address, custodian: Address, fromBlock: UInt64, logger: Logger) {
+        self.client = client.database
         self.contract = contract
         self.custodian = custodian
         self.fromBlock = fromBlock

@@ -8,7 +8,7 @@ import PostgresNIO
 /// Reads this custodian's access rows for the audit: pages of them, and what the consistency
 /// check compares with the chain.
 package struct AccessLogStore: Sendable {
-    let client: PostgresClient
+    let client: PostgresDatabase
     let custodian: Address
     let logger: Logger
 
@@ -17,8 +17,8 @@ package struct AccessLogStore: Sendable {
         signature_hash, commitment, chain_state, block_number
         """
 
-    package init(client: PostgresClient, custodian: Address, logger: Logger) {
-        self.client = client
+    package init(client: some PostgresDatabaseConvertible, custodian: Address, logger: Logger) {
+        self.client = client.database
         self.custodian = custodian
         self.logger = logger
     }

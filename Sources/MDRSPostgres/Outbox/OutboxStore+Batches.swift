@@ -60,11 +60,13 @@ extension OutboxStore {
     /// Remembers that `signer`'s on-chain log holds numbers up to `last` that are not this
     /// gateway's rows, so the next batch is numbered after them.
     package func noteTakenSequence(signer: Address, through last: UInt64) async throws {
-        try await client.query(
-            """
-            INSERT INTO log_sequence (signer, last) VALUES (\(signer.buffer), \(Int64(last)))
-            ON CONFLICT (signer) DO UPDATE SET last = GREATEST(log_sequence.last, EXCLUDED.last)
-            """, logger: logger)
+        try await writerTransaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO log_sequence (signer, last) VALUES (\(signer.buffer), \(Int64(last)))
+                ON CONFLICT (signer) DO UPDATE SET last = GREATEST(log_sequence.last, EXCLUDED.last)
+                """, logger: logger)
+        }
     }
 
     /// Creates a batch with its first signed transaction and claims its rows, numbering the
@@ -73,11 +75,13 @@ extension OutboxStore {
     package func createBatch(
         signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32], firstSequence: UInt64
     ) async throws -> Int64 {
-        try await client.transaction(logger: logger) { connection in
+        let term = lease.term?.number
+        return try await writerTransaction { connection in
             let rows = try await connection.query(
                 """
-                INSERT INTO outbox_batches (signer, account_nonce, state, last_sent_at)
-                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), \(unescaped: BatchState.sent.sql), \(clock.now())) RETURNING id
+                INSERT INTO outbox_batches (signer, account_nonce, state, last_sent_at, writer_term)
+                VALUES (\(signer.buffer), \(Int64(transaction.transaction.nonce)), \(unescaped: BatchState.sent.sql), \(clock.now()), \(term))
+                RETURNING id
                 """, logger: logger)
             var batchId: Int64?
             for try await id in rows.decode(Int64.self) { batchId = id }
@@ -109,7 +113,7 @@ extension OutboxStore {
 
     /// Records a replacement before it is sent.
     package func addReplacement(_ transaction: SignedTransaction, batch: Int64) async throws {
-        try await client.transaction(logger: logger) { connection in
+        try await writerTransaction { connection in
             try await Self.insertTransaction(transaction, batch: batch, on: connection, logger: logger)
             try await connection.query("UPDATE outbox_batches SET last_sent_at = \(clock.now()) WHERE id = \(batch)", logger: logger)
         }
@@ -119,7 +123,10 @@ extension OutboxStore {
     /// the writer looks again only after another wait, not every round. The gateway's clock,
     /// like every comparison with it.
     package func deferReplacement(batch: Int64) async throws {
-        try await client.query("UPDATE outbox_batches SET last_sent_at = \(clock.now()) WHERE id = \(batch)", logger: logger)
+        let now = clock.now()
+        try await writerTransaction { connection in
+            try await connection.query("UPDATE outbox_batches SET last_sent_at = \(now) WHERE id = \(batch)", logger: logger)
+        }
     }
 
     static func insertTransaction(_ transaction: SignedTransaction, batch: Int64, on connection: PostgresConnection, logger: Logger) async throws {
@@ -133,12 +140,14 @@ extension OutboxStore {
     }
 
     package func markMined(batch: Int64, receipt: TransactionReceipt) async throws {
-        try await client.query(
-            """
-            UPDATE outbox_batches SET state = \(unescaped: BatchState.mined.sql), tx_hash = \(receipt.transactionHash.buffer),
-                block_number = \(Int64(receipt.blockNumber)), block_hash = \(receipt.blockHash.buffer)
-            WHERE id = \(batch)
-            """, logger: logger)
+        try await writerTransaction { connection in
+            try await connection.query(
+                """
+                UPDATE outbox_batches SET state = \(unescaped: BatchState.mined.sql), tx_hash = \(receipt.transactionHash.buffer),
+                    block_number = \(Int64(receipt.blockNumber)), block_hash = \(receipt.blockHash.buffer)
+                WHERE id = \(batch)
+                """, logger: logger)
+        }
     }
 
     /// Where a row's entry is in a receipt.
@@ -163,7 +172,7 @@ extension OutboxStore {
     /// number. Returns how long its oldest row waited.
     @discardableResult
     package func confirm(batch: Int64, receipt: TransactionReceipt, anchorLogs: [Bytes32: UInt64], entryLogs: [Bytes32: LoggedEntry]) async throws -> TimeInterval {
-        try await client.transaction(logger: logger) { connection in
+        try await writerTransaction { connection in
             var oldest: Date?
             for try await created in try await connection.query(
                 """
@@ -219,7 +228,7 @@ extension OutboxStore {
     /// contract refuses the next batch as out of sequence, and the writer finds these rows'
     /// entries on-chain).
     package func drop(batch: Int64) async throws {
-        try await client.transaction(logger: logger) { connection in
+        try await writerTransaction { connection in
             try await connection.query("UPDATE outbox_batches SET state = \(unescaped: BatchState.dropped.sql), finished_at = now() WHERE id = \(batch)", logger: logger)
             try await connection.query(
                 "UPDATE access_log SET chain_state = \(unescaped: LogState.pending.sql), batch_id = NULL, sequence = NULL WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)",
@@ -232,7 +241,7 @@ extension OutboxStore {
 
     /// Marks a row whose entry the writer found on-chain outside a batch it saw confirmed.
     package func confirmEntry(_ requestId: Bytes32, tx: Bytes32, block: UInt64, logIndex: UInt64, logged: LoggedEntry) async throws {
-        try await client.transaction(logger: logger) { connection in
+        try await writerTransaction { connection in
             try await connection.query(
                 """
                 UPDATE access_log SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx.buffer), block_number = \(Int64(block)),
@@ -252,22 +261,28 @@ extension OutboxStore {
     }
 
     package func confirmAnchor(_ recordId: Bytes32, tx: Bytes32?, block: UInt64, logIndex: UInt64?) async throws {
-        try await client.query(
-            """
-            UPDATE record_anchors SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx?.buffer), block_number = \(Int64(block)),
-                log_index = \(logIndex.map { Int32($0) }) WHERE record_id = \(recordId.buffer)
-            """, logger: logger)
+        try await writerTransaction { connection in
+            try await connection.query(
+                """
+                UPDATE record_anchors SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx?.buffer), block_number = \(Int64(block)),
+                    log_index = \(logIndex.map { Int32($0) }) WHERE record_id = \(recordId.buffer)
+                """, logger: logger)
+        }
     }
 
     package func rejectEntry(_ requestId: Bytes32, error: String) async throws {
-        try await client.query(
-            "UPDATE access_log SET chain_state = \(unescaped: LogState.rejected.sql), chain_error = \(error), batch_id = NULL WHERE request_id = \(requestId.buffer)",
-            logger: logger)
+        try await writerTransaction { connection in
+            try await connection.query(
+                "UPDATE access_log SET chain_state = \(unescaped: LogState.rejected.sql), chain_error = \(error), batch_id = NULL WHERE request_id = \(requestId.buffer)",
+                logger: logger)
+        }
     }
 
     package func rejectAnchor(_ recordId: Bytes32, error: String) async throws {
-        try await client.query(
-            "UPDATE record_anchors SET chain_state = \(unescaped: LogState.rejected.sql), chain_error = \(error), batch_id = NULL WHERE record_id = \(recordId.buffer)",
-            logger: logger)
+        try await writerTransaction { connection in
+            try await connection.query(
+                "UPDATE record_anchors SET chain_state = \(unescaped: LogState.rejected.sql), chain_error = \(error), batch_id = NULL WHERE record_id = \(recordId.buffer)",
+                logger: logger)
+        }
     }
 }

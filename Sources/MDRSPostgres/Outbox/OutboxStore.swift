@@ -11,14 +11,17 @@ import PostgresNIO
 /// The outbox's rows in PostgreSQL: access entries and record anchors waiting for the chain,
 /// and the batches (transactions) that carry them.
 public struct OutboxStore: Sendable {
-    package let client: PostgresClient
+    package let client: PostgresDatabase
     /// The gateway's clock: row times, send times and ages all come from it.
     package let clock: any WallClock
     let logger: Logger
+    /// This process's hold on the right to write the log: every writer-side write checks it.
+    package let lease: WriterLease
 
-    public init(client: PostgresClient, clock: any WallClock = SystemClock(), logger: Logger) {
-        self.client = client
+    public init(client: some PostgresDatabaseConvertible, clock: any WallClock = SystemClock(), lease: WriterLease = WriterLease(), logger: Logger) {
+        self.client = client.database
         self.clock = clock
+        self.lease = lease
         self.logger = logger
     }
 
@@ -41,19 +44,32 @@ public struct OutboxStore: Sendable {
 
     // MARK: Writing rows
 
-    /// Records a fetch decision. `onChain` false keeps it local only.
+    /// Records a fetch decision. `onChain` false keeps it local only. Durable when it returns
+    /// (an explicit COMMIT, as for ``insert(_:onChain:claiming:)``).
     package func insert(_ access: AccessRecord, onChain: Bool) async throws {
-        for try await _ in try await client.execute(InsertAccess(access: access, state: onChain ? .pending : .localOnly, now: clock.now()), logger: logger) {}
+        let statement = InsertAccess(access: access, state: onChain ? .pending : .localOnly, now: clock.now())
+        try await client.transaction(logger: logger) { connection in
+            for try await _ in try await connection.execute(statement, logger: logger) {}
+        }
     }
 
-    /// Claims the request's nonce and records the fetch decision in one statement (one round
-    /// trip, one commit): the row is written only if the nonce was unused. Returns false, with
-    /// nothing written, if it was used before.
+    /// Claims the request's nonce and records the fetch decision in one statement: the row is
+    /// written only if the nonce was unused. Returns false, with nothing written, if it was used
+    /// before. Returns true only once the row is durable.
+    ///
+    /// The statement runs inside BEGIN ... COMMIT, not on its own: an implicit transaction commits
+    /// at the protocol's Sync, *after* the statement's CommandComplete, and PostgresNIO reports
+    /// success on CommandComplete. A server killed between the two (`pg_ctl stop -m immediate`
+    /// flushes the buffered CommandComplete with its farewell) would have the release go ahead
+    /// on a row that was never committed. COMMIT's own CommandComplete is sent only after the
+    /// commit is flushed to the WAL.
     package func insert(_ access: AccessRecord, onChain: Bool, claiming nonce: NonceClaim) async throws -> Bool {
-        var claimed = false
         let statement = InsertAccessClaimingNonce(access: access, state: onChain ? .pending : .localOnly, now: clock.now(), nonce: nonce)
-        for try await _ in try await client.execute(statement, logger: logger) { claimed = true }
-        return claimed
+        return try await client.transaction(logger: logger) { connection in
+            var claimed = false
+            for try await _ in try await connection.execute(statement, logger: logger) { claimed = true }
+            return claimed
+        }
     }
 
     /// Prepared once per connection: a refusal's row, or a fetch whose nonce was claimed apart.

@@ -6,21 +6,32 @@ import PostgresNIO
 extension GatewayConfiguration.Postgres {
     /// A PostgresNIO client configuration for these settings.
     public func clientConfiguration() throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = try tlsConfiguration().map { .require($0) } ?? .disable
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: try passwordFile.map(SecretFile.readText),
-            database: database, tls: try clientTLS())
+            database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         return configuration
     }
 
-    func clientTLS() throws -> PostgresClient.Configuration.TLS {
+    /// The same settings for a single connection outside the pool (the database probe's).
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = try tlsConfiguration().map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: try passwordFile.map(SecretFile.readText), database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(2)
+        return configuration
+    }
+
+    /// The TLS settings of `postgres.tls`, nil for `disable`.
+    func tlsConfiguration() throws -> TLSConfiguration? {
         switch tls {
         case .disable:
-            return .disable
+            return nil
         case .require:
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateVerification = .none
-            return .require(tls)
+            return tls
         case .verifyFull:
             guard let tlsCAFile else { throw GatewayError(.invalidConfiguration, "postgres.tls = verify-full needs postgres.tls_ca_file") }
             let roots: [NIOSSLCertificate]
@@ -36,7 +47,7 @@ extension GatewayConfiguration.Postgres {
             tls.trustRoots = .certificates(roots)
             // Chain and host name (or IP address) of the server, like libpq's verify-full.
             tls.certificateVerification = .fullVerification
-            return .require(tls)
+            return tls
         }
     }
 }

@@ -6,21 +6,24 @@ import PostgresNIO
 /// Remembers request nonces until their time window has passed, so a signed request can be
 /// used once. PostgreSQL holds them so that every gateway instance and a restart agree.
 public struct NonceStore: Sendable {
-    let client: PostgresClient
+    let client: PostgresDatabase
     let logger: Logger
 
-    package init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    package init(client: some PostgresDatabaseConvertible, logger: Logger) {
+        self.client = client.database
         self.logger = logger
     }
 
-    /// Claims the nonce for its signer; false if it was used before.
+    /// Claims the nonce for its signer; false if it was used before. True only once the claim is
+    /// durable: in an explicit transaction, whose COMMIT answers after the commit (an implicit
+    /// one's statement answers before it).
     package func claim(_ nonce: NonceClaim) async throws -> Bool {
-        var claimed = 0
-        for try await _ in try await client.execute(Claim(signer: nonce.signer.buffer, nonce: nonce.nonce.buffer, expiry: nonce.expiry), logger: logger) {
-            claimed += 1
+        let statement = Claim(signer: nonce.signer.buffer, nonce: nonce.nonce.buffer, expiry: nonce.expiry)
+        return try await client.transaction(logger: logger) { connection in
+            var claimed = 0
+            for try await _ in try await connection.execute(statement, logger: logger) { claimed += 1 }
+            return claimed == 1
         }
-        return claimed == 1
     }
 
     /// Prepared once per connection: every fetch claims a nonce, and parsing and planning the

@@ -16,11 +16,11 @@ public struct RecordStore: Sendable {
 
     public let configuration: Configuration
     public let keyring: MasterKeyring
-    let client: PostgresClient
+    let client: PostgresDatabase
     let logger: Logger
 
-    public init(client: PostgresClient, keyring: MasterKeyring, configuration: Configuration = .init(), logger: Logger) {
-        self.client = client
+    public init(client: some PostgresDatabaseConvertible, keyring: MasterKeyring, configuration: Configuration = .init(), logger: Logger) {
+        self.client = client.database
         self.keyring = keyring
         self.configuration = configuration
         self.logger = logger

@@ -41,6 +41,9 @@ public func buildApplication(
         addressKeys: try configuration.retiredAddressKeyFiles.map(AddressKey.init(contentsOfFile:)))
 
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
+    let databaseHealth = DatabaseHealth()
+    let database = PostgresDatabase(postgres, health: databaseHealth)
+    let probe = DatabaseProbe(configuration: try configuration.postgres.connectionConfiguration(), health: databaseHealth, logger: logger)
 
     // Everything that can fail comes before the HTTP client, which must be shut down once made.
     let rpcHeaders: [(name: String, value: String)] = try configuration.chain.bearerTokenFile.map { file in
@@ -68,13 +71,13 @@ public func buildApplication(
             stalenessBound: configuration.chain.headStaleness, maximumHeadAge: configuration.chain.maximumHeadAge,
             fromBlock: configuration.chain.fromBlock, witnessMaximumLag: configuration.chain.witnessMaximumLag),
         metrics: metrics, clock: clock, logger: logger)
-    let store = RecordStore(client: postgres, keyring: keyring, configuration: configuration.storage, logger: logger)
-    let outboxStore = OutboxStore(client: postgres, clock: clock, logger: logger)
+    let store = RecordStore(client: database, keyring: keyring, configuration: configuration.storage, logger: logger)
+    let outboxStore = OutboxStore(client: database, clock: clock, logger: logger)
     let outboxStatus = OutboxStatus(clock: clock)
     let refusalBudget = RefusalBudget(
         perSignerPerMinute: configuration.loggedRefusalsPerMinute,
         foreignPerCustodianPerMinute: configuration.foreignDenialsPerMinute)
-    let nonces = NonceStore(client: postgres, logger: logger)
+    let nonces = NonceStore(client: database, logger: logger)
     var writer = OutboxWriter(
         store: outboxStore, contract: contract, key: signingKey, chainId: configuration.chain.chainId,
         configuration: .init(
@@ -87,7 +90,7 @@ public func buildApplication(
     let custodian = signingKey.address
     let domain = SigningDomain(chainId: configuration.chain.chainId, contract: configuration.chain.contract, custodian: custodian)
     let authenticator = RequestAuthenticator(domain: domain, nonces: nonces, window: configuration.requestWindow, clock: clock)
-    let gate = ReadinessGate(chain: chain, custodian: custodian, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound)
+    let gate = ReadinessGate(chain: chain, database: databaseHealth, custodian: custodian, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound)
     let vault = RecordVault(store: store, sealer: AddressSealer(keyring: keyring, custodian: custodian), metrics: metrics, clock: clock)
     let policy = AccessPolicy(custodian: custodian)
     let journal = AccessJournal(
@@ -97,11 +100,11 @@ public func buildApplication(
         metrics: metrics)
     let operations = OperationsRoutes(
         operations: OperationsController(
-            postgres: postgres, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger),
+            database: databaseHealth, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger),
         metrics: metrics)
     let accessIndex = AccessIndexStore(
-        client: postgres, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
-    let localLog = AccessLogStore(client: postgres, custodian: custodian, logger: logger)
+        client: database, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
+    let localLog = AccessLogStore(client: database, custodian: custodian, logger: logger)
     let auditReader = AccessLogReader(chain: chain, custodian: custodian)
     let indexer = AccessIndexer(
         reader: auditReader, store: accessIndex, chain: chain,
@@ -141,7 +144,7 @@ public func buildApplication(
     if let portal { PortalController(assets: portal).addRoutes(to: router) }
 
     var services: [any Service] = [
-        postgres, HTTPClientService(client: httpClient), chain, writer, indexer,
+        postgres, probe, HTTPClientService(client: httpClient), chain, writer, indexer,
         Janitor(
             store: store, nonces: nonces, outbox: outboxStore, refusals: refusalBudget, interval: .seconds(60), abandonAfter: .seconds(600),
             localRetention: configuration.localRetention, nonceSlack: configuration.requestWindow, logger: logger),
@@ -164,6 +167,11 @@ public func buildApplication(
     let migrations = configuration.migrationsDirectory.map { URL(fileURLWithPath: $0) }
     app.beforeServerStarts {
         try await Migrator(client: postgres, directory: migrations, logger: logger).verifyCurrent()
+        // How far the on-chain log is behind, from the database, before the first request: a
+        // restarted gateway must not serve while rows older than the stall bound wait.
+        let backlog = try await outboxStore.backlog()
+        outboxStatus.update(backlog)
+        metrics.outbox(backlog, now: clock.now())
         logger.info("gateway ready to start", metadata: ["custodian": "\(signingKey.address)", "contract": "\(configuration.chain.contract)"])
     }
     return app

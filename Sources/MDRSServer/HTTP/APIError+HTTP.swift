@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MDRSChain
 import MDRSCore
+import MDRSPostgres
 import MDRSProtocol
 import PostgresNIO
 
@@ -48,8 +49,8 @@ extension APIError {
             self.init(.chainUnavailable, "the blockchain cannot be reached, or the node is not following it; no grant can be checked")
         case let error as ChainError where error.code == .disagreement:
             self.init(.chainDisagreement, "the gateway's chain nodes disagree about the grant; nothing is released until they agree")
-        case let error as PSQLError where error.code != .server && error.code != .tooManyParameters:
-            self.init(.databaseUnavailable, "the database cannot be reached")
+        case let error where DatabaseUnavailability.explains(error):
+            self.init(.databaseUnavailable, "the gateway's database cannot be reached just now; nothing was released or stored")
         default:
             self.init(.internalError, "internal error")
         }

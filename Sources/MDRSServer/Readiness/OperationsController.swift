@@ -4,12 +4,12 @@ import Logging
 import MDRSChain
 import MDRSCore
 import MDRSProtocol
-import PostgresNIO
+import MDRSPostgres
 import Synchronization
 
 /// Readiness for the operators: PostgreSQL answers, the chain head is fresh, the outbox flows.
 struct OperationsController: Sendable {
-    let postgres: PostgresClient
+    let database: DatabaseHealth
     let chain: ChainState
     let outboxStatus: OutboxStatus
     /// How far behind the outbox may fall before the gateway is not ready.
@@ -58,20 +58,8 @@ struct OperationsController: Sendable {
     }
 
     private func measureReadiness() async -> Readiness {
-        var database = Health.ok
-        do {
-            _ = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await postgres.query("SELECT 1", logger: logger).collect() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(3))
-                    throw APIError(.databaseUnavailable, "timeout")
-                }
-                defer { group.cancelAll() }
-                try await group.next()
-            }
-        } catch {
-            database = .unreachable
-        }
+        // The probe's finding (a query here could wait for ever on a pool that cannot connect).
+        let database: Health = self.database.isReachable ? .ok : .unreachable
         var chainAnswer = Health.ok
         var head: UInt64?
         do {
@@ -84,7 +72,8 @@ struct OperationsController: Sendable {
         let status = outboxStatus
         let bound = stallBound.seconds
         // Denials never stall anything (see OutboxStatus); served rows and anchors do.
-        let outbox: Health = status.unreviewedRejections > 0 ? .rejected : status.servedAge > bound || status.anchorAge > bound ? .stalled : .ok
+        let outbox: Health =
+            status.unreviewedRejections > 0 ? .rejected : !status.isKnown || status.servedAge > bound || status.anchorAge > bound ? .stalled : .ok
         return Readiness(
             ready: database == .ok && chainAnswer == .ok && outbox == .ok, postgres: database, chain: chainAnswer, outbox: outbox,
             chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),

@@ -1,6 +1,7 @@
 import EthereumCore
 import MDRSChain
 import MDRSCore
+import MDRSPostgres
 import MDRSProtocol
 
 /// Refuses to decide while the chain cannot be read, this custodian is not active on-chain
@@ -16,12 +17,19 @@ struct ReadinessGate: Sendable {
     }
 
     let chain: ChainState
+    let database: DatabaseHealth
     let custodian: Address
     let outboxStatus: OutboxStatus
     /// How far behind the outbox may fall before requests are refused.
     let stallBound: Duration
 
     func check(for intent: Intent) async throws {
+        guard database.isReachable else {
+            throw APIError(.databaseUnavailable, "the gateway's database cannot be reached just now; nothing was released or stored")
+        }
+        guard outboxStatus.isKnown else {
+            throw APIError(.auditLogStalled, "the gateway has not yet read how far its on-chain log is behind; try again in a moment")
+        }
         do {
             _ = try chain.freshHead()
             guard try await chain.custodianActive(custodian) else {

@@ -85,6 +85,27 @@ final class GatewayProcess: @unchecked Sendable {
         }
     }
 
+    /// The process's id while it runs.
+    var pid: Int32? { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+
+    /// The lines this process (and its earlier runs) logged.
+    var log: String { String(decoding: FileManager.default.contents(atPath: logFile) ?? Data(), as: UTF8.self) }
+
+    /// SIGTERM, then waits up to `timeout` for the process to exit; returns its exit status, or
+    /// nil if it was still running (it is then killed).
+    func terminate(timeout: Duration = .seconds(30)) async -> Int32? {
+        guard let process, process.isRunning else { return nil }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        self.process = nil
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return process.terminationStatus
+    }
+
     /// SIGKILL: the process dies at once, mid-whatever.
     func crash() async {
         guard let process, process.isRunning else { return }

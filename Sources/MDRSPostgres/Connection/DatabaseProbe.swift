@@ -1,0 +1,88 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Asks PostgreSQL `SELECT 1` every `interval` on a connection of its own (not the pool's: a
+/// pool busy with requests must not look like a database that is down), and keeps
+/// ``DatabaseHealth`` current: down at once when the connection closes or an answer takes longer
+/// than `timeout`, up again at the first answer.
+public struct DatabaseProbe: Service {
+    let configuration: PostgresConnection.Configuration
+    let health: DatabaseHealth
+    let interval: Duration
+    let timeout: Duration
+    let logger: Logger
+
+    public init(
+        configuration: PostgresConnection.Configuration, health: DatabaseHealth, interval: Duration = .milliseconds(250),
+        timeout: Duration = .seconds(1), logger: Logger
+    ) {
+        var configuration = configuration
+        configuration.options.connectTimeout = .milliseconds(
+            Int64(timeout.components.seconds) * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        self.configuration = configuration
+        self.health = health
+        self.interval = interval
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var connection: PostgresConnection?
+        var connectionId = 0
+        var outageLogged = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if connection?.isClosed ?? true {
+                    connectionId += 1
+                    let opened = try await withDeadline { [configuration, logger, connectionId] in
+                        try await PostgresConnection.connect(configuration: configuration, id: connectionId, logger: logger)
+                    }
+                    // A crash closes it: down at once, not at the next round.
+                    _ = ConnectionCloseWatch.shared.watch(opened) { [health] in
+                        health.markUnreachable("PostgreSQL closed the probe's connection")
+                    }
+                    connection = opened
+                }
+                guard let probing = connection else { continue }
+                try await withDeadline { [logger] in
+                    try await PostgresDatabase.guarded(probing) { try await $0.query("SELECT 1", logger: logger).collect().count }
+                }
+                health.markReachable()
+                if outageLogged {
+                    logger.notice("PostgreSQL answers again; database requests are served")
+                    outageLogged = false
+                }
+            } catch {
+                try? await connection?.close()
+                connection = nil
+                health.markUnreachable("\(error)")
+                if !outageLogged {
+                    logger.error(
+                        "ALERT: PostgreSQL does not answer; every request that needs it is refused (503) until it does",
+                        metadata: ["error": "\(error)"])
+                    outageLogged = true
+                }
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+        try? await connection?.close()
+    }
+
+    /// `operation`, or a timeout error after `timeout` (the operation is cancelled).
+    private func withDeadline<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = self.timeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw PostgresDatabaseError(.unavailable)
+            }
+            return value
+        }
+    }
+}

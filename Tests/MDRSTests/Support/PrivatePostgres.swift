@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import MDRSPostgres
+import PostgresNIO
+import Testing
+
+/// A PostgreSQL cluster of the test's own, for tests that crash, stop or restart the database
+/// (which would disturb every other test on the shared one). Started with the same binaries
+/// `deploy/dev test` uses, as the postgres user when the tests run as root (initdb refuses root).
+final class PrivatePostgres: @unchecked Sendable {
+    let directory: String
+    let port: Int
+    static let user = "mdrs"
+    static var binaries: String { ProcessInfo.processInfo.environment["PG_BIN"] ?? "/usr/lib/postgresql/15/bin" }
+
+    init() async throws {
+        directory = "/tmp/mdrs-pg-\(UUID().uuidString.prefix(8))"
+        port = try freePort()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The server runs as the postgres user and writes its log here.
+        chmod(directory, 0o777)
+        try await Self.run(as: true, Self.binaries + "/initdb", "-D", dataDirectory, "-U", Self.user, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        try await start()
+        try await Self.run(as: true, Self.binaries + "/createdb", "-h", "127.0.0.1", "-p", String(port), "-U", Self.user, "mdrs")
+    }
+
+    var dataDirectory: String { directory + "/data" }
+
+    /// Starts the server; after a crash PostgreSQL first replays its WAL. A postmaster killed
+    /// with SIGKILL leaves backends behind that still hold its shared memory until they notice;
+    /// the start is retried until they are gone.
+    func start() async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                try await Self.run(
+                    as: true, Self.binaries + "/pg_ctl", "-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60",
+                    "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c max_connections=100", "start")
+                return
+            } catch where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+    }
+
+    /// `pg_ctl stop -m immediate`: every backend exits at once, nothing is checkpointed, and the
+    /// next start runs crash recovery, as after a power cut.
+    func stopImmediately() async throws {
+        try await Self.run(as: true, Self.binaries + "/pg_ctl", "-D", dataDirectory, "-m", "immediate", "-w", "stop")
+    }
+
+    /// SIGKILL to the postmaster: its backends are orphaned and exit on their own.
+    func killPostmaster() async throws {
+        let pidFile = (try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8)) ?? ""
+        guard let pid = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) else { return }
+        kill(pid, SIGKILL)
+        while kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// A client on `database` of this cluster.
+    func client(database: String = "mdrs") -> PostgresClient {
+        var configuration = PostgresClient.Configuration(
+            host: "127.0.0.1", port: port, username: Self.user, password: nil, database: database, tls: .disable)
+        configuration.options.maximumConnections = 4
+        return PostgresClient(configuration: configuration)
+    }
+
+    /// Applies the schema to `database` (the cluster's own `mdrs`).
+    func migrate(database: String = "mdrs") async throws {
+        try await TestEnvironment.run(client(database: database)) { client in
+            try await Migrator(client: client, directory: TestEnvironment.migrations, logger: TestEnvironment.logger).migrate()
+        }
+    }
+
+    /// Runs one statement on `database` with a client of its own.
+    func sql(_ sql: String, database: String = "mdrs") async throws {
+        try await TestEnvironment.run(client(database: database)) { client in
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger)
+        }
+    }
+
+    /// The single integer `query` returns.
+    func count(_ query: String, database: String = "mdrs") async throws -> Int {
+        try await TestEnvironment.run(client(database: database)) { client in
+            for try await value in try await client.query(PostgresQuery(unsafeSQL: query), logger: TestEnvironment.logger).decode(Int64.self) {
+                return Int(value)
+            }
+            return 0
+        }
+    }
+
+    /// The settings that point a gateway process at this cluster.
+    var settings: [String: String] {
+        ["postgres.host": "127.0.0.1", "postgres.port": String(port), "postgres.user": Self.user, "postgres.database": "mdrs"]
+    }
+
+    /// Runs a program to its end; throws with its output if it fails. `asPostgres` runs it as
+    /// the postgres user when the tests run as root.
+    ///
+    /// posix_spawn and waitpid rather than Foundation's Process: it did not notice `runuser`
+    /// exit here (the child stayed a zombie and `isRunning` true).
+    static func run(as asPostgres: Bool, _ arguments: String...) async throws {
+        var arguments = arguments
+        if asPostgres && getuid() == 0 {
+            arguments = ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments
+        }
+        // Output to a file, not a pipe: `pg_ctl start` leaves the server running with the
+        // descriptors it inherited, and a pipe's reader would wait for the server's end.
+        let outputFile = NSTemporaryDirectory() + "mdrs-run-\(UUID().uuidString).log"
+        defer { unlink(outputFile) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard spawned == 0 else {
+            throw PrivatePostgresError(command: arguments.joined(separator: " "), output: "posix_spawn: \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        // WIFEXITED and WEXITSTATUS, which Swift does not import.
+        guard status & 0x7f == 0 && (status >> 8) & 0xff == 0 else {
+            let text = String(decoding: FileManager.default.contents(atPath: outputFile) ?? Data(), as: UTF8.self)
+            throw PrivatePostgresError(command: arguments.joined(separator: " "), output: "status \(status): \(text)")
+        }
+    }
+
+    deinit {
+        let directory = self.directory, data = dataDirectory
+        let pidFile = (try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8)) ?? ""
+        if let pid = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) {
+            // An immediate shutdown; wait (up to 10 s) for it before removing its files.
+            kill(pid, SIGQUIT)
+            for _ in 0..<200 where kill(pid, 0) == 0 { usleep(50_000) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct PrivatePostgresError: Error, CustomStringConvertible {
+    let command: String
+    let output: String
+    var description: String { "\(command) failed: \(output)" }
+}
