@@ -333,9 +333,35 @@ public final class ChainState: Service, Sendable {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await self.poll()
+                await self.pollWithinBound()
                 try await Task.sleep(for: self.configuration.pollInterval)
             }
         }
+    }
+
+    /// A poll that has no answer within the staleness bound fails then, as a poll that got an
+    /// error does: serving stops at that moment, not when the node's RPC timeout (or the HTTP
+    /// client's reconnection attempts to a node that went away) finally ends it.
+    func pollWithinBound() async {
+        let bound = configuration.stalenessBound
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.poll()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: bound)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? true
+        }
+        guard !answered, !Task.isCancelled else { return }
+        state.withLock {
+            $0.notSyncingAt = nil
+            $0.lastError = "no answer within \(bound)"
+            $0.lastErrorIsDisagreement = false
+        }
+        logger.warning("chain head poll got no answer within chain.head_staleness_ms; nothing is served until one does", metadata: ["bound": "\(bound)"])
     }
 }

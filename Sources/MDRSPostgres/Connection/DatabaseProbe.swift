@@ -53,6 +53,15 @@ public struct DatabaseProbe: Service {
                     logger.notice("PostgreSQL answers again; database requests are served")
                     outageLogged = false
                 }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("53") == true {
+                // PostgreSQL answered, but has no connection to spare for the probe (too many
+                // clients): it is up, and the pool's own connections still work.
+                try? await connection?.close()
+                connection = nil
+                health.markReachable()
+                logger.warning(
+                    "the database probe gets no connection of its own (raise PostgreSQL's max_connections); the database counts as up",
+                    metadata: ["error": "\(String(reflecting: error))"])
             } catch {
                 try? await connection?.close()
                 connection = nil

@@ -11,7 +11,7 @@ import Testing
 
 /// PostgreSQL crashed, stopped and restarted under a fetch load, with gateway processes that
 /// must come back by themselves: on a database cluster and a dev chain of the test's own.
-@Suite("Database faults")
+@Suite("Process and database faults")
 struct DatabaseFaultTests {
     /// One hospital's stack on private PostgreSQL and chain, a stored record and a grant.
     struct Stack {
@@ -230,5 +230,41 @@ struct DatabaseFaultTests {
         print("slowest refused or failed request during the faults: \(tally.slowestRefusal)")
         #expect(tally.slowestRefusal < .seconds(2), "a request waited \(tally.slowestRefusal) during a database outage")
         for gateway in stack.gateways { #expect(await gateway.terminate() == 0, "SIGTERM after the faults") }
+    }
+
+    @Test(
+        "kill -9 of the gateway process that writes the log, three times under load: another takes over within seconds, the numbered log has no gap or repeat",
+        .timeLimit(.minutes(6)))
+    func writerFailover() async throws {
+        let stack = try await Stack.start(gateways: 2)
+        let load = stack.load(workers: 2)
+        var takeovers = [Duration]()
+        for round in 0..<3 {
+            try await Task.sleep(for: .seconds(2))
+            let holder = try await TestEnvironment.run(stack.postgres.client()) { client in
+                var holder: (String?, Int64) = (nil, 0)
+                for try await row in try await client.query("SELECT holder, term FROM outbox_writer_lease", logger: TestEnvironment.logger)
+                    .decode((String?, Int64).self) { holder = row }
+                return holder
+            }
+            let pid = try #require(holder.0.flatMap { $0.split(separator: ":").dropFirst().first }.flatMap { Int32($0) })
+            let writer = try #require(stack.gateways.first { $0.pid == pid }, "round \(round + 1): the lease holder is not one of the gateways")
+            let killed = Date()
+            let started = ContinuousClock.now
+            await writer.crash()
+            try await eventually("another process confirms a batch under a new term (round \(round + 1))", timeout: .seconds(30)) {
+                let seconds = killed.timeIntervalSince1970
+                return try await stack.postgres.count(
+                    "SELECT count(*) FROM outbox_batches WHERE state = 'confirmed' AND writer_term > \(holder.1) AND finished_at > to_timestamp(\(seconds))") > 0
+            }
+            takeovers.append(ContinuousClock.now - started)
+            try await writer.start()
+        }
+        let tally = await load.stop()
+        _ = try await Self.drained(stack, before: Date(), what: "the last rows are on-chain")
+        print("writer fail-over after kill -9: \(takeovers) until the first batch of the new writer was confirmed; answers \(tally.statuses)")
+        for takeover in takeovers { #expect(takeover < .seconds(10), "the writing was taken over only after \(takeover)") }
+        let problems = try await stack.verify(acknowledged: tally.acknowledged)
+        #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
     }
 }

@@ -178,6 +178,8 @@ struct GatewayAuthorizationTests {
             let outbox = OutboxStore(client: postgres, logger: TestEnvironment.logger)
             for row in rows { try await outbox.insert(row, onChain: true) }
             #expect(try await outbox.nextSequence(signer: d.hospital.address) == 1)
+            // It wrote as the holder of the writer's lease, which died with it.
+            #expect(try await outbox.takeLease(for: .seconds(15), holderIsGone: true) != nil)
             _ = try await outbox.createBatch(
                 signer: d.hospital.address, transaction: signed, anchors: [], entries: rows.map(\.requestId), firstSequence: 1)
             #expect(try await outbox.nextSequence(signer: d.hospital.address) == 4)

@@ -46,6 +46,83 @@ struct GatewayResilienceTests {
         }
     }
 
+    @Test(
+        "a node that is killed, or stops answering: nothing is served from chain.head_staleness_ms after its last answer",
+        .timeLimit(.minutes(4)), arguments: ["killed", "frozen"])
+    func nodeFailureBound(_ failure: String) async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        let bound = Duration.seconds(2)
+        try await LiveGateway.run(deployment: deployment, adjust: { $0.chain.headStaleness = bound }) { gateway in
+            let stored = try await gateway.store(Array("read while the node fails".utf8), contentType: "text/plain")
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await gateway.client(deployment.doctor)
+            let first = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(first.status == .ok)
+            _ = try await first.body.collect(upTo: 1 << 20)
+
+            let failed = ContinuousClock.now
+            if failure == "killed" { await chain.kill() } else { kill(chain.process.processIdentifier, SIGSTOP) }
+            defer { if failure == "frozen" { kill(chain.process.processIdentifier, SIGCONT) } }
+            var refusedAfter: Duration?
+            while refusedAfter == nil, ContinuousClock.now - failed < .seconds(30) {
+                let response = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                if response.status == .serviceUnavailable {
+                    #expect(body.contains("chain_unavailable"), "\(body)")
+                    refusedAfter = ContinuousClock.now - failed
+                } else {
+                    #expect(response.status == .ok, "\(body)")
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let after = try #require(refusedAfter, "still served 30 s after the node \(failure)")
+            print("node \(failure): fetches refused \(after) after (bound \(bound) since the last good poll)")
+            // The last good poll was at most one poll interval (100 ms here) before the failure.
+            #expect(after <= bound + .milliseconds(500), "served \(after) after the node \(failure)")
+        }
+    }
+
+    @Test("a restarted gateway with a stalled log refuses from its first request", .timeLimit(.minutes(4)))
+    func restartWithStalledLog() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        try await TestEnvironment.withDatabase { postgres, database in
+            let process = try GatewayProcess(deployment: deployment, database: database, settings: ["outbox.stall_seconds": "2"])
+            try await process.start()
+            let clerk = try await GatewayClient(baseURL: process.baseURL, key: deployment.clerk, httpClient: HTTPClient.shared)
+            let body = Array("stalled".utf8)
+            let stored = try await clerk.store(
+                body: .bytes(ByteBuffer(bytes: body)), sha256: Bytes32.sha256(body), patient: deployment.patient.address, contentType: "text/plain")
+            try await eventually("the anchor is on-chain") { try await deployment.contract.record(try Bytes32(stored.recordId)) != nil }
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await GatewayClient(baseURL: process.baseURL, key: deployment.doctor, httpClient: HTTPClient.shared)
+            try await chain.stopMining()
+            for _ in 0..<2 {
+                let response = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                #expect(response.status == .ok)
+                _ = try await response.body.collect(upTo: 1 << 16)
+            }
+            try await Task.sleep(for: .seconds(3))
+            await process.crash()
+            try await process.start(waitUntilReady: false)
+            // The first answers of the new process: not ready, and the fetch refused as stalled.
+            let ready = try await HTTPClient.shared.execute(HTTPClientRequest(url: process.baseURL + "/health/ready"), timeout: .seconds(10))
+            _ = try await ready.body.collect(upTo: 1 << 16)
+            #expect(ready.status == .serviceUnavailable)
+            let refused = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            let text = String(buffer: try await refused.body.collect(upTo: 1 << 16))
+            #expect(refused.status == .serviceUnavailable && text.contains("audit_log_stalled"), "\(refused.status): \(text)")
+            try await chain.startMining()
+            try await eventually("fetches are served again", timeout: .seconds(60)) {
+                let again = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                _ = try await again.body.collect(upTo: 1 << 16)
+                return again.status == .ok
+            }
+            #expect(await process.terminate() == 0)
+        }
+    }
+
     @Test("strict mode: nothing leaves before the access is on-chain", .timeLimit(.minutes(3)))
     func strictMode() async throws {
         let chain = try await PrivateChain()

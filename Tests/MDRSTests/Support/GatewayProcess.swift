@@ -43,7 +43,9 @@ final class GatewayProcess: @unchecked Sendable {
         TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mdrs").path
     }
 
-    func start() async throws {
+    /// Starts the process and waits until it listens and, unless `waitUntilReady` is false,
+    /// until it reports ready.
+    func start(waitUntilReady: Bool = true) async throws {
         FileManager.default.createFile(atPath: logFile, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
         log.seekToEndOfFile()
@@ -78,6 +80,7 @@ final class GatewayProcess: @unchecked Sendable {
             try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configFile))
         }
         let url = baseURL
+        guard waitUntilReady else { return }
         try await eventually("the gateway process is ready", timeout: .seconds(30)) {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/health/ready"), timeout: .seconds(2))
             _ = try await response.body.collect(upTo: 1 << 16)

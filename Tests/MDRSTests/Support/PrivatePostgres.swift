@@ -133,12 +133,14 @@ final class PrivatePostgres: @unchecked Sendable {
     deinit {
         let directory = self.directory, data = dataDirectory
         let pidFile = (try? String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8)) ?? ""
-        if let pid = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) {
-            // An immediate shutdown; wait (up to 10 s) for it before removing its files.
-            kill(pid, SIGQUIT)
-            for _ in 0..<200 where kill(pid, 0) == 0 { usleep(50_000) }
+        let pid = pidFile.split(separator: "\n").first.flatMap { Int32($0) }
+        if let pid { kill(pid, SIGQUIT) }  // an immediate shutdown
+        // Its files go once it has exited, on a thread of its own: a deinit may run on one of
+        // the few threads Swift concurrency has, which must not sleep.
+        Thread.detachNewThread {
+            for _ in 0..<200 where pid.map({ kill($0, 0) == 0 }) ?? false { usleep(50_000) }
+            try? FileManager.default.removeItem(atPath: directory)
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 }
 
