@@ -229,6 +229,13 @@ struct DatabaseFaultTests {
         // 2 s (the probe finds the outage within its interval and timeout, 1.25 s at most).
         print("slowest refused or failed request during the faults: \(tally.slowestRefusal)")
         #expect(tally.slowestRefusal < .seconds(2), "a request waited \(tally.slowestRefusal) during a database outage")
+        // Every request was answered and its socket closed: none is left in CLOSE-WAIT (a peer
+        // that hung up on a handler still waiting).
+        for gateway in stack.gateways {
+            let port = gateway.baseURL.split(separator: ":").last.map(String.init) ?? ""
+            let waiting = try await PrivatePostgres.output("/usr/bin/ss", "-Htan", "state", "close-wait", "( sport = :\(port) )")
+            #expect(waiting.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "sockets in CLOSE-WAIT at \(gateway.baseURL): \(waiting)")
+        }
         for gateway in stack.gateways { #expect(await gateway.terminate() == 0, "SIGTERM after the faults") }
     }
 

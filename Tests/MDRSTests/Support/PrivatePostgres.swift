@@ -100,6 +100,15 @@ final class PrivatePostgres: @unchecked Sendable {
     /// posix_spawn and waitpid rather than Foundation's Process: it did not notice `runuser`
     /// exit here (the child stayed a zombie and `isRunning` true).
     static func run(as asPostgres: Bool, _ arguments: String...) async throws {
+        _ = try await runCapturing(asPostgres: asPostgres, arguments)
+    }
+
+    /// What a program (not as the postgres user) printed; throws if it failed.
+    static func output(_ arguments: String...) async throws -> String {
+        try await runCapturing(asPostgres: false, arguments)
+    }
+
+    private static func runCapturing(asPostgres: Bool, _ arguments: [String]) async throws -> String {
         var arguments = arguments
         if asPostgres && getuid() == 0 {
             arguments = ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments
@@ -124,10 +133,11 @@ final class PrivatePostgres: @unchecked Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         // WIFEXITED and WEXITSTATUS, which Swift does not import.
+        let text = String(decoding: FileManager.default.contents(atPath: outputFile) ?? Data(), as: UTF8.self)
         guard status & 0x7f == 0 && (status >> 8) & 0xff == 0 else {
-            let text = String(decoding: FileManager.default.contents(atPath: outputFile) ?? Data(), as: UTF8.self)
             throw PrivatePostgresError(command: arguments.joined(separator: " "), output: "status \(status): \(text)")
         }
+        return text
     }
 
     deinit {
