@@ -94,8 +94,11 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Migrations")]
+            // The migrations are compiled in from the top-level sql/ folder.
+            plugins: ["EmbedMigrations"]
         ),
+        .executableTarget(name: "EmbedMigrationsTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
         // The chain: typed contract bindings, the chain view and its watcher, the log reader.
         .target(
             name: "MDRSChain",

@@ -5,8 +5,9 @@ import Logging
 import MDRSCore
 import PostgresNIO
 
-/// Applies the numbered SQL files (bundled with the binary, `Sources/MDRSPostgres/Migrations`) in order, each once and in its own transaction,
-/// and checks at start-up that a database is current.
+/// Applies the numbered SQL files of the top-level `sql/` folder (compiled into the binary by the
+/// EmbedMigrations build plugin) in order, each once and in its own transaction, and checks at
+/// start-up that a database is current.
 ///
 /// Two gateways starting at once serialise on a PostgreSQL advisory lock, so a migration is
 /// never applied twice. An applied file that has since changed is an error, not a silent skip.
@@ -27,32 +28,22 @@ public struct Migrator: Sendable {
     let client: PostgresClient
     let logger: Logger
 
-    /// Reads the migrations in `directory`, or the bundled ones when it is nil.
+    /// Reads the migrations in `directory`, or the ones compiled in when it is nil.
     public init(client: PostgresClient, directory: URL? = nil, logger: Logger) throws {
         self.client = client
         self.logger = logger
-        self.migrations = try Self.load(directory ?? Self.bundledDirectory())
+        self.migrations = try directory.map(Self.load) ?? Self.embedded()
     }
 
-    /// The migrations bundled with the binary, so that it does not depend on its working directory.
-    public static func bundledDirectory() throws -> URL {
-        // `Bundle.module` ends the process when its bundle is missing: look for it first, and
-        // refuse with a message instead.
-        let installed = Bundle.main.bundleURL.appendingPathComponent("mdrs-gateway_MDRSPostgres.resources")
-        guard FileManager.default.fileExists(atPath: installed.path) else {
-            throw GatewayError(
-                .migrationFailed,
-                "the bundled migrations are not installed next to the binary (\(installed.path)); copy the bundle there or set migrations.directory")
-        }
-        // Where Foundation roots a bundle's resources differs by platform: look in both places.
-        let bundle = Bundle.module
-        let candidates = [bundle.bundleURL.appendingPathComponent("Migrations"), bundle.resourceURL?.appendingPathComponent("Migrations")]
-        guard let url = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("001_records.sql").path) }) else {
-            throw GatewayError(
-                .migrationFailed,
-                "the bundled migrations are not installed next to the binary (\(bundle.bundleURL.path)); set migrations.directory")
-        }
-        return url
+    /// The migrations compiled into the binary from `sql/`.
+    public static func embedded() throws -> [Migration] {
+        try validated(
+            EmbeddedMigrations.files.map { file in
+                guard let data = Data(base64Encoded: file.base64) else {
+                    throw GatewayError(.migrationFailed, "the embedded migration \(file.name) is corrupt")
+                }
+                return try migration(named: file.name, data: data)
+            }, from: "the binary")
     }
 
     static func load(_ directory: URL) throws -> [Migration] {
@@ -62,19 +53,27 @@ public struct Migrator: Sendable {
         } catch {
             throw GatewayError(.migrationFailed, "cannot list migrations in \(directory.path): \(error)")
         }
-        let migrations = try names.map { name -> Migration in
-            guard let version = Int(name.prefix(while: \.isNumber)), name.dropFirst(3).hasPrefix("_") else {
-                throw GatewayError(.migrationFailed, "migration file \(name) is not named NNN_name.sql")
-            }
-            let data = try Data(contentsOf: directory.appendingPathComponent(name))
-            let checksum = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            return Migration(version: version, name: name, sql: String(decoding: data, as: UTF8.self), checksum: checksum)
-        }.sorted { $0.version < $1.version }
+        return try validated(
+            names.map { name in try migration(named: name, data: try Data(contentsOf: directory.appendingPathComponent(name))) },
+            from: directory.path)
+    }
+
+    static func migration(named name: String, data: Data) throws -> Migration {
+        guard let version = Int(name.prefix(while: \.isNumber)), name.dropFirst(3).hasPrefix("_") else {
+            throw GatewayError(.migrationFailed, "migration file \(name) is not named NNN_name.sql")
+        }
+        let checksum = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return Migration(version: version, name: name, sql: String(decoding: data, as: UTF8.self), checksum: checksum)
+    }
+
+    /// In version order, numbered 1, 2, 3, … without a gap, and not none.
+    static func validated(_ migrations: [Migration], from source: String) throws -> [Migration] {
+        let migrations = migrations.sorted { $0.version < $1.version }
         for (index, migration) in migrations.enumerated() where migration.version != index + 1 {
             throw GatewayError(.migrationFailed, "migrations must be numbered 001, 002, ... without gaps; found \(migration.name)")
         }
         guard !migrations.isEmpty else {
-            throw GatewayError(.migrationFailed, "no migrations in \(directory.path)")
+            throw GatewayError(.migrationFailed, "no migrations in \(source)")
         }
         return migrations
     }

@@ -6,6 +6,15 @@ import Testing
 
 @Suite("Migrations")
 struct MigratorTests {
+    @Test("the migrations compiled into the binary are exactly the files of sql/, byte for byte")
+    func embeddedEqualsSQLFolder() throws {
+        let embedded = try Migrator.embedded()
+        let folder = try Migrator.load(TestEnvironment.migrations)
+        #expect(embedded.map(\.name) == folder.map(\.name))
+        #expect(embedded.map(\.checksum) == folder.map(\.checksum))
+        #expect(embedded == folder)
+    }
+
     @Test("a new database is not current; migrate applies each file once; a rerun applies none")
     func applyOnce() async throws {
         try await TestEnvironment.withDatabase(migrated: false) { client, _ in

@@ -19,7 +19,7 @@ enum TestEnvironment {
             .deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static var migrations: URL { repositoryRoot.appendingPathComponent("Sources/MDRSPostgres/Migrations") }
+    static var migrations: URL { repositoryRoot.appendingPathComponent("sql") }
 
     static let logger: Logger = {
         var logger = Logger(label: "test")
