@@ -17,7 +17,7 @@ start=1790000000          # the first access's Unix time; one access every 3 s a
 seconds="${BENCH_SECONDS:-10}"
 psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U mdrs -d mdrs -v ON_ERROR_STOP=1 -q)
 
-for file in Sources/MDRSPostgres/Migrations/*.sql; do "${psql[@]}" -f "$file" >/dev/null; done
+for file in sql/*.sql; do "${psql[@]}" -f "$file" >/dev/null; done
 
 # Deterministic values from the row number: 32-byte ids from two md5s, 20-byte addresses.
 "${psql[@]}" <<SQL
