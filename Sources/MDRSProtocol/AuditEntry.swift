@@ -28,14 +28,21 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         public let signatureHash: String
         /// Whether the row still hashes to the commitment it was logged with.
         public let commitmentValid: Bool
+        /// The requester's IP address as the gateway's connection saw it (a reverse proxy's, behind
+        /// one); absent for rows written before it was kept.
+        public let clientAddress: String?
 
-        public init(reason: String, chainState: LogState, rangeStart: Int64?, rangeEnd: Int64?, signatureHash: String, commitmentValid: Bool) {
+        public init(
+            reason: String, chainState: LogState, rangeStart: Int64?, rangeEnd: Int64?, signatureHash: String, commitmentValid: Bool,
+            clientAddress: String? = nil
+        ) {
             self.reason = reason
             self.chainState = chainState
             self.rangeStart = rangeStart
             self.rangeEnd = rangeEnd
             self.signatureHash = signatureHash
             self.commitmentValid = commitmentValid
+            self.clientAddress = clientAddress
         }
     }
 

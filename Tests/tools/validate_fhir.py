@@ -7,10 +7,13 @@
 OperationOutcomes). Each is validated against FHIR R4 (R4B, whose AuditEvent, Bundle and
 OperationOutcome are R4's) with `fhir.resources`: element names, types and cardinality, unknown
 elements refused. `fhir.resources` does not check required value-set bindings, so they are
-checked here, with the shape of IHE Basic Audit Log Patterns' RESTful read (IHE.BasicAudit.Read):
-type rest, subtype read, action R, an outcome code, a requesting agent with a purposeOfUse from
-HL7 v3 ActReason, the server and client agents, the source with its observer, and the patient
-entity. Exit status 1 lists every problem.
+checked here, and so are the rules of IHE Basic Audit Log Patterns' PatientRead profile
+(IHE.BasicAudit.PatientRead, from its FSH source): the agent slices client (DICOM 110152), server
+(DICOM 110153) and user (ParticipationType IRCP), each once, client and server with who and
+network; the entity slices data (exactly one System Object, with a RestObjectRoles role),
+transaction (at most one, BALP XrequestId, with an identifier value) and patient (exactly one);
+type rest, subtype read, action R. A refusal is checked against the same slices (its outcome is 4
+or 8). Exit status 1 lists every problem.
 """
 
 import json
@@ -39,6 +42,84 @@ def codings(concept):
     return (concept or {}).get("coding") or []
 
 
+PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+BALP_ENTITY = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType"
+NETWORK_TYPES = {"1", "2", "3", "4", "5"}
+REST_OBJECT_ROLES = {"4", "3", "20"}
+DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+
+def has_coding(concept_or_coding, system, code):
+    """A pattern match: the CodeableConcept (or Coding) holds system#code."""
+    items = concept_or_coding.get("coding") if "coding" in (concept_or_coding or {}) else [concept_or_coding or {}]
+    return any(c.get("system") == system and c.get("code") == code for c in items or [])
+
+
+def check_network(agent, name, need):
+    network = agent.get("network")
+    need(network is not None, f"agent[{name}] has no network (1..1)")
+    if network is None:
+        return
+    absent = [e for e in network.get("extension") or [] if e.get("url") == DATA_ABSENT]
+    if absent:
+        need(not network.get("address"), f"agent[{name}].network has an address and a data-absent-reason")
+    else:
+        need(network.get("address"), f"agent[{name}].network has no address")
+        need(network.get("type") in NETWORK_TYPES, f"agent[{name}].network.type {network.get('type')!r} is not a network-type")
+
+
+def check_balp_patient_read(event, where, problems):
+    """IHE BALP IHE.BasicAudit.Read and .PatientRead (input/fsh/PatientRead.fsh): the slices
+    of a successful read, discriminated by type pattern, with their cardinalities and fixed values."""
+    def need(condition, what):
+        if not condition:
+            problems.append(f"{where}: BALP PatientRead: {what}")
+
+    need(has_coding(event.get("type"), AUDIT_EVENT_TYPE, "rest"), "type is not audit-event-type#rest")
+    subtypes = event.get("subtype") or []
+    need(len(subtypes) >= 1 and sum(has_coding(c, RESTFUL, "read") for c in subtypes) <= 1, "subtype 1.. with at most one read")
+    need(event.get("action") == "R", "action is not R")
+    need(event.get("recorded"), "no recorded")
+    need(event.get("outcome") == "0", "outcome is not 0")
+    agents = event.get("agent") or []
+    need(len(agents) >= 2, "fewer than 2 agents")
+    slices = {
+        "client": [a for a in agents if has_coding(a.get("type"), DCM, "110152")],
+        "server": [a for a in agents if has_coding(a.get("type"), DCM, "110153")],
+        "user": [a for a in agents if has_coding(a.get("type"), PARTICIPATION, "IRCP")],
+    }
+    for name, low in (("client", 1), ("server", 1), ("user", 0)):
+        need(low <= len(slices[name]) <= 1, f"agent[{name}] appears {len(slices[name])} times")
+    for name in ("client", "server"):
+        for agent in slices[name]:
+            need(agent.get("who"), f"agent[{name}] has no who (1..1)")
+            check_network(agent, name, need)
+            need(not agent.get("media"), f"agent[{name}] has media (0..0)")
+    for agent in slices["user"]:
+        need(agent.get("who"), "agent[user] has no who (1..1)")
+        need(agent.get("requestor") is True, "agent[user].requestor is not true")
+        need(not agent.get("network"), "agent[user] has a network (0..0)")
+        need(not agent.get("media"), "agent[user] has media (0..0)")
+    entities = event.get("entity") or []
+    data = [e for e in entities if has_coding(e.get("type"), ENTITY_TYPE, "2")]
+    transaction = [e for e in entities if has_coding(e.get("type"), BALP_ENTITY, "XrequestId")]
+    patient = [e for e in entities if has_coding(e.get("type"), ENTITY_TYPE, "1")]
+    need(len(data) == 1, f"entity[data] appears {len(data)} times (1..1)")
+    for entity in data:
+        need(entity.get("what"), "entity[data] has no what (1..1)")
+        role = entity.get("role") or {}
+        need(role.get("system") == OBJECT_ROLE and role.get("code") in REST_OBJECT_ROLES, "entity[data].role is not from RestObjectRoles")
+    need(len(transaction) <= 1, f"entity[transaction] appears {len(transaction)} times (0..1)")
+    for entity in transaction:
+        need(((entity.get("what") or {}).get("identifier") or {}).get("value"), "entity[transaction].what.identifier.value missing (1..1)")
+    need(len(patient) == 1, f"entity[patient] appears {len(patient)} times (1..1)")
+    for entity in patient:
+        need(has_coding(entity.get("role"), OBJECT_ROLE, "1"), "entity[patient].role is not object-role#1")
+        what = entity.get("what") or {}
+        need(what and what.get("type", "Patient") == "Patient" and (what.get("reference") or what.get("identifier")), "entity[patient].what is not a Patient reference")
+    need(len(entities) >= 2, "fewer than 2 entities")
+
+
 def check_audit_event(event, where, problems):
     def need(condition, what):
         if not condition:
@@ -57,16 +138,18 @@ def check_audit_event(event, where, problems):
         purposes = [c for p in agent.get("purposeOfUse") or [] for c in codings(p)]
         need(all(c.get("system") == ACT_REASON and c.get("code") in PURPOSES for c in purposes), "a purposeOfUse outside HL7 v3 PurposeOfUse")
         need(((agent.get("who") or {}).get("identifier") or {}).get("value"), "the requesting agent names nobody")
-    roles = {c.get("code") for a in agents for c in codings(a.get("type")) if c.get("system") == DCM}
-    need({"110152", "110153"} <= roles, "no server (DCM 110152) and client (DCM 110153) agents")
     need(((event.get("source") or {}).get("observer") or {}).get("identifier"), "the source has no observer")
     entities = event.get("entity") or []
-    need(any((e.get("role") or {}).get("system") == OBJECT_ROLE and (e.get("role") or {}).get("code") == "4" for e in entities), "no record entity")
     for entity in entities:
         for key in ("type", "role"):
             coding = entity.get(key)
             if coding is not None:
-                need(coding.get("system") in (ENTITY_TYPE, OBJECT_ROLE), f"entity {key} from {coding.get('system')}")
+                need(coding.get("system") in (ENTITY_TYPE, OBJECT_ROLE, BALP_ENTITY), f"entity {key} from {coding.get('system')}")
+    # A served read with a known patient is a BALP PatientRead; a refusal keeps the same agents
+    # and entities (its outcome is 4 or 8, which the profile, for successes, does not allow).
+    shaped = dict(event, outcome="0")
+    if any(has_coding(e.get("type"), ENTITY_TYPE, "1") for e in entities) or event.get("outcome") == "0":
+        check_balp_patient_read(shaped, where, problems)
 
 
 def main(path):

@@ -43,7 +43,8 @@ package enum AuditLog {
                     reason: row.access.reason, chainState: row.chainState, rangeStart: row.access.rangeStart,
                     rangeEnd: row.access.rangeEnd, signatureHash: row.access.signatureHash.hex,
                     commitmentValid: row.access.commitment == row.storedCommitment
-                        && (event.map { $0.commitment == row.storedCommitment } ?? true))
+                        && (event.map { $0.commitment == row.storedCommitment } ?? true),
+                    clientAddress: row.clientAddress)
             })
     }
 

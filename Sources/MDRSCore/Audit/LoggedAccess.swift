@@ -37,13 +37,16 @@ package struct LocalAccess: Equatable, Sendable {
     package let chainState: LogState
     /// The block the outbox saw the entry confirmed in.
     package let blockNumber: UInt64?
+    /// The requester's IP address as the gateway's connection saw it.
+    package let clientAddress: String?
 
     package var key: AuditCursor { AuditCursor(accessedAt: access.accessedAt, requestId: access.requestId) }
 
-    package init(access: AccessRecord, storedCommitment: Bytes32, chainState: LogState, blockNumber: UInt64? = nil) {
+    package init(access: AccessRecord, storedCommitment: Bytes32, chainState: LogState, blockNumber: UInt64? = nil, clientAddress: String? = nil) {
         self.access = access
         self.storedCommitment = storedCommitment
         self.chainState = chainState
         self.blockNumber = blockNumber
+        self.clientAddress = clientAddress
     }
 }

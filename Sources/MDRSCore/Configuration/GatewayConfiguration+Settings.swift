@@ -7,6 +7,7 @@ extension GatewayConfiguration {
     public init(settings s: Settings) throws {
         http.host = s.string("http.host") ?? http.host
         http.port = try s.int("http.port", default: http.port)
+        http.publicURL = s.string("http.public_url")
         http.operationsHost = s.string("http.ops_host") ?? http.operationsHost
         if s.string("http.ops_port") != nil { http.operationsPort = try s.int("http.ops_port", default: 0) }
         http.rateLimitPerSecond = Double(try s.int("http.rate_limit_per_second", default: Int(http.rateLimitPerSecond)))

@@ -15,6 +15,12 @@ public struct GatewayConfiguration: Sendable {
         /// Requests per second each client address may make (0: no limit), and its burst.
         public var rateLimitPerSecond: Double = 100
         public var rateLimitBurst: Double = 200
+        /// The gateway's base URL as clients reach it (through the reverse proxy), e.g.
+        /// `https://mdrs.st-elsewhere.example`. nil: clients reach it at `host:port`.
+        public var publicURL: String?
+
+        /// Where the gateway is on the network, for the audit trail's server agent.
+        public var networkAddress: String { publicURL ?? "\(host):\(port)" }
     }
 
     /// How records are stored (see `RecordStore`).

@@ -14,7 +14,7 @@ package struct AccessLogStore: Sendable {
 
     static let columns = """
         request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start, range_end,
-        signature_hash, commitment, chain_state, block_number
+        signature_hash, commitment, chain_state, block_number, client_address
         """
 
     package init(client: some PostgresDatabaseConvertible, custodian: Address, logger: Logger) {
@@ -120,8 +120,8 @@ package struct AccessLogStore: Sendable {
     private func rows(_ query: PostgresQuery) async throws -> [LocalAccess] {
         var entries = [LocalAccess]()
         for try await row in try await client.query(query, logger: logger) {
-            let (requestId, token, recordId, staff, patient, purpose, outcome, reason, accessedAt, rangeStart, rangeEnd, signatureHash, commitment, state, block) =
-                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, String, Int64, Int64?, Int64?, ByteBuffer, ByteBuffer, LogState, Int64?).self)
+            let (requestId, token, recordId, staff, patient, purpose, outcome, reason, accessedAt, rangeStart, rangeEnd, signatureHash, commitment, state, block, client) =
+                try row.decode((ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer?, Int16, Int16, String, Int64, Int64?, Int64?, ByteBuffer, ByteBuffer, LogState, Int64?, String?).self)
             let access = AccessRecord(
                 requestId: try Bytes32(buffer: requestId), token: try Bytes32(buffer: token), recordId: try Bytes32(buffer: recordId),
                 staff: try Address(buffer: staff), patient: try patient.map { try Address(buffer: $0) }, custodian: custodian,
@@ -130,7 +130,7 @@ package struct AccessLogStore: Sendable {
                 signatureHash: try Bytes32(buffer: signatureHash))
             entries.append(LocalAccess(
                 access: access, storedCommitment: try Bytes32(buffer: commitment), chainState: state,
-                blockNumber: block.map { UInt64(max($0, 0)) }))
+                blockNumber: block.map { UInt64(max($0, 0)) }, clientAddress: client))
         }
         return entries
     }

@@ -46,8 +46,8 @@ public struct OutboxStore: Sendable {
 
     /// Records a fetch decision. `onChain` false keeps it local only. Durable when it returns
     /// (an explicit COMMIT, as for ``insert(_:onChain:claiming:)``).
-    package func insert(_ access: AccessRecord, onChain: Bool) async throws {
-        let statement = InsertAccess(access: access, state: onChain ? .pending : .localOnly, now: clock.now())
+    package func insert(_ access: AccessRecord, onChain: Bool, clientAddress: String? = nil) async throws {
+        let statement = InsertAccess(access: access, state: onChain ? .pending : .localOnly, now: clock.now(), clientAddress: clientAddress)
         try await client.transaction(logger: logger) { connection in
             for try await _ in try await connection.execute(statement, logger: logger) {}
         }
@@ -63,8 +63,9 @@ public struct OutboxStore: Sendable {
     /// flushes the buffered CommandComplete with its farewell) would have the release go ahead
     /// on a row that was never committed. COMMIT's own CommandComplete is sent only after the
     /// commit is flushed to the WAL.
-    package func insert(_ access: AccessRecord, onChain: Bool, claiming nonce: NonceClaim) async throws -> Bool {
-        let statement = InsertAccessClaimingNonce(access: access, state: onChain ? .pending : .localOnly, now: clock.now(), nonce: nonce)
+    package func insert(_ access: AccessRecord, onChain: Bool, clientAddress: String? = nil, claiming nonce: NonceClaim) async throws -> Bool {
+        let statement = InsertAccessClaimingNonce(
+            access: access, state: onChain ? .pending : .localOnly, now: clock.now(), clientAddress: clientAddress, nonce: nonce)
         return try await client.transaction(logger: logger) { connection in
             var claimed = false
             for try await _ in try await connection.execute(statement, logger: logger) { claimed = true }
@@ -76,8 +77,8 @@ public struct OutboxStore: Sendable {
     struct InsertAccess: PostgresPreparedStatement {
         static let sql = """
             INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                range_start, range_end, signature_hash, commitment, chain_state, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             """
         static let bindingDataTypes: [PostgresDataType] = InsertAccess.accessTypes
         typealias Row = Void
@@ -85,21 +86,22 @@ public struct OutboxStore: Sendable {
         let access: AccessRecord
         let state: LogState
         let now: Date
+        let clientAddress: String?
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 15)
-            try Self.bindAccess(access, state: state, now: now, into: &bindings)
+            var bindings = PostgresBindings(capacity: 16)
+            try Self.bindAccess(access, state: state, now: now, clientAddress: clientAddress, into: &bindings)
             return bindings
         }
 
         func decodeRow(_ row: PostgresRow) throws {}
 
         static let accessTypes: [PostgresDataType] = [
-            .bytea, .bytea, .bytea, .bytea, .bytea, .int2, .int2, .text, .int8, .int8, .int8, .bytea, .bytea, .text, .timestamptz,
+            .bytea, .bytea, .bytea, .bytea, .bytea, .int2, .int2, .text, .int8, .int8, .int8, .bytea, .bytea, .text, .timestamptz, .text,
         ]
 
-        /// Binds $1...$15 in the column order of both statements.
-        static func bindAccess(_ access: AccessRecord, state: LogState, now: Date, into bindings: inout PostgresBindings) throws {
+        /// Binds $1...$16 in the column order of both statements.
+        static func bindAccess(_ access: AccessRecord, state: LogState, now: Date, clientAddress: String?, into bindings: inout PostgresBindings) throws {
             bindings.append(access.requestId.buffer)
             bindings.append(access.token.buffer)
             bindings.append(access.recordId.buffer)
@@ -115,6 +117,7 @@ public struct OutboxStore: Sendable {
             bindings.append(access.commitment.buffer)
             try bindings.append(state)
             bindings.append(now)
+            bindings.append(clientAddress)
         }
     }
 
@@ -123,12 +126,12 @@ public struct OutboxStore: Sendable {
     struct InsertAccessClaimingNonce: PostgresPreparedStatement {
         static let sql = """
             WITH claimed AS (
-                INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($16, $17, $18)
+                INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($17, $18, $19)
                 ON CONFLICT DO NOTHING RETURNING 1
             )
             INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                range_start, range_end, signature_hash, commitment, chain_state, created_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM claimed
+                range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed
             RETURNING 1
             """
         static let bindingDataTypes: [PostgresDataType] = InsertAccess.accessTypes + [.bytea, .bytea, .timestamptz]
@@ -137,11 +140,12 @@ public struct OutboxStore: Sendable {
         let access: AccessRecord
         let state: LogState
         let now: Date
+        let clientAddress: String?
         let nonce: NonceClaim
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 18)
-            try InsertAccess.bindAccess(access, state: state, now: now, into: &bindings)
+            var bindings = PostgresBindings(capacity: 19)
+            try InsertAccess.bindAccess(access, state: state, now: now, clientAddress: clientAddress, into: &bindings)
             bindings.append(nonce.signer.buffer)
             bindings.append(nonce.nonce.buffer)
             bindings.append(nonce.expiry)

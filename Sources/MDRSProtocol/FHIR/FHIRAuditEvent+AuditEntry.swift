@@ -1,19 +1,26 @@
 extension FHIRAuditEvent {
     /// The AuditEvent of one access as the audit log holds it (the chain's entry joined with the
-    /// custodian's row). `chainId` names the identifier systems; `custodian` is the gateway's
-    /// hospital, the source and the server agent.
-    public init(_ entry: AuditEntry, chainId: String, custodian: String) {
+    /// custodian's row), shaped as IHE BALP's PatientRead (`IHE.BasicAudit.PatientRead`) for a
+    /// served read. `chainId` names the identifier systems; `custodian` is the gateway's
+    /// hospital, the source and the server agent; `serverAddress` is where the gateway is on the
+    /// network (its public URL, or host and port). `showClientAddress` false leaves the
+    /// requester's IP address out (masked), for readers other than auditors.
+    public init(_ entry: AuditEntry, chainId: String, custodian: String, serverAddress: String, showClientAddress: Bool) {
         let served = entry.outcome == Int(AccessOutcome.served.rawValue)
         let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
         let purposeOfUse = purpose.map { FHIRCodeableConcept(coding: [FHIRCoding(system: System.purposeOfUse, code: $0.code, display: $0.words)]) }
             ?? FHIRCodeableConcept(text: "purpose \(entry.purpose) (not an HL7 code this gateway knows)")
         let staff = FHIRReference(identifier: .account(entry.staff, chainId: chainId))
         let server = FHIRReference(identifier: .account(custodian, chainId: chainId), display: "MDRS gateway of custodian \(custodian)")
+        let clientNetwork: Agent.Network =
+            if let address = entry.local?.clientAddress { showClientAddress ? Agent.Network(address: address, type: "2") : Agent.Network(absent: "masked") }
+            else { Agent.Network(absent: "unknown") }
+        let serverNetwork = Agent.Network(address: serverAddress, type: serverAddress.contains("://") ? "5" : "1")
 
         var entities = [Entity]()
         if let patient = entry.patient {
             entities.append(Entity(
-                what: FHIRReference(identifier: .account(patient, chainId: chainId)),
+                what: FHIRReference(type: "Patient", identifier: .account(patient, chainId: chainId)),
                 type: FHIRCoding(system: System.entityType, code: "1", display: "Person"),
                 role: FHIRCoding(system: System.objectRole, code: "1", display: "Patient")))
         }
@@ -21,23 +28,29 @@ extension FHIRAuditEvent {
         if let start = entry.local?.rangeStart, let end = entry.local?.rangeEnd {
             recordDetail.append(Entity.Detail(type: "range", valueString: "bytes=\(start)-\(end)"))
         }
+        // BALP's one entity[data]: the record read.
         entities.append(Entity(
             what: FHIRReference(identifier: .record(entry.recordId, chainId: chainId)),
             type: FHIRCoding(system: System.entityType, code: "2", display: "System Object"),
             role: FHIRCoding(system: System.objectRole, code: "4", display: "Domain Resource"),
             description: "the medical record read", detail: recordDetail))
+        // BALP's entity[transaction]: the request (its MDRS-Request-Id), with where the chain
+        // logged it.
+        var transactionDetail = [Entity.Detail]()
         if let onChain = entry.onChain {
-            entities.append(Entity(
-                what: FHIRReference(identifier: .transaction(onChain.transactionHash, chainId: chainId)),
-                type: FHIRCoding(system: System.entityType, code: "2", display: "System Object"),
-                role: nil,
-                description: "the access's entry in the consortium chain's log",
-                detail: [
-                    Entity.Detail(type: "blockNumber", valueString: String(onChain.blockNumber)),
-                    Entity.Detail(type: "logIndex", valueString: String(onChain.logIndex)),
-                    Entity.Detail(type: "commitment", valueString: onChain.commitment),
-                ]))
+            transactionDetail = [
+                Entity.Detail(type: "transactionHash", valueString: onChain.transactionHash),
+                Entity.Detail(type: "blockNumber", valueString: String(onChain.blockNumber)),
+                Entity.Detail(type: "logIndex", valueString: String(onChain.logIndex)),
+                Entity.Detail(type: "commitment", valueString: onChain.commitment),
+            ]
         }
+        entities.append(Entity(
+            what: FHIRReference(identifier: .request(entry.requestId, chainId: chainId)),
+            type: FHIRCoding(system: System.basicAuditEntityType, code: "XrequestId", display: "X-Request-Id"),
+            role: nil,
+            description: entry.onChain == nil ? "the request (not yet on the consortium chain)" : "the request, and its entry in the consortium chain's log",
+            detail: transactionDetail))
 
         self.init(
             id: String(entry.requestId.dropFirst(entry.requestId.hasPrefix("0x") ? 2 : 0)),
@@ -45,18 +58,24 @@ extension FHIRAuditEvent {
             subtype: [FHIRCoding(system: System.restfulInteraction, code: "read", display: "read")],
             action: "R",
             recorded: FHIRDateTime.instant(entry.accessedAt),
-            outcome: served ? "0" : Self.failureSeverity(entry.outcome),
+            outcome: served ? "0" : Self.failureSeverity(entry),
             outcomeDesc: served ? nil : Self.failureDescription(entry),
             agent: [
+                // BALP's agent[user]: the staff member who receives the record.
                 Agent(
-                    type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.securityRoleType, code: "humanuser", display: "human user")]),
+                    type: FHIRCodeableConcept(coding: [
+                        FHIRCoding(system: System.participationType, code: "IRCP", display: "information recipient"),
+                        FHIRCoding(system: System.securityRoleType, code: "humanuser", display: "human user"),
+                    ]),
                     who: staff, requestor: true, purposeOfUse: [purposeOfUse]),
-                Agent(
-                    type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.dicom, code: "110153", display: "Source Role ID")]),
-                    who: staff, requestor: false),
+                // agent[client]: the staff member's application, where the data went.
                 Agent(
                     type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.dicom, code: "110152", display: "Destination Role ID")]),
-                    who: server, requestor: false),
+                    who: staff, requestor: false, network: clientNetwork),
+                // agent[server]: this gateway, where the data came from.
+                Agent(
+                    type: FHIRCodeableConcept(coding: [FHIRCoding(system: System.dicom, code: "110153", display: "Source Role ID")]),
+                    who: server, requestor: false, network: serverNetwork),
             ],
             source: Source(
                 site: custodian, observer: server,
@@ -65,11 +84,13 @@ extension FHIRAuditEvent {
     }
 
     /// A refusal's severity: 8 (serious) when the gateway found the stored record at odds with
-    /// its anchor or could not name the reason, 4 (minor) for the everyday refusals of what the
-    /// requester presented or lacked.
-    static func failureSeverity(_ outcome: Int) -> String {
-        switch UInt8(exactly: outcome).flatMap(AccessOutcome.init(rawValue:)) {
-        case .recordConflict, .servedWithoutGrant, .refused, nil: "8"
+    /// its anchor, served without a grant, failed itself, or cannot name the reason; 4 (minor)
+    /// for the everyday refusals of what the requester presented or lacked, a bad range among
+    /// them.
+    static func failureSeverity(_ entry: AuditEntry) -> String {
+        switch UInt8(exactly: entry.outcome).flatMap(AccessOutcome.init(rawValue:)) {
+        case .recordConflict, .servedWithoutGrant, nil: "8"
+        case .refused: entry.local.map { $0.reason == "internal_error" ? "8" : "4" } ?? "8"
         default: "4"
         }
     }

@@ -3,15 +3,39 @@
 /// gateway fills are modelled; every one of them is R4's.
 public struct FHIRAuditEvent: Codable, Sendable, Equatable {
     public struct Agent: Codable, Sendable, Equatable {
+        /// `agent.network`: where the agent was on the network, as the gateway's connection saw
+        /// it. When the address is not known (or not shown to the reader), a data-absent-reason
+        /// extension says why instead.
+        public struct Network: Codable, Sendable, Equatable {
+            public var `extension`: [FHIRExtension]?
+            public var address: String?
+            /// FHIR network-type: 1 machine name, 2 IP address, 5 URI.
+            public var type: String?
+
+            public init(address: String, type: String) {
+                self.address = address
+                self.type = type
+            }
+
+            /// No address: `reason` is a data-absent-reason code (`unknown`, `masked`).
+            public init(absent reason: String) {
+                self.extension = [FHIRExtension(url: FHIRExtension.dataAbsentReason, valueCode: reason)]
+            }
+        }
+
         public var type: FHIRCodeableConcept?
         public var who: FHIRReference?
         public var requestor: Bool
+        public var network: Network?
         public var purposeOfUse: [FHIRCodeableConcept]?
 
-        public init(type: FHIRCodeableConcept?, who: FHIRReference?, requestor: Bool, purposeOfUse: [FHIRCodeableConcept]? = nil) {
+        public init(
+            type: FHIRCodeableConcept?, who: FHIRReference?, requestor: Bool, network: Network? = nil, purposeOfUse: [FHIRCodeableConcept]? = nil
+        ) {
             self.type = type
             self.who = who
             self.requestor = requestor
+            self.network = network
             self.purposeOfUse = purposeOfUse
         }
     }
@@ -94,10 +118,26 @@ extension FHIRAuditEvent {
         public static let restfulInteraction = "http://hl7.org/fhir/restful-interaction"
         public static let dicom = "http://dicom.nema.org/resources/ontology/DCM"
         public static let securityRoleType = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
+        public static let participationType = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+        /// IHE BALP's own entity types (`XrequestId` for the transaction entity).
+        public static let basicAuditEntityType = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType"
         public static let securitySourceType = "http://terminology.hl7.org/CodeSystem/security-source-type"
         public static let entityType = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
         public static let objectRole = "http://terminology.hl7.org/CodeSystem/object-role"
         /// HL7 v3 PurposeOfUse: its codes (TREAT, ETREAT, HPAYMT, ...) live in ActReason.
         public static let purposeOfUse = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+    }
+}
+
+/// A FHIR R4 extension with a code value (the gateway uses only data-absent-reason).
+public struct FHIRExtension: Codable, Sendable, Equatable {
+    public static let dataAbsentReason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+    public var url: String
+    public var valueCode: String?
+
+    public init(url: String, valueCode: String?) {
+        self.url = url
+        self.valueCode = valueCode
     }
 }

@@ -1,10 +1,14 @@
 /// A FHIR R4 `Reference` by business identifier: the gateway has no FHIR server of patients,
 /// practitioners or devices to point at, only their accounts on the chain.
 public struct FHIRReference: Codable, Sendable, Equatable {
+    /// The type of resource the reference is to, when the reference has only an identifier
+    /// ("Patient" for the patient entity, as IHE BALP's PatientRead asks).
+    public var type: String?
     public var identifier: FHIRIdentifier?
     public var display: String?
 
-    public init(identifier: FHIRIdentifier?, display: String? = nil) {
+    public init(type: String? = nil, identifier: FHIRIdentifier?, display: String? = nil) {
+        self.type = type
         self.identifier = identifier
         self.display = display
     }
@@ -29,6 +33,11 @@ public struct FHIRIdentifier: Codable, Sendable, Equatable {
     /// A record held by a custodian: its 32-byte id as anchored on the chain.
     public static func record(_ id: String, chainId: String) -> FHIRIdentifier {
         FHIRIdentifier(system: "urn:mdrs:eip155:\(chainId):record", value: id)
+    }
+
+    /// A request to the gateway: its id, as answered in `MDRS-Request-Id` and logged on-chain.
+    public static func request(_ id: String, chainId: String) -> FHIRIdentifier {
+        FHIRIdentifier(system: "urn:mdrs:eip155:\(chainId):request", value: id)
     }
 
     /// The transaction that logged an access on the chain.

@@ -138,7 +138,7 @@ public func buildApplication(
             checker: AuditChecker(
                 index: accessIndex, local: localLog, reader: auditReader, custodian: custodian,
                 logger: logger), chain: chain,
-            logger: logger),
+            serverAddress: configuration.http.networkAddress, logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
     if let portal { PortalController(assets: portal).addRoutes(to: router) }

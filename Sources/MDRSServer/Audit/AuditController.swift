@@ -20,6 +20,9 @@ struct AuditController: Sendable {
     let checker: AuditChecker
     /// Who registers each staff member now, for the patient's answer.
     let chain: ChainState
+    /// Where this gateway is on the network (`http.public_url`, or host and port): the FHIR
+    /// AuditEvents' server agent.
+    let serverAddress: String
     let logger: Logger
 
     static let parameters: Set<String> = ["record", "patient", "staff", "outcome", "purpose", "from", "to", "after", "limit"]

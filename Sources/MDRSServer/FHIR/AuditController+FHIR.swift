@@ -73,7 +73,11 @@ extension AuditController {
         let (entries, next) = try await page(filter)
         var bundleLinks = links
         if let next { bundleLinks.append(.init(relation: "next", url: Self.nextURL(request, cursor: next.text))) }
-        let events = entries.map { FHIRBundle<FHIRAuditEvent>.Entry(resource: FHIRAuditEvent($0, chainId: chainId, custodian: custodian)) }
+        // A patient reads who looked, not from which network address.
+        let events = entries.map {
+            FHIRBundle<FHIRAuditEvent>.Entry(
+                resource: FHIRAuditEvent($0, chainId: chainId, custodian: custodian, serverAddress: serverAddress, showClientAddress: isAuditor))
+        }
         return try Response.fhir(FHIRBundle(timestamp: timestamp, link: bundleLinks, entry: events))
     }
 

@@ -24,7 +24,7 @@ struct AccessJournal: Sendable {
     /// Claims the request's nonce and writes the served row in one statement (and in strict mode
     /// waits for the chain to have it). A used nonce writes nothing and refuses the fetch.
     func logServed(_ access: AccessRecord, claiming nonce: NonceClaim, attempt: inout FetchAttempt) async throws {
-        try attempt.settleNonce(claimed: try await outbox.insert(access, onChain: true, claiming: nonce))
+        try attempt.settleNonce(claimed: try await outbox.insert(access, onChain: true, clientAddress: attempt.clientAddress, claiming: nonce))
         attempt.servedRowWritten = true
         outboxStatus.noteInsert(.served)
         if configuration.strict {
@@ -61,7 +61,7 @@ struct AccessJournal: Sendable {
             custodian: policy.custodian, outcome: AccessPolicy.outcome(for: refusal.code), reason: refusal.code.rawValue,
             accessedAt: accessedAt)
         do {
-            try await outbox.insert(access, onChain: onChain)
+            try await outbox.insert(access, onChain: onChain, clientAddress: attempt.clientAddress)
             if onChain { outboxStatus.noteInsert(.denial) }
         } catch {
             logger.error("could not log a refused fetch", metadata: ["request": "\(access.requestId)", "error": "\(error)"])

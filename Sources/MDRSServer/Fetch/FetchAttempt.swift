@@ -26,6 +26,8 @@ struct FetchAttempt: Sendable {
     var range: ClosedRange<Int64>?
     /// The served row is written (strict mode may still refuse afterwards).
     var servedRowWritten = false
+    /// The requester's IP address as the connection showed it (kept with the row, never on-chain).
+    var clientAddress: String?
 
     /// Settles the claim of ``nonce`` (by the served row's statement or by a refusal's): claimed,
     /// the request is fresh; found used, the fetch is a replay and is refused as one.

@@ -18,8 +18,10 @@ struct FetchController: Sendable {
     /// A signed URL's narrower time window.
     let signedURLWindow: Duration
 
-    func fetch(_ request: Request, encryptedAddress: String, logger: Logger) async throws -> Response {
+    /// `client`: the requester's IP address as the connection shows it, for the audit trail.
+    func fetch(_ request: Request, encryptedAddress: String, client: String?, logger: Logger) async throws -> Response {
         var attempt = FetchAttempt()
+        attempt.clientAddress = client
         do {
             return try await authorizeAndStream(request, encryptedAddress: encryptedAddress, attempt: &attempt, logger: logger)
         } catch {

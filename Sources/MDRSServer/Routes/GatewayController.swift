@@ -20,7 +20,8 @@ struct GatewayController: Sendable {
     func addRoutes(to router: Router<some RequestContext>) {
         for endpoint in Endpoint.allCases where !(publicListener && endpoint == .metrics) {
             router.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
-                try await handle(endpoint, request, parameters: context.parameters, logger: context.logger)
+                let client = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
+                return try await handle(endpoint, request, parameters: context.parameters, client: client, logger: context.logger)
             }
         }
     }
@@ -38,7 +39,9 @@ struct GatewayController: Sendable {
         }
     }
 
-    private func handle(_ endpoint: Endpoint, _ request: Request, parameters: Parameters, logger: Logger) async throws -> Response {
+    private func handle(
+        _ endpoint: Endpoint, _ request: Request, parameters: Parameters, client: String?, logger: Logger
+    ) async throws -> Response {
         let route = Self.route(endpoint)
         do {
             var outcome = route?.success
@@ -54,7 +57,7 @@ struct GatewayController: Sendable {
                 }
                 response = try await store.anchorStatus(recordId)
             case .fetch:
-                response = try await fetch.fetch(request, encryptedAddress: try parameters.require("address"), logger: logger)
+                response = try await fetch.fetch(request, encryptedAddress: try parameters.require("address"), client: client, logger: logger)
             case .auditAccesses:
                 response = try await audit.accesses(request)
             case .patientAccesses:

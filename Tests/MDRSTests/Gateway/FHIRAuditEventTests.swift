@@ -68,6 +68,13 @@ struct FHIRAuditEventTests {
                 FetchRequestBuilder(deployment: d, key: d.doctor2, token: token, encryptedAddress: stored.encryptedAddress), via: gateway)
             #expect(refused.status == .forbidden)
             let refusedId = try #require(refused.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
+            // A range past the record's end: the requester's mistake, a minor failure (4).
+            let badRange = FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress)
+            var rangeHeaders = try badRange.headers()
+            rangeHeaders[.range] = "bytes=9000-9999"
+            let unsatisfiable = try await gateway.client.execute(uri: badRange.uri, method: .get, headers: rangeHeaders, body: nil)
+            #expect(unsatisfiable.status == .rangeNotSatisfiable)
+            let rangeRefusedId = try #require(unsatisfiable.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
             try await eventually("the accesses are on-chain") {
                 try await gateway.accessRows().allSatisfy { $0.state == "confirmed" || $0.state == "local_only" }
             }
@@ -83,7 +90,7 @@ struct FHIRAuditEventTests {
                 pages += 1
                 #expect(pages < 10)
             }
-            let expected = (served + [refusedId]).map { String($0.dropFirst(2)) }
+            let expected = (served + [refusedId, rangeRefusedId]).map { String($0.dropFirst(2)) }
             #expect(Set(ids) == Set(expected) && ids.count == expected.count, "\(ids) vs \(expected)")
 
             let all = try Self.bundle(try await Self.get(gateway, d.auditor, "/fhir/AuditEvent", answers: answers))
@@ -96,7 +103,21 @@ struct FHIRAuditEventTests {
             #expect(read.agent.first { $0.requestor }?.purposeOfUse?.first?.coding?.first?.code == "TREAT")
             #expect(read.source.observer.identifier?.value == d.hospital.address.checksummed)
             #expect(read.entity?.contains { $0.role?.code == "1" && $0.what?.identifier?.value == d.patient.address.checksummed } == true)
-            #expect(read.entity?.contains { $0.what?.identifier?.system?.hasSuffix(":transaction") == true } == true, "the on-chain transaction")
+            // IHE BALP PatientRead: client (110152) and server (110153) with their network, one
+            // data entity, the request as entity[transaction] with its on-chain coordinates.
+            let client = try #require(read.agent.first { $0.type?.coding?.first?.code == "110152" })
+            #expect(client.who?.identifier?.value == d.doctor.address.checksummed && !client.requestor)
+            #expect(client.network?.address == "127.0.0.1" && client.network?.type == "2", "\(String(describing: client.network))")
+            let server = try #require(read.agent.first { $0.type?.coding?.first?.code == "110153" })
+            #expect(server.who?.identifier?.value == d.hospital.address.checksummed && server.network?.address != nil)
+            #expect(read.agent.first { $0.requestor }?.type?.coding?.first?.code == "IRCP")
+            #expect(read.entity?.filter { $0.type?.code == "2" }.count == 1, "exactly one entity[data]")
+            let transaction = try #require(read.entity?.first { $0.type?.code == "XrequestId" })
+            #expect(transaction.what?.identifier?.value == served[0])
+            #expect(transaction.detail?.contains { $0.type == "transactionHash" } == true, "the on-chain transaction")
+            #expect(read.entity?.first { $0.role?.code == "1" }?.what?.type == "Patient")
+            let rangeRefusal = try #require(events[String(rangeRefusedId.dropFirst(2))])
+            #expect(rangeRefusal.outcome == "4" && rangeRefusal.outcomeDesc == "refused: range_not_satisfiable")
             let rangedEvent = try #require(events[String(served[2].dropFirst(2))])
             #expect(rangedEvent.entity?.contains { $0.detail?.contains { $0.type == "range" && $0.valueString == "bytes=0-3" } == true } == true)
 
@@ -112,7 +133,11 @@ struct FHIRAuditEventTests {
             // The patient reads their own; the same request again is a replay.
             let own = "/fhir/AuditEvent?patient=\(d.patient.address.checksummed)"
             let mine = try await Self.get(gateway, d.patient, own, patient: d.patient.address, answers: answers)
-            #expect(Set(try Self.bundle(mine).entry?.compactMap(\.resource.id) ?? []) == Set(expected))
+            let patientView = try Self.bundle(mine)
+            #expect(Set(patientView.entry?.compactMap(\.resource.id) ?? []) == Set(expected))
+            // A patient sees who looked, not from which network address.
+            let clients = (patientView.entry ?? []).compactMap { $0.resource.agent.first { $0.type?.coding?.first?.code == "110152" } }
+            #expect(!clients.isEmpty && clients.allSatisfy { $0.network?.address == nil && $0.network?.extension?.first?.valueCode == "masked" })
             let replay = try await gateway.client.execute(uri: own, method: .get, headers: mine.headers, body: nil)
             try Self.refusal(Signed(response: replay, headers: mine.headers), .conflict, "nonce_reused")
 
@@ -136,7 +161,8 @@ struct FHIRAuditEventTests {
             try await auditorClient.forEachFHIRAuditEventPage(query: ["agent=\(d.doctor.address.checksummed)"], count: 2) { events in
                 followed += events.compactMap(\.id)
             }
-            #expect(Set(followed) == Set(served.map { String($0.dropFirst(2)) }) && followed.count == served.count)
+            let doctors = (served + [rangeRefusedId]).map { String($0.dropFirst(2)) }
+            #expect(Set(followed) == Set(doctors) && followed.count == doctors.count)
             let doctorClient = try await gateway.client(d.doctor)
             await #expect { try await doctorClient.fhirAuditEvents("/fhir/AuditEvent") } throws: { error in
                 (error as? GatewayClientError)?.code == "not_auditor" && (error as? GatewayClientError)?.status == 403
