@@ -15,8 +15,11 @@ package struct AuditCursor: Comparable, Hashable, Sendable {
     /// `<accessedAt>-<requestId hex without 0x>`: what `next` carries and `after` takes.
     package init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count <= 19, let time = UInt64(parts[0]), time <= UInt64(Int64.max),
-            parts[1].count == 64, let requestId = try? Bytes32("0x" + parts[1])
+        // Exactly as `text` writes it: digits, and lower-case hex (the documented pattern).
+        guard parts.count == 2, (1...19).contains(parts[0].count), parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+            let time = UInt64(parts[0]), time <= UInt64(Int64.max),
+            parts[1].count == 64, parts[1].allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }),
+            let requestId = try? Bytes32("0x" + parts[1])
         else { return nil }
         self.accessedAt = time
         self.requestId = requestId

@@ -67,6 +67,11 @@ struct AuditController: Sendable {
         for (name, _) in query where !allowed.contains(String(name)) {
             throw APIError(.badRequest, "unknown query parameter \(name); use \(allowed.sorted().joined(separator: ", "))")
         }
+        // A repeated parameter is ambiguous (one of them would be silently ignored): refused.
+        var seen = Set<Substring>()
+        for (name, _) in query where !seen.insert(name).inserted {
+            throw APIError(.badRequest, "query parameter \(name) is given more than once")
+        }
         func parse<T>(_ name: String, _ make: (String) throws -> T?) throws -> T? {
             guard let text = query[name[...]].map(String.init) else { return nil }
             guard let value = try? make(text) else { throw APIError(.badRequest, "malformed query parameter \(name)") }

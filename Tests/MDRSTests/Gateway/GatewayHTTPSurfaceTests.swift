@@ -93,13 +93,16 @@ struct GatewayHTTPSurfaceTests {
         }
     }
 
-    @Test("unknown audit query parameters are refused, not ignored", .timeLimit(.minutes(2)))
+    @Test("unknown, repeated or malformed audit query parameters are refused, not ignored", .timeLimit(.minutes(2)))
     func auditParameters() async throws {
         try await LiveGateway.run { gateway in
             let auditor = try await gateway.client(gateway.deployment.auditor)
             for target in ["/v1/audit/accesses?recrd=0x00", "/v1/audit/accesses?staff=\(gateway.deployment.doctor.address.checksummed)&limt=5",
                 "/v1/audit/accesses?limit=0", "/v1/audit/accesses?limit=1001", "/v1/audit/accesses?after=12-zz", "/v1/audit/check?all=1",
-                "/v1/audit/check?restart=yes"] {
+                "/v1/audit/check?restart=yes",
+                // The documented cursor is lower-case hex; a repeated filter is ambiguous.
+                "/v1/audit/accesses?after=12-" + String(repeating: "AB", count: 32), "/v1/audit/accesses?after=-" + String(repeating: "ab", count: 32),
+                "/v1/audit/accesses?outcome=1&outcome=7", "/v1/audit/accesses?limit=5&limit=6"] {
                 do {
                     _ = try await auditor.audit(target)
                     Issue.record("\(target) was answered")
