@@ -10,7 +10,7 @@ package struct AccessLogReader: Sendable {
 
     let contract: MedicalAccessContract
     /// The contract as the audit node answers for it.
-    let audited: MedicalAccessContract
+    package let audited: MedicalAccessContract
     let node: EthereumClient
     let custodian: Address
     let metrics: GatewayMetrics

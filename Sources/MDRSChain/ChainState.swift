@@ -37,12 +37,15 @@ public final class ChainState: Service, Sendable {
         /// How many blocks a witness may be ahead of the node before the node counts as not
         /// following the chain.
         public var witnessMaximumLag: UInt64 = 3
+        /// How far ahead of the gateway's clock the head's timestamp may be; nil: not checked.
+        public var maximumClockSkew: Duration? = .seconds(5)
 
         public init(
             expectedChainId: BigUInt, pollInterval: Duration, stalenessBound: Duration? = nil, maximumHeadAge: Duration? = nil,
-            fromBlock: UInt64 = 0, witnessMaximumLag: UInt64 = 3
+            fromBlock: UInt64 = 0, witnessMaximumLag: UInt64 = 3, maximumClockSkew: Duration? = .seconds(5)
         ) {
             self.witnessMaximumLag = witnessMaximumLag
+            self.maximumClockSkew = maximumClockSkew
             self.expectedChainId = expectedChainId
             self.pollInterval = pollInterval
             self.stalenessBound = stalenessBound ?? max(pollInterval * 4, .seconds(2))
@@ -163,6 +166,12 @@ public final class ChainState: Service, Sendable {
         let sincePoll = ContinuousClock.now - head.observedAt
         guard sincePoll <= configuration.stalenessBound else {
             throw ChainError(.unavailable, "the chain head is stale (last read \(sincePoll) ago)")
+        }
+        let clockNow = clock.unixTime
+        if let skew = configuration.maximumClockSkew, Double(head.timestamp) > Double(clockNow) + skew.seconds {
+            throw ChainError(
+                .unavailable,
+                "the node's latest block \(head.number) is dated \(head.timestamp - clockNow) s ahead of this gateway's clock (chain.max_clock_skew_seconds): the node, or a clock, is wrong")
         }
         if let maximumHeadAge = configuration.maximumHeadAge {
             let now = clock.unixTime

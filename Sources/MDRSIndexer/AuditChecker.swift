@@ -22,13 +22,26 @@ package struct AuditChecker: Sendable {
     /// Reads the custodian's log head at the block the index has read through.
     let reader: AccessLogReader
     let custodian: Address
+    /// Served entries released after their grant ended on the chain.
+    let lateReleases: LateReleaseCheck
+    /// A served access not on-chain after this long makes the check inconsistent (the outbox's
+    /// stall bound): its release is not accounted for where auditors look.
+    let overdueAfter: Duration
+    let clock: any WallClock
     let logger: Logger
 
-    package init(index: AccessIndexStore, local: AccessLogStore, reader: AccessLogReader, custodian: Address, logger: Logger) {
+    package init(
+        index: AccessIndexStore, local: AccessLogStore, reader: AccessLogReader, custodian: Address,
+        revocationTolerance: Duration = .seconds(10), overdueAfter: Duration = .seconds(300), clock: any WallClock = SystemClock(),
+        logger: Logger
+    ) {
         self.index = index
         self.local = local
         self.reader = reader
         self.custodian = custodian
+        self.lateReleases = LateReleaseCheck(reader: reader, tolerance: revocationTolerance)
+        self.overdueAfter = overdueAfter
+        self.clock = clock
         self.logger = logger
     }
 
@@ -63,7 +76,14 @@ package struct AuditChecker: Sendable {
             // moved it after the outbox saw it) is compared with that entry, not called missing.
             let elsewhere = Set(rows.keys).subtracting(onChain.keys)
             onChain.merge(try await index.entries(requestIds: elsewhere), uniquingKeysWith: { a, _ in a })
-            let findings = AuditLog.differences(onChain: onChain, local: rows)
+            var findings = AuditLog.differences(onChain: onChain, local: rows)
+            let late = try await lateReleases.findings(Array(onChain.values), at: UInt64(max(through, 0)))
+            for finding in late {
+                logger.error(
+                    "ALERT: a record was released after its grant had ended on the chain; the gateway's chain node may have lied",
+                    metadata: ["request": "\(finding.requestId)", "kind": "\(finding.kind.rawValue)", "block": "\(finding.blockNumber)"])
+            }
+            findings += late
             if try await index.recordCheck(findings, after: after, through: through) {
                 checked += onChain.count
             }
@@ -74,6 +94,10 @@ package struct AuditChecker: Sendable {
         let mismatch = try await index.findings(.commitmentMismatch, limit: Self.listed)
         let rejected = try await local.rejected(limit: Self.listed)
         let waiting = try await local.waiting(indexedThrough: position.indexedThrough, limit: Self.listed)
+        let overdue = try await local.overdue(before: clock.now().addingTimeInterval(-overdueAfter.seconds), limit: Self.listed)
+        var late = [AuditFinding.Kind: (count: Int, requestIds: [Bytes32])]()
+        for kind in AuditFinding.Kind.lateRelease { late[kind] = try await index.findings(kind, limit: Self.listed) }
+        let lateCount = late.values.map(\.count).reduce(0, +)
         let sequence = try await sequence(at: position)
         if !sequence.complete {
             logger.warning(
@@ -90,11 +114,17 @@ package struct AuditChecker: Sendable {
             custodian: custodian.checksummed, onChainEntries: try await index.count(), localEntries: try await local.countMeantForChain(),
             missingOnChain: hex(missing.requestIds), waiting: hex(waiting.requestIds), rejected: hex(rejected.requestIds),
             unknownHere: hex(unknown.requestIds), commitmentMismatch: hex(mismatch.requestIds),
+            overdue: hex(overdue.requestIds),
+            servedAfterRevocation: hex(late[.servedAfterRevocation]?.requestIds ?? []),
+            servedAfterExpiry: hex(late[.servedAfterExpiry]?.requestIds ?? []),
+            servedAfterRegistrationChange: hex(late[.servedAfterRegistrationChange]?.requestIds ?? []),
             consistent: missing.count == 0 && unknown.count == 0 && mismatch.count == 0 && rejected.count == 0 && sequence.complete
-                && sequence.repeatedNumbers == 0,
+                && sequence.repeatedNumbers == 0 && overdue.count == 0 && lateCount == 0,
             counts: .init(
                 missingOnChain: missing.count, waiting: waiting.count, rejected: rejected.count, unknownHere: unknown.count,
-                commitmentMismatch: mismatch.count),
+                commitmentMismatch: mismatch.count, overdue: overdue.count,
+                servedAfterRevocation: late[.servedAfterRevocation]?.count ?? 0, servedAfterExpiry: late[.servedAfterExpiry]?.count ?? 0,
+                servedAfterRegistrationChange: late[.servedAfterRegistrationChange]?.count ?? 0),
             indexedThroughBlock: position.indexedThrough, checkedEntries: checked, sequence: sequence)
     }
 }

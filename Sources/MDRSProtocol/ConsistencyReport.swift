@@ -9,13 +9,24 @@ public struct ConsistencyReport: Codable, Sendable {
         public let rejected: Int
         public let unknownHere: Int
         public let commitmentMismatch: Int
+        public let overdue: Int
+        public let servedAfterRevocation: Int
+        public let servedAfterExpiry: Int
+        public let servedAfterRegistrationChange: Int
 
-        public init(missingOnChain: Int, waiting: Int, rejected: Int, unknownHere: Int, commitmentMismatch: Int) {
+        public init(
+            missingOnChain: Int, waiting: Int, rejected: Int, unknownHere: Int, commitmentMismatch: Int, overdue: Int = 0,
+            servedAfterRevocation: Int = 0, servedAfterExpiry: Int = 0, servedAfterRegistrationChange: Int = 0
+        ) {
             self.missingOnChain = missingOnChain
             self.waiting = waiting
             self.rejected = rejected
             self.unknownHere = unknownHere
             self.commitmentMismatch = commitmentMismatch
+            self.overdue = overdue
+            self.servedAfterRevocation = servedAfterRevocation
+            self.servedAfterExpiry = servedAfterExpiry
+            self.servedAfterRegistrationChange = servedAfterRegistrationChange
         }
     }
 
@@ -34,6 +45,15 @@ public struct ConsistencyReport: Codable, Sendable {
     public let unknownHere: [String]
     /// Entries whose on-chain commitment does not match the row (the row or the log was altered).
     public let commitmentMismatch: [String]
+    /// Served accesses still not on-chain after the outbox's stall bound: records that left and
+    /// that the chain does not account for yet.
+    public let overdue: [String]
+    /// Served entries released after their grant was revoked on the chain (by more than the
+    /// revocation bound), after it expired, or after the staff registration it was made under
+    /// ended: what a lying chain node makes a gateway do.
+    public let servedAfterRevocation: [String]
+    public let servedAfterExpiry: [String]
+    public let servedAfterRegistrationChange: [String]
     public let consistent: Bool
     public let counts: Counts
     /// The last block the index has read from the chain: the check covers everything up to it.
@@ -45,8 +65,9 @@ public struct ConsistencyReport: Codable, Sendable {
 
     public init(
         custodian: String, onChainEntries: Int, localEntries: Int, missingOnChain: [String], waiting: [String], rejected: [String],
-        unknownHere: [String], commitmentMismatch: [String], consistent: Bool, counts: Counts, indexedThroughBlock: Int64,
-        checkedEntries: Int, sequence: LogSequenceReport
+        unknownHere: [String], commitmentMismatch: [String], overdue: [String] = [], servedAfterRevocation: [String] = [],
+        servedAfterExpiry: [String] = [], servedAfterRegistrationChange: [String] = [], consistent: Bool, counts: Counts,
+        indexedThroughBlock: Int64, checkedEntries: Int, sequence: LogSequenceReport
     ) {
         self.custodian = custodian
         self.onChainEntries = onChainEntries
@@ -56,6 +77,10 @@ public struct ConsistencyReport: Codable, Sendable {
         self.rejected = rejected
         self.unknownHere = unknownHere
         self.commitmentMismatch = commitmentMismatch
+        self.overdue = overdue
+        self.servedAfterRevocation = servedAfterRevocation
+        self.servedAfterExpiry = servedAfterExpiry
+        self.servedAfterRegistrationChange = servedAfterRegistrationChange
         self.consistent = consistent
         self.counts = counts
         self.indexedThroughBlock = indexedThroughBlock

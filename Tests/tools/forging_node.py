@@ -14,10 +14,12 @@ dropped from `eth_getLogs` answers and `getGrant` answers say "not revoked".
     forging_node.py --upstream URL --port-file FILE --hide-revocations
 
 With `--freeze-head` it reports the block that was the head when it started as the latest, for
-ever, with a fresh timestamp each time (so its head never looks old), and answers reads at that
-block honestly.
+ever, with a fresh timestamp each time (the real head's, or the clock's if later: its head never
+looks old), and answers reads at that block honestly.
 
-    forging_node.py --upstream URL --port-file FILE --freeze-head
+    forging_node.py --upstream URL --port-file FILE --freeze-head [--shift-timestamp SECONDS]
+
+With `--shift-timestamp N` the frozen head is dated N seconds from now (a head from the future).
 """
 
 import argparse
@@ -41,6 +43,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--hide-revocations", action="store_true")
     ap.add_argument("--freeze-head", action="store_true")
+    ap.add_argument("--shift-timestamp", type=int, default=0, help="with --freeze-head: date the head this many seconds from now")
     ap.add_argument("--staff")
     ap.add_argument("--custodian")
     ap.add_argument("--patient")
@@ -71,7 +74,11 @@ def main():
             params = [hex(number)] + params[1:]
             answer = upstream_call(json.dumps({**request, "params": params}).encode())
             if isinstance(answer.get("result"), dict):
-                answer["result"]["timestamp"] = hex(int(time.time()))
+                # As fresh as the real chain's head (a dev chain that mines fast runs ahead of
+                # the clock), or as the clock, whichever is later.
+                real = upstream_call(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "eth_getBlockByNumber", "params": ["latest", False]}).encode())
+                latest = int(((real.get("result") or {}).get("timestamp")) or "0x0", 16)
+                answer["result"]["timestamp"] = hex(max(int(time.time()), latest) + args.shift_timestamp)
             return answer
         if method == "eth_getBlockByNumber" and params and isinstance(params[0], str) and params[0].startswith("0x") and int(params[0], 16) > number:
             return {"jsonrpc": "2.0", "id": request.get("id"), "result": None}

@@ -9,6 +9,17 @@ package struct AuditFinding: Equatable, Sendable {
         case unknownHere = "unknown_here"
         /// The row, or the log, was altered: the commitments differ.
         case commitmentMismatch = "commitment_mismatch"
+        /// A served entry whose grant the chain had revoked before it was released (by more
+        /// than the revocation bound): the gateway's node hid the revocation, or lied about time.
+        case servedAfterRevocation = "served_after_revocation"
+        /// A served entry released at or after its grant's expiry.
+        case servedAfterExpiry = "served_after_expiry"
+        /// A served entry released after the staff registration its grant was made under had
+        /// ended (deregistered, or registered again): the grant had died with it.
+        case servedAfterRegistrationChange = "served_after_registration_change"
+
+        /// The kinds that say a record left when it should not have.
+        package static let lateRelease: [Kind] = [.servedAfterRevocation, .servedAfterExpiry, .servedAfterRegistrationChange]
     }
 
     package let requestId: Bytes32

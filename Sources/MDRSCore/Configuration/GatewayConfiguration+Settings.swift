@@ -40,6 +40,9 @@ extension GatewayConfiguration {
                 .invalidConfiguration,
                 "chain.rpc_bearer_token_file would send the token in clear to \(url.host ?? chain.rpcURL): use an https URL (or a node on loopback)")
         }
+        let skew = try s.int("chain.max_clock_skew_seconds", default: 5)
+        guard skew >= 0 else { throw GatewayError(.invalidConfiguration, "chain.max_clock_skew_seconds must not be negative") }
+        chain.maximumClockSkew = skew == 0 ? nil : .seconds(skew)
         let headAge = try s.int("chain.max_head_age_seconds", default: 60)
         guard headAge >= 0 else { throw GatewayError(.invalidConfiguration, "chain.max_head_age_seconds must not be negative") }
         chain.maximumHeadAge = headAge == 0 ? nil : .seconds(headAge)
@@ -52,6 +55,24 @@ extension GatewayConfiguration {
         }
         chain.chainId = chainId
         chain.contract = try s.address("chain.contract")
+        chain.allowPlainHTTP = try s.bool("chain.allow_plain_http", default: false)
+        for url in [chain.rpcURL] + chain.witnessURLs {
+            guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
+                throw GatewayError(.invalidConfiguration, "chain node URL \(url) is not an http(s) URL")
+            }
+            let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(parsed.host?.lowercased() ?? "")
+            if scheme == "http", !loopback, !chain.allowPlainHTTP {
+                throw GatewayError(
+                    .invalidConfiguration,
+                    "chain node \(parsed.host ?? url) is reached over plain http: anyone on the path can answer for it; use https, or set chain.allow_plain_http = true on a network you trust")
+            }
+        }
+        chain.acceptSingleNode = try s.bool("chain.accept_single_node", default: false)
+        if chain.witnessURLs.isEmpty, !chain.acceptSingleNode {
+            throw GatewayError(
+                .invalidConfiguration,
+                "one chain node decides alone: a node that lies can keep a revoked grant alive; name a witness node of another operator in chain.rpc_urls, or set chain.accept_single_node = true to accept the risk (docs/decisions.md §7)")
+        }
         chain.pollInterval = .milliseconds(try s.int("chain.poll_interval_ms", default: 500))
         if s.string("chain.head_staleness_ms") != nil {
             chain.headStaleness = .milliseconds(try s.int("chain.head_staleness_ms", default: 2000))

@@ -108,6 +108,23 @@ public struct GatewayConfiguration: Sendable {
         public var headStaleness: Duration?
         /// Blocks after which a logged access counts as final (0 for QBFT/PBFT, instant finality).
         public var confirmations: UInt64 = 0
+        /// How far the head block's timestamp may be ahead of the gateway's clock; a head dated
+        /// further in the future is refused (a node faking fresh timestamps for a frozen head).
+        /// nil: not checked (a dev chain that mines a block per transaction, each dated a second
+        /// after the last, runs ahead of the clock under load).
+        public var maximumClockSkew: Duration? = .seconds(5)
+        /// Without witness nodes, the operator must accept, explicitly, that one node decides
+        /// alone: a node that lies can keep a revoked grant alive until an audit finds it.
+        public var acceptSingleNode = false
+        /// Plain `http` to a node that is not on loopback is refused unless this is set.
+        public var allowPlainHTTP = false
+
+        /// The revocation bound: how long after a revocation's block a release may still
+        /// rightly happen (one poll interval and the staleness bound, plus the clock skew the
+        /// head's timestamp may have). The audit check flags releases later than that.
+        public var revocationTolerance: Duration {
+            pollInterval + (headStaleness ?? max(pollInterval * 4, .seconds(2))) + (maximumClockSkew ?? .zero)
+        }
         public var requestTimeout: Duration = .seconds(10)
     }
 
@@ -184,7 +201,7 @@ public struct GatewayConfiguration: Sendable {
         "http.host", "http.port", "http.ops_host", "http.ops_port", "http.rate_limit_per_second", "http.rate_limit_burst",
         "postgres.host", "postgres.port", "postgres.user", "postgres.database", "postgres.password_file",
         "postgres.max_connections", "postgres.tls", "postgres.tls_ca_file",
-        "chain.rpc_url", "chain.rpc_urls", "chain.witness_max_lag_blocks", "chain.rpc_bearer_token_file", "chain.max_head_age_seconds", "chain.from_block", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.head_staleness_ms", "chain.confirmations",
+        "chain.rpc_url", "chain.rpc_urls", "chain.witness_max_lag_blocks", "chain.rpc_bearer_token_file", "chain.max_head_age_seconds", "chain.max_clock_skew_seconds", "chain.accept_single_node", "chain.allow_plain_http", "chain.from_block", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.head_staleness_ms", "chain.confirmations",
         "chain.timeout_ms",
         "outbox.max_entries", "outbox.max_anchors", "outbox.interval_ms", "outbox.replace_after_seconds",
         "outbox.stall_seconds", "outbox.log_denials_on_chain", "outbox.max_fee_per_gas",

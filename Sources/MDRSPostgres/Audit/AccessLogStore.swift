@@ -1,4 +1,5 @@
 import EthereumCore
+import Foundation
 import Logging
 import MDRSCore
 import MDRSProtocol
@@ -87,6 +88,16 @@ package struct AccessLogStore: Sendable {
             """
             chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))
                 OR (chain_state = \(unescaped: LogState.confirmed.sql) AND block_number > \(indexedThrough))
+            """, limit: limit)
+    }
+
+    /// Served rows not on-chain yet (pending or submitted) written before `cutoff` (the gateway's
+    /// clock): the count, and the first `limit` request ids.
+    package func overdue(before cutoff: Date, limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
+        try await requestIds(
+            """
+            outcome = 1 AND chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))
+                AND created_at < \(cutoff)
             """, limit: limit)
     }
 

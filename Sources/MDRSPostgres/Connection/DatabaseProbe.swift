@@ -4,8 +4,10 @@ import ServiceLifecycle
 
 /// Asks PostgreSQL `SELECT 1` every `interval` on a connection of its own (not the pool's: a
 /// pool busy with requests must not look like a database that is down), and keeps
-/// ``DatabaseHealth`` current: down at once when the connection closes or an answer takes longer
-/// than `timeout`, up again at the first answer.
+/// ``DatabaseHealth`` current: down at once when the connection closes or a connection is refused
+/// (a crash, a stop, a restart), down after two probes in a row without an answer within
+/// `timeout` (a hung server or a cut network; one slow answer on a loaded machine is not an
+/// outage), up again at the first answer.
 public struct DatabaseProbe: Service {
     let configuration: PostgresConnection.Configuration
     let health: DatabaseHealth
@@ -31,6 +33,7 @@ public struct DatabaseProbe: Service {
         var connection: PostgresConnection?
         var connectionId = 0
         var outageLogged = false
+        var unanswered = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if connection?.isClosed ?? true {
@@ -48,6 +51,7 @@ public struct DatabaseProbe: Service {
                 try await withDeadline { [logger] in
                     try await PostgresDatabase.guarded(probing) { try await $0.query("SELECT 1", logger: logger).collect().count }
                 }
+                unanswered = 0
                 health.markReachable()
                 if outageLogged {
                     logger.notice("PostgreSQL answers again; database requests are served")
@@ -62,7 +66,16 @@ public struct DatabaseProbe: Service {
                 logger.warning(
                     "the database probe gets no connection of its own (raise PostgreSQL's max_connections); the database counts as up",
                     metadata: ["error": "\(String(reflecting: error))"])
+            } catch let error as ProbeTimeout where unanswered == 0 && health.isReachable {
+                // One probe without an answer in time: the machine may just be busy. Ask again on
+                // a new connection before calling it an outage.
+                unanswered = 1
+                try? await connection?.close()
+                connection = nil
+                logger.warning("PostgreSQL did not answer the probe in time; asking again", metadata: ["error": "\(error)"])
+                continue
             } catch {
+                unanswered += 1
                 try? await connection?.close()
                 connection = nil
                 health.markUnreachable("\(error)")
@@ -89,9 +102,15 @@ public struct DatabaseProbe: Service {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else {
-                throw PostgresDatabaseError(.unavailable)
+                throw ProbeTimeout(timeout: timeout)
             }
             return value
         }
     }
+}
+
+/// The probe had no answer within its timeout.
+struct ProbeTimeout: Error, CustomStringConvertible {
+    let timeout: Duration
+    var description: String { "PostgreSQL did not answer within \(timeout)" }
 }

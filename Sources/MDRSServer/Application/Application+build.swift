@@ -69,7 +69,8 @@ public func buildApplication(
         configuration: .init(
             expectedChainId: configuration.chain.chainId, pollInterval: configuration.chain.pollInterval,
             stalenessBound: configuration.chain.headStaleness, maximumHeadAge: configuration.chain.maximumHeadAge,
-            fromBlock: configuration.chain.fromBlock, witnessMaximumLag: configuration.chain.witnessMaximumLag),
+            fromBlock: configuration.chain.fromBlock, witnessMaximumLag: configuration.chain.witnessMaximumLag,
+            maximumClockSkew: configuration.chain.maximumClockSkew),
         metrics: metrics, clock: clock, logger: logger)
     let store = RecordStore(client: database, keyring: keyring, configuration: configuration.storage, logger: logger)
     let outboxStore = OutboxStore(client: database, clock: clock, logger: logger)
@@ -137,6 +138,7 @@ public func buildApplication(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
             checker: AuditChecker(
                 index: accessIndex, local: localLog, reader: auditReader, custodian: custodian,
+                revocationTolerance: configuration.chain.revocationTolerance, overdueAfter: configuration.outbox.stallBound, clock: clock,
                 logger: logger), chain: chain,
             serverAddress: configuration.http.networkAddress, logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
@@ -172,6 +174,10 @@ public func buildApplication(
         let backlog = try await outboxStore.backlog()
         outboxStatus.update(backlog)
         metrics.outbox(backlog, now: clock.now())
+        if configuration.chain.witnessURLs.isEmpty {
+            logger.warning(
+                "one chain node decides alone (chain.accept_single_node): a node that lies can keep a revoked grant alive until the audit check finds the releases; add a witness node of another operator")
+        }
         logger.info("gateway ready to start", metadata: ["custodian": "\(signingKey.address)", "contract": "\(configuration.chain.contract)"])
     }
     return app

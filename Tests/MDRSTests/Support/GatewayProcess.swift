@@ -24,6 +24,7 @@ final class GatewayProcess: @unchecked Sendable {
             "chain": [
                 "rpc_url": deployment.rpcURL, "chain_id": String(deployment.chainId),
                 "contract": deployment.contract.address.checksummed, "poll_interval_ms": 100, "timeout_ms": 10000, "head_staleness_ms": 15000,
+                "accept_single_node": true, "max_clock_skew_seconds": 0,
             ],
             "outbox": ["interval_ms": 50],
             "custodian": ["key_file": deployment.path("custodian.key")],
