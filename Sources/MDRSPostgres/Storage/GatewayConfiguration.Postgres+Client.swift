@@ -1,6 +1,7 @@
 import Foundation
 import MDRSCore
 import NIOSSL
+import Logging
 import PostgresNIO
 
 extension GatewayConfiguration.Postgres {
@@ -48,6 +49,27 @@ extension GatewayConfiguration.Postgres {
             // Chain and host name (or IP address) of the server, like libpq's verify-full.
             tls.certificateVerification = .fullVerification
             return tls
+        }
+    }
+}
+
+extension GatewayConfiguration.Postgres {
+    /// Opens one connection and asks `SELECT 1`, so that a tool fails at once with what is wrong
+    /// (refused, unknown host, a certificate the CA file does not vouch for, a wrong password)
+    /// instead of a pool retrying for ever.
+    public func checkReachable(timeout: Duration = .seconds(10)) async throws {
+        var configuration = try connectionConfiguration()
+        configuration.options.connectTimeout = .seconds(Int64(timeout.components.seconds))
+        let logger = Logger(label: "mdrs.preflight")
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            defer { Task { try? await connection.close() } }
+            _ = try await connection.query("SELECT 1", logger: logger).collect()
+        } catch {
+            let detail = String(reflecting: error)
+            let hint = detail.contains("SSL") || detail.contains("certificate") || detail.contains("handshake")
+                ? " (TLS: is the server's certificate issued by postgres.tls_ca_file, for host \(host)?)" : ""
+            throw GatewayError(.invalidConfiguration, "cannot use PostgreSQL at \(host):\(port), database \(database)\(hint): \(detail)")
         }
     }
 }

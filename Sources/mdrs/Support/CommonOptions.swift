@@ -82,7 +82,10 @@ struct KeyOption: ParsableArguments {
 /// Runs `body` with a running PostgreSQL client for the configured database.
 func withPostgres<T: Sendable>(_ settings: Settings, _ body: @Sendable (PostgresClient, Logger) async throws -> T) async throws -> T {
     let logger = Logger(label: "mdrs")
-    let client = PostgresClient(configuration: try GatewayConfiguration.Postgres(settings: settings).clientConfiguration(), backgroundLogger: logger)
+    let postgres = try GatewayConfiguration.Postgres(settings: settings)
+    // One connection first: the pool would retry a refused or untrusted server for ever.
+    try await postgres.checkReachable()
+    let client = PostgresClient(configuration: try postgres.clientConfiguration(), backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }
         defer { group.cancelAll() }

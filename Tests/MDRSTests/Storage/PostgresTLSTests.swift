@@ -69,4 +69,29 @@ struct PostgresTLSTests {
         #expect(throws: GatewayError.self) { try Self.settings("prefer") }
         #expect(throws: GatewayError.self) { try Self.settings("verify-full", ca: "/nonexistent/ca.crt").clientConfiguration() }
     }
+
+    @Test("mdrs migrate against a server another CA vouches for fails at once, saying so", .timeLimit(.minutes(1)))
+    func migrateWithWrongCA() async throws {
+        let other = try TestEnvironment.require("MDRS_TEST_PG_OTHER_CA")
+        let process = Process()
+        process.executableURL = TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mdrs")
+        process.arguments = [
+            "migrate", "--set", "postgres.host=127.0.0.1", "--set", "postgres.port=\(try TestEnvironment.require("MDRS_TEST_PG_PORT"))",
+            "--set", "postgres.user=\(try TestEnvironment.require("MDRS_TEST_PG_USER"))", "--set", "postgres.database=mdrs",
+            "--set", "postgres.tls=verify-full", "--set", "postgres.tls_ca_file=\(other)",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MDRS_") }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        let started = ContinuousClock.now
+        try process.run()
+        while process.isRunning && ContinuousClock.now - started < .seconds(30) { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { process.terminate() }
+        let text = String(decoding: FileManager.default.contents(atPath: output.path) ?? Data(), as: UTF8.self)
+        #expect(!process.isRunning && process.terminationStatus != 0, "mdrs migrate did not fail within 30 s: \(text)")
+        #expect(text.contains("cannot use PostgreSQL") && text.contains("tls_ca_file"), "\(text)")
+    }
 }
