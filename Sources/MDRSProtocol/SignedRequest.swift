@@ -55,6 +55,22 @@ public enum SignedRequest {
             nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
+    /// A fetch signed to travel as a single-use URL (a browser download cannot send headers).
+    /// The same fields as ``fetch(token:encryptedAddress:purpose:nonce:issuedAt:domain:)`` under
+    /// its own type: a URL's signature is good only as a URL, within the URL's shorter window,
+    /// never as signed headers within theirs.
+    public static func fetchLink(
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
+    ) -> TypedData {
+        message(
+            "FetchLinkRequest",
+            [
+                ("token", "bytes32", .string(token.hex)), ("encryptedAddress", "string", .string(encryptedAddress)),
+                ("purpose", "uint8", .integer(Int64(purpose.rawValue))),
+            ],
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
+    }
+
     /// A hospital system's request to store a record. The content hash is the SHA-256 of the
     /// body the client is about to stream; the gateway refuses the record if it differs.
     public static func store(
@@ -91,6 +107,7 @@ public enum SignedRequest {
         let domain = SigningDomain(chainId: chainId, contract: contract, custodian: .zero)
         let messages = [
             fetch(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, domain: domain),
+            fetchLink(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, domain: domain),
             store(patient: .zero, contentType: "", contentSHA256: .zero, nonce: .zero, issuedAt: 0, domain: domain),
             audit(query: "", nonce: .zero, issuedAt: 0, domain: domain),
             patient(.zero, query: "", nonce: .zero, issuedAt: 0, domain: domain),

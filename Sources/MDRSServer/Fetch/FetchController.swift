@@ -67,9 +67,9 @@ struct FetchController: Sendable {
         attempt.purpose = purpose.rawValue
         try await gate.check(for: .fetch)
 
-        let typedData = SignedRequest.fetch(
-            token: attempt.token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: signature.nonce,
-            issuedAt: signature.issuedAt, domain: authenticator.domain)
+        // A signed URL is checked against its own type: its signature cannot pass as headers.
+        let sign = fields.isSignedURL ? SignedRequest.fetchLink : SignedRequest.fetch
+        let typedData = sign(attempt.token, encryptedAddress, purpose, signature.nonce, signature.issuedAt, authenticator.domain)
         let signer = try authenticator.signer(of: typedData, signature)
         attempt.staff = signer
         // Registered staff first, from the staff directory: a stranger's key (and any 65 bytes

@@ -22,6 +22,9 @@ struct FetchRequestBuilder {
     var purposeOverride: String?
     /// As a signed URL (the fields in the query string) instead of in headers.
     var asSignedURL = false
+    /// Sign as a URL (`FetchLinkRequest`) or as headers (`FetchRequest`) whatever the fields
+    /// travel in; nil: as they travel.
+    var signAsLink: Bool?
 
     init(deployment: Deployment, key: PrivateKey, token: Bytes32, encryptedAddress: String) {
         self.key = key
@@ -34,9 +37,8 @@ struct FetchRequestBuilder {
 
     /// The signed fields, in the order a client sends them.
     func signedFields() throws -> [(header: String, query: String, value: String)] {
-        let typedData = SignedRequest.fetch(
-            token: token, encryptedAddress: encryptedAddress, purpose: purpose, nonce: nonce, issuedAt: issuedAt,
-            domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian))
+        let sign = signAsLink ?? asSignedURL ? SignedRequest.fetchLink : SignedRequest.fetch
+        let typedData = sign(token, encryptedAddress, purpose, nonce, issuedAt, SigningDomain(chainId: chainId, contract: contract, custodian: custodian))
         var fields: [(String, String, String)] = [
             (SignedRequest.Header.token, "token", token.hex), (SignedRequest.Header.purpose, "purpose", purposeOverride ?? purpose.code),
             (SignedRequest.Header.nonce, "nonce", nonce.hex), (SignedRequest.Header.issuedAt, "issuedAt", String(issuedAt)),

@@ -221,6 +221,19 @@ struct GatewayRefusalTests {
             asHeaders.asSignedURL = false
             asHeaders.nonce = Bytes32.random()
             #expect(try await Self.send(asHeaders, via: gateway).status == .ok, "two minutes old is fine in headers")
+            // The URL's own signature in headers: it was made for a URL, and is good only as one
+            // (checked as headers, it recovers some other key, no registered staff's).
+            var urlInHeaders = fresh()
+            urlInHeaders.issuedAt -= 61
+            urlInHeaders.asSignedURL = false
+            urlInHeaders.signAsLink = true
+            Self.expectRefusal(try await Self.send(urlInHeaders, via: gateway), status: .forbidden, code: "staff_not_registered")
+            // And a headers signature in a URL.
+            var headersInURL = fresh()
+            headersInURL.signAsLink = false
+            Self.expectRefusal(
+                try await gateway.client.execute(uri: headersInURL.uri, method: .get, headers: [:], body: nil), status: .forbidden,
+                code: "staff_not_registered")
 
             // Expired: signed longer ago than the request window.
             var old = fresh()

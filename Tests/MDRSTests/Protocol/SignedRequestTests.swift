@@ -30,7 +30,7 @@ struct SignedRequestTests {
         return digest.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("fetch, store, audit and patient requests hash like eth-account's encode_typed_data")
+    @Test("fetch (headers and link), store, audit and patient requests hash like eth-account's encode_typed_data")
     func matchesReference() throws {
         let custodian = PrivateKey.random().address
         let contract = PrivateKey.random().address
@@ -38,6 +38,9 @@ struct SignedRequestTests {
         let messages = [
             SignedRequest.fetch(
                 token: Bytes32.random(), encryptedAddress: "AZx7OimLOdoOUsr5oYVJPofd6zhTHGXpGuwEpRPOK0gk", purpose: .emergencyTreatment,
+                nonce: Bytes32.random(), issuedAt: 1_795_000_000, domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
+            SignedRequest.fetchLink(
+                token: Bytes32.random(), encryptedAddress: "AZx7OimLOdoOUsr5oYVJPofd6zhTHGXpGuwEpRPOK0gk", purpose: .treatment,
                 nonce: Bytes32.random(), issuedAt: 1_795_000_000, domain: SigningDomain(chainId: chainId, contract: contract, custodian: custodian)),
             SignedRequest.store(
                 patient: PrivateKey.random().address, contentType: "application/dicom", contentSHA256: Bytes32.random(),
@@ -54,5 +57,7 @@ struct SignedRequestTests {
         }
         #expect(try TypedData.encodeType("FetchRequest", types: messages[0].types)
             == "FetchRequest(bytes32 token,string encryptedAddress,uint8 purpose,bytes32 nonce,uint64 issuedAt,address custodian)")
+        #expect(try TypedData.encodeType("FetchLinkRequest", types: messages[1].types)
+            == "FetchLinkRequest(bytes32 token,string encryptedAddress,uint8 purpose,bytes32 nonce,uint64 issuedAt,address custodian)")
     }
 }

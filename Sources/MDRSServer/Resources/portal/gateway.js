@@ -91,14 +91,15 @@ export async function anchorStatus(recordId) {
 }
 
 /**
- * A single-use signed URL for a fetch: the FetchRequest's fields as query parameters, so a
- * plain browser download (which cannot add headers) streams the record to disk. It is good
- * once, and only within the gateway's request window of the time it was signed.
+ * A single-use signed URL for a fetch: a FetchLinkRequest (the FetchRequest's fields, under a
+ * type of its own) as query parameters, so a plain browser download (which cannot add headers)
+ * streams the record to disk. It is good once, only as a URL, and only within the gateway's
+ * signed-URL window of the time it was signed.
  */
 export async function signedFetchURL(info, wallet, { token, encryptedAddress, purpose }) {
   const nonce = randomNonce();
   const issuedAt = now();
-  const signature = await wallet.signTypedData(typedData(info, "FetchRequest", {
+  const signature = await wallet.signTypedData(typedData(info, "FetchLinkRequest", {
     token, encryptedAddress, purpose, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
   }));
   const query = new URLSearchParams({ token, purpose: String(purpose), nonce, issuedAt: String(issuedAt), signature });
