@@ -145,7 +145,7 @@ struct AuditIndexTests {
             let head = try await chain.client.blockNumber()
             try await chain.call("dev_reorg", [.string("0x" + String(head - firstBlock + 1, radix: 16))])
 
-            try await eventually("the index holds the entries at their new blocks") {
+            try await eventually("the index holds the entries at their new blocks", timeout: .seconds(60)) {
                 let after = try await Self.report(auditor, "/v1/audit/accesses")
                 guard after.entries.count == 2 else { return false }
                 for entry in after.entries {
