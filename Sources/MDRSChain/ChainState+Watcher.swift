@@ -162,7 +162,7 @@ extension ChainState {
                     observation.touchedStaff.insert(change.staff)
                     observation.staffChanges.append(change)
                 }
-            case .custodianRegistered(let custodian), .custodianDeregistered(let custodian):
+            case .custodianRegistered(let custodian), .custodianDeregistered(let custodian), .custodianGatewayChanged(let custodian, _):
                 observation.touchedCustodians.insert(custodian)
             case .recordAnchored, .accessRequested, .accessed:
                 break

@@ -19,7 +19,8 @@ public enum MedicalAccessABI {
 
     public static let registerCustodian = function("registerCustodian(address,string)")
     public static let deregisterCustodian = function("deregisterCustodian(address)")
-    public static let getCustodian = function("getCustodian(address)", returns: ["(string,bool,uint256)"], view: true)
+    public static let getCustodian = function("getCustodian(address)", returns: ["(string,bool,uint256,string)"], view: true)
+    public static let setGateway = function("setGateway(string)")
     public static let registerStaff = function("registerStaff(address)")
     public static let deregisterStaff = function("deregisterStaff(address)")
     public static let staffCustodian = function("staffCustodian(address)", returns: ["address"], view: true)
@@ -37,7 +38,7 @@ public enum MedicalAccessABI {
     public static let admin = function("admin()", returns: ["address"], view: true)
 
     public static let functions: [ABIFunction] = [
-        registerCustodian, deregisterCustodian, getCustodian, registerStaff, deregisterStaff, staffCustodian, getStaff,
+        registerCustodian, deregisterCustodian, getCustodian, setGateway, registerStaff, deregisterStaff, staffCustodian, getStaff,
         anchorRecord, getRecord, requestAccess, grant, revoke, getGrant, checkGrant, logAccess, publish,
         logHead, admin,
     ]
@@ -53,6 +54,8 @@ public enum MedicalAccessABI {
 
     public static let custodianRegistered = event("CustodianRegistered", [("custodian", "address", true), ("name", "string", false)])
     public static let custodianDeregistered = event("CustodianDeregistered", [("custodian", "address", true)])
+    public static let custodianGatewayChanged = event(
+        "CustodianGatewayChanged", [("custodian", "address", true), ("gateway", "string", false)])
     public static let staffRegistered = event(
         "StaffRegistered", [("staff", "address", true), ("custodian", "address", true), ("epoch", "uint64", false)])
     public static let staffDeregistered = event("StaffDeregistered", [("staff", "address", true), ("custodian", "address", true)])
@@ -79,7 +82,7 @@ public enum MedicalAccessABI {
          ("commitment", "bytes32", false)])
 
     public static let events: [ABIEvent] = [
-        custodianRegistered, custodianDeregistered, staffRegistered, staffDeregistered, recordAnchored,
+        custodianRegistered, custodianDeregistered, custodianGatewayChanged, staffRegistered, staffDeregistered, recordAnchored,
         accessRequested, granted, revoked, accessed,
     ]
 

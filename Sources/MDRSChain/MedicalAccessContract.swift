@@ -82,7 +82,9 @@ public struct MedicalAccessContract: Sendable {
     /// The custodian registered under `address`.
     public func custodian(_ address: Address, at block: BlockTag = .latest) async throws -> CustodianState {
         let fields = try await call(MedicalAccessABI.getCustodian, [.address(address)], at: block)[0].asArray()
-        return CustodianState(name: try fields[0].asString(), active: try fields[1].asBool(), registeredAt: try fields[2].asUInt64())
+        return CustodianState(
+            name: try fields[0].asString(), active: try fields[1].asBool(), registeredAt: try fields[2].asUInt64(),
+            gateway: try fields[3].asString())
     }
 
     /// Where `custodian`'s numbered access log stands: its last sequence number (0 before the
@@ -96,6 +98,11 @@ public struct MedicalAccessContract: Sendable {
 
     public static func registerCustodian(_ custodian: Address, name: String) throws -> [UInt8] {
         try MedicalAccessABI.registerCustodian.encodeCall([.address(custodian), .string(name)])
+    }
+
+    /// A custodian publishes its gateway's base URL (empty withdraws it).
+    public static func setGateway(_ url: String) throws -> [UInt8] {
+        try MedicalAccessABI.setGateway.encodeCall([.string(url)])
     }
 
     public static func deregisterCustodian(_ custodian: Address) throws -> [UInt8] {

@@ -17,6 +17,7 @@ public enum MedicalAccessEvent: Equatable, Sendable {
 
     case custodianRegistered(custodian: Address)
     case custodianDeregistered(custodian: Address)
+    case custodianGatewayChanged(custodian: Address, gateway: String)
     case staffRegistered(staff: Address, custodian: Address, epoch: UInt64)
     case staffDeregistered(staff: Address, custodian: Address)
     case recordAnchored(recordId: Bytes32, patient: Address, custodian: Address, contentHash: Bytes32)
@@ -34,6 +35,8 @@ public enum MedicalAccessEvent: Equatable, Sendable {
                 self = .custodianRegistered(custodian: try event.value("custodian").asAddress())
             case MedicalAccessABI.custodianDeregistered.name:
                 self = .custodianDeregistered(custodian: try event.value("custodian").asAddress())
+            case MedicalAccessABI.custodianGatewayChanged.name:
+                self = .custodianGatewayChanged(custodian: try event.value("custodian").asAddress(), gateway: try event.value("gateway").asString())
             case MedicalAccessABI.staffRegistered.name:
                 self = .staffRegistered(
                     staff: try event.value("staff").asAddress(), custodian: try event.value("custodian").asAddress(),

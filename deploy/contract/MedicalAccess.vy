@@ -56,6 +56,7 @@ struct Custodian:
     name: String[64]
     active: bool
     registeredAt: uint256  # block number; 0 = never registered
+    gateway: String[256]  # the base URL of the custodian's gateway; empty until it publishes one
 
 struct StaffMember:
     custodian: address  # zero = not registered (now)
@@ -109,6 +110,10 @@ event CustodianRegistered:
 
 event CustodianDeregistered:
     custodian: indexed(address)
+
+event CustodianGatewayChanged:
+    custodian: indexed(address)
+    gateway: String[256]
 
 event StaffRegistered:
     staff: indexed(address)
@@ -237,7 +242,7 @@ def registerCustodian(custodian: address, name: String[64]):
         raw_revert(method_id("ZeroAddress()"))
     if self._custodians[custodian].registeredAt != 0:
         raw_revert(abi_encode(custodian, method_id=method_id("CustodianAlreadyRegistered(address)")))
-    self._custodians[custodian] = Custodian(name=name, active=True, registeredAt=block.number)
+    self._custodians[custodian] = Custodian(name=name, active=True, registeredAt=block.number, gateway="")
     log CustodianRegistered(custodian=custodian, name=name)
 
 
@@ -258,11 +263,24 @@ def deregisterCustodian(custodian: address):
 
 
 @external
+def setGateway(gateway: String[256]):
+    """
+    @notice Publish (or change) the base URL of the calling custodian's gateway,
+            where doctors of other hospitals fetch the records it holds.
+    @dev Only the custodian itself, while active. The URL is not checked here
+         (https except on loopback is the clients' rule); an empty one withdraws it.
+    """
+    self._require_active_custodian()
+    self._custodians[msg.sender].gateway = gateway
+    log CustodianGatewayChanged(custodian=msg.sender, gateway=gateway)
+
+
+@external
 @view
 def getCustodian(custodian: address) -> Custodian:
     """
-    @notice The custodian's name, whether it is active, and the block it was
-            registered in; all zero for an unknown address.
+    @notice The custodian's name, whether it is active, the block it was
+            registered in and its gateway's URL; all zero for an unknown address.
     """
     return self._custodians[custodian]
 

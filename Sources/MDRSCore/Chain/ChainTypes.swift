@@ -104,11 +104,14 @@ public struct CustodianState: Equatable, Sendable {
     public let active: Bool
     /// Block number; 0 if never registered.
     public let registeredAt: UInt64
+    /// The base URL of its gateway as it published it on-chain; empty if it has not.
+    public let gateway: String
 
-    package init(name: String, active: Bool, registeredAt: UInt64) {
+    package init(name: String, active: Bool, registeredAt: UInt64, gateway: String = "") {
         self.name = name
         self.active = active
         self.registeredAt = registeredAt
+        self.gateway = gateway
     }
 }
 

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import EthereumCore
 import EthereumRPC
 import Foundation
+import MDRSChain
 import MDRSClient
 import MDRSCore
 import MDRSProtocol
@@ -13,11 +14,14 @@ struct FetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
         abstract: "Staff: fetch a record with a grant token; verifies its SHA-256 against the on-chain anchor.",
-        discussion: "The record and its encrypted address are read from the chain by the token, unless --address is given.")
+        discussion: """
+            The record and its encrypted address are read from the chain by the token, unless --address is given. \
+            Without --gateway, the record's hospital's gateway is the one its custodian published on-chain.
+            """)
 
     @OptionGroup var chain: ChainOptions
     @OptionGroup var key: KeyOption
-    @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "The gateway's base URL (default: the one the record's hospital published on-chain).") var gateway: String?
     @Option(help: "The grant token.") var token: String
     @Option(help: "The encrypted address (default: the one anchored on-chain).") var address: String?
     @Option(help: "Purpose of use (HL7 code).") var purpose = "TREAT"
@@ -53,14 +57,34 @@ struct FetchCommand: AsyncParsableCommand {
 /// What a staff fetch by `token` needs: the record's anchor, read from the chain by the grant,
 /// and a client of `gateway`, checked to be the chain's and contract's, and the record's custodian.
 func staffFetch(
-    _ chain: ChainOptions, _ ethereum: EthereumClient, _ httpClient: HTTPClient, key: PrivateKey, gateway: String, token: Bytes32
+    _ chain: ChainOptions, _ ethereum: EthereumClient, _ httpClient: HTTPClient, key: PrivateKey, gateway: String?, token: Bytes32
 ) async throws -> (GatewayClient, AnchoredRecord) {
     let contract = try chain.contract(ethereum)
     guard let grant = try await contract.grant(token) else { throw ValidationError("no grant has this token") }
     guard let anchor = try await contract.record(grant.recordId) else { throw ValidationError("the record is not anchored") }
-    let client = try await GatewayClient(
-        baseURL: gateway, key: key, httpClient: httpClient, expectedChainId: try await ethereum.chainId(),
-        expectedContract: contract.address)
+    let url: String
+    var hospital = "the gateway"
+    if let gateway {
+        url = gateway
+    } else {
+        do {
+            let found = try await ConsortiumDirectory(contract: contract).gateway(of: anchor.custodian)
+            url = found.url
+            hospital = "\(found.hospital.name)'s gateway"
+        } catch let error as GatewayError {
+            throw ValidationError(error.message)
+        }
+    }
+    let client: GatewayClient
+    do {
+        client = try await GatewayClient(
+            baseURL: url, key: key, httpClient: httpClient, expectedChainId: try await ethereum.chainId(),
+            expectedContract: contract.address)
+    } catch let error as GatewayClientError {
+        throw ValidationError("\(hospital) at \(url): \(error.message)")
+    } catch {
+        throw ValidationError("cannot reach \(hospital) at \(url): \(error)")
+    }
     guard client.info.custodian == anchor.custodian.checksummed else {
         throw ValidationError("the gateway is custodian \(client.info.custodian), the record is held by \(anchor.custodian)")
     }

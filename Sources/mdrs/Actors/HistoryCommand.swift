@@ -2,41 +2,72 @@ import ArgumentParser
 import AsyncHTTPClient
 import EthereumCore
 import Foundation
+import MDRSChain
 import MDRSClient
+import MDRSCore
 import MDRSProtocol
 
 /// `mdrs history`: a patient reads who accessed their records at this hospital, when, why and
 /// with what outcome (an auditor may name any patient).
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "Patient: who accessed my records here, when, why, and what the gateway decided.")
+        commandName: "history",
+        abstract: "Patient: who accessed my records, at every hospital (or one), when, why, and what each gateway decided.")
 
     enum Format: String, ExpressibleByArgument { case table, json }
 
+    @OptionGroup var chain: ChainOptions
     @OptionGroup var key: KeyOption
-    @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "One gateway's base URL (default: every hospital's, as they published them on-chain).") var gateway: String?
     @Option(help: "Another patient's address (auditors only).") var patient: String?
     @Option(help: "table or json.") var format: Format = .table
 
     func run() async throws {
-        let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: HTTPClient.shared)
+        let key = try key.load()
         let patient = try patient.map { try address($0, "--patient") }
-        if format == .json {
-            print(String(decoding: try await client.history(of: patient).body, as: UTF8.self))
-            return
+        // One hospital's part, or each hospital's, read from its own gateway.
+        var sources = [(name: String, url: String)]()
+        if let gateway {
+            sources = [("", gateway)]
+        } else {
+            try await chain.withClient { client, _ in
+                for hospital in try await ConsortiumDirectory(contract: try chain.contract(client)).hospitals() where hospital.active {
+                    let name = hospital.name.isEmpty ? hospital.custodian.checksummed : hospital.name
+                    do {
+                        sources.append((name, try GatewayURL.checked(hospital.gateway, hospital: name)))
+                    } catch let error as GatewayError {
+                        FileHandle.standardError.write(Data("\(error.message): its part of the history is not shown\n".utf8))
+                    }
+                }
+            }
         }
-        let accesses = try await client.fullHistory(of: patient)
-        print("TIME (UTC)           OUTCOME               PURPOSE                   STAFF        HOSPITAL     RECORD")
+        var rows = [(hospital: String, access: PatientHistory.Access)]()
+        for source in sources {
+            do {
+                let client = try await GatewayClient(baseURL: source.url, key: key, httpClient: HTTPClient.shared)
+                if format == .json {
+                    print(String(decoding: try await client.history(of: patient).body, as: UTF8.self))
+                    continue
+                }
+                rows += try await client.fullHistory(of: patient).map { (source.name, $0) }
+            } catch {
+                let who = source.name.isEmpty ? source.url : "\(source.name) at \(source.url)"
+                FileHandle.standardError.write(Data("cannot read the history kept by \(who): \(error)\n".utf8))
+            }
+        }
+        guard format == .table else { return }
+        rows.sort { $0.access.accessedAt < $1.access.accessedAt }
+        print("TIME (UTC)           OUTCOME               PURPOSE                   STAFF        HOSPITAL     KEPT BY              RECORD")
         let formatter = ISO8601DateFormatter()
-        for access in accesses {
+        for (keptBy, access) in rows {
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
             let outcome = access.reason ?? (access.outcome == 1 ? "served" : "refused(\(access.outcome))")
             let purpose = access.purposeText ?? String(access.purpose)
             let hospital = access.hospital.map { "\($0.prefix(10))…" } ?? "(none now)"
             print(
-                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(access.staff.prefix(10))…  \(hospital.padding(toLength: 12, withPad: " ", startingAt: 0)) \(access.recordId.prefix(10))…"
+                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(access.staff.prefix(10))…  \(hospital.padding(toLength: 12, withPad: " ", startingAt: 0)) \(keptBy.prefix(20).padding(toLength: 20, withPad: " ", startingAt: 0)) \(access.recordId.prefix(10))…"
             )
         }
-        print("\(accesses.count) entries for \((patient ?? client.key.address).checksummed)")
+        print("\(rows.count) entries for \((patient ?? key.address).checksummed)")
     }
 }

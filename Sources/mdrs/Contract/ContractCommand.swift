@@ -10,7 +10,10 @@ struct ContractCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contract",
         abstract: "Deploy the MedicalAccess contract; register custodians and staff.",
-        subcommands: [Deploy.self, RegisterCustodian.self, DeregisterCustodian.self, RegisterStaff.self, DeregisterStaff.self, Show.self])
+        subcommands: [
+            Deploy.self, RegisterCustodian.self, DeregisterCustodian.self, SetGateway.self, RegisterStaff.self, DeregisterStaff.self,
+            Hospitals.self, Show.self,
+        ])
 
     struct Deploy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Deploy the contract; the deploying key becomes its admin.")
@@ -54,6 +57,36 @@ struct ContractCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await send(chain, key, try MedicalAccessContract.deregisterCustodian(try address(custodian, "--custodian")), "custodian deregistered")
+        }
+    }
+
+    struct SetGateway: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-gateway",
+            abstract: "Custodian: publish the base URL of this hospital's gateway, where other hospitals' doctors fetch its records.")
+
+        @OptionGroup var chain: ChainOptions
+        @OptionGroup var key: KeyOption
+        @Option(help: "The gateway's base URL: https (plain http only on loopback).") var url: String
+
+        func run() async throws {
+            let checked = try GatewayURL.checked(url, hospital: "this hospital")
+            try await send(chain, key, try MedicalAccessContract.setGateway(checked), "gateway URL \(checked) published")
+        }
+    }
+
+    struct Hospitals: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the consortium's hospitals and the gateways they published.")
+
+        @OptionGroup var chain: ChainOptions
+
+        func run() async throws {
+            try await chain.withClient { client, _ in
+                for hospital in try await ConsortiumDirectory(contract: try chain.contract(client)).hospitals() {
+                    let gateway = hospital.gateway.isEmpty ? "(no gateway published)" : hospital.gateway
+                    print("\(hospital.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(hospital.active ? "active  " : "retired ") \(gateway)  \(hospital.custodian.checksummed)")
+                }
+            }
         }
     }
 
@@ -106,7 +139,7 @@ struct ContractCommand: AsyncParsableCommand {
                 }
                 if let custodian {
                     let state = try await contract.custodian(try address(custodian, "--custodian"))
-                    print("custodian \(custodian): \"\(state.name)\" active \(state.active) since block \(state.registeredAt)")
+                    print("custodian \(custodian): \"\(state.name)\" active \(state.active) since block \(state.registeredAt), gateway \(state.gateway.isEmpty ? "none" : state.gateway)")
                 }
             }
         }

@@ -413,6 +413,7 @@ struct ContractTests {
         try await c.log(c.hospital, [c.entry(token, staff: c.doctor.address)])
         try await c.send(c.patient, MedicalAccessContract.revoke(token))
         try await c.send(c.hospital, MedicalAccessContract.deregisterStaff(c.doctor.address))
+        try await c.send(c.hospital, MedicalAccessContract.setGateway("https://mdrs.st-elsewhere.example"))
         try await c.send(c.admin, MedicalAccessContract.deregisterCustodian(c.otherHospital.address))
 
         let logs = try await client.logs(LogFilter(fromBlock: .earliest, addresses: [c.contract.address]))
@@ -421,6 +422,7 @@ struct ContractTests {
         func first(_ name: String) throws -> DecodedEvent { try #require(events.first { $0.name == name }) }
         #expect(try first("CustodianRegistered").value("name").asString() == "St. Elsewhere")
         #expect(try first("CustodianDeregistered").value("custodian").asAddress() == c.otherHospital.address)
+        #expect(try first("CustodianGatewayChanged").value("gateway").asString() == "https://mdrs.st-elsewhere.example")
         #expect(try first("StaffRegistered").value("custodian").asAddress() == c.hospital.address)
         #expect(try first("StaffRegistered").value("epoch").asUInt64() == 1)
         #expect(try first("StaffDeregistered").value("staff").asAddress() == c.doctor.address)

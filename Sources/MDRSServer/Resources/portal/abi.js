@@ -129,7 +129,7 @@ export function decodeResult(name, hex) {
       };
     case "getCustodian": {
       const base = w.number(0) / 32;
-      return { name: w.string(base, base), active: w.bool(base + 1), registeredAt: w.number(base + 2) };
+      return { name: w.string(base, base), active: w.bool(base + 1), registeredAt: w.number(base + 2), gateway: w.string(base + 3, base) };
     }
     case "getStaff":
       return { custodian: w.address(0), epoch: w.number(1), registeredAt: w.number(2) };
