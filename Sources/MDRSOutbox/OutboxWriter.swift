@@ -154,6 +154,7 @@ public struct OutboxWriter: Service {
         let term = store.lease.term?.number ?? 0
         logger.notice("this gateway process writes the on-chain log", metadata: ["term": "\(term)", "advisoryLock": "\(holdsLock)"])
         metrics.outboxWriterTerm(term)
+        defer { metrics.outboxWriterTerm(0) }
         do {
             try await write(on: session, holdsLock: &holdsLock)
         } catch {

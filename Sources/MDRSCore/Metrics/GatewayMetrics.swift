@@ -42,6 +42,12 @@ public struct GatewayMetrics: Sendable {
         }
     }
 
+    /// Whether the database probe finds PostgreSQL answering (1) or not (0). While it is 0 the
+    /// outbox gauges keep their last reading: they cannot be read without the database.
+    package func databaseUp(_ up: Bool) {
+        Gauge(label: "mdrs_database_up", factory: factory).record(up ? 1 : 0)
+    }
+
     /// The outbox writer started over after a failure (a database or node fault).
     package func outboxWriterRestart() {
         Counter(label: "mdrs_outbox_writer_restarts_total", factory: factory).increment()

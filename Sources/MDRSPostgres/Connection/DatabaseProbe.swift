@@ -1,24 +1,27 @@
 import Logging
+import MDRSCore
 import PostgresNIO
 import ServiceLifecycle
 
 /// Asks PostgreSQL `SELECT 1` every `interval` on a connection of its own (not the pool's: a
 /// pool busy with requests must not look like a database that is down), and keeps
 /// ``DatabaseHealth`` current: down at once when the connection closes or a connection is refused
-/// (a crash, a stop, a restart), down after two probes in a row without an answer within
-/// `timeout` (a hung server or a cut network; one slow answer on a loaded machine is not an
-/// outage), up again at the first answer.
+/// (a crash, a stop, a restart), down when an answer takes longer than `timeout` (a hung server or
+/// a cut network; a loaded machine answers slowly, so the timeout is generous), up again at the
+/// first answer.
 public struct DatabaseProbe: Service {
     let configuration: PostgresConnection.Configuration
     let health: DatabaseHealth
     let interval: Duration
     let timeout: Duration
+    let metrics: GatewayMetrics?
     let logger: Logger
 
     public init(
         configuration: PostgresConnection.Configuration, health: DatabaseHealth, interval: Duration = .milliseconds(250),
-        timeout: Duration = .seconds(1), logger: Logger
+        timeout: Duration = .seconds(5), metrics: GatewayMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         var configuration = configuration
         configuration.options.connectTimeout = .milliseconds(
             Int64(timeout.components.seconds) * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
@@ -33,7 +36,6 @@ public struct DatabaseProbe: Service {
         var connection: PostgresConnection?
         var connectionId = 0
         var outageLogged = false
-        var unanswered = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if connection?.isClosed ?? true {
@@ -51,8 +53,8 @@ public struct DatabaseProbe: Service {
                 try await withDeadline { [logger] in
                     try await PostgresDatabase.guarded(probing) { try await $0.query("SELECT 1", logger: logger).collect().count }
                 }
-                unanswered = 0
                 health.markReachable()
+                metrics?.databaseUp(true)
                 if outageLogged {
                     logger.notice("PostgreSQL answers again; database requests are served")
                     outageLogged = false
@@ -66,19 +68,11 @@ public struct DatabaseProbe: Service {
                 logger.warning(
                     "the database probe gets no connection of its own (raise PostgreSQL's max_connections); the database counts as up",
                     metadata: ["error": "\(String(reflecting: error))"])
-            } catch let error as ProbeTimeout where unanswered == 0 && health.isReachable {
-                // One probe without an answer in time: the machine may just be busy. Ask again on
-                // a new connection before calling it an outage.
-                unanswered = 1
-                try? await connection?.close()
-                connection = nil
-                logger.warning("PostgreSQL did not answer the probe in time; asking again", metadata: ["error": "\(error)"])
-                continue
             } catch {
-                unanswered += 1
                 try? await connection?.close()
                 connection = nil
                 health.markUnreachable("\(error)")
+                metrics?.databaseUp(false)
                 if !outageLogged {
                     logger.error(
                         "ALERT: PostgreSQL does not answer; every request that needs it is refused (503) until it does",

@@ -43,7 +43,7 @@ public func buildApplication(
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
     let databaseHealth = DatabaseHealth()
     let database = PostgresDatabase(postgres, health: databaseHealth)
-    let probe = DatabaseProbe(configuration: try configuration.postgres.connectionConfiguration(), health: databaseHealth, logger: logger)
+    let probeConnection = try configuration.postgres.connectionConfiguration()
 
     // Everything that can fail comes before the HTTP client, which must be shut down once made.
     let rpcHeaders: [(name: String, value: String)] = try configuration.chain.bearerTokenFile.map { file in
@@ -64,6 +64,7 @@ public func buildApplication(
     }
     let contract = node(configuration.chain.rpcURL, headers: rpcHeaders)
     let metrics = GatewayMetrics()
+    let probe = DatabaseProbe(configuration: probeConnection, health: databaseHealth, metrics: metrics, logger: logger)
     let chain = ChainState(
         contract: contract, witnesses: configuration.chain.witnessURLs.map { node($0) },
         configuration: .init(

@@ -176,15 +176,16 @@ struct AuditController: Sendable {
     /// The incremental check; `restart=true` checks the whole log again.
     func check(_ request: Request) async throws -> (Response, consistent: Bool) {
         try await authenticate(request)
-        var restart = false
+        var restart: Bool?
         for (name, value) in request.uri.queryParameters {
             guard name == "restart", value == "true" || value == "false" else {
                 throw APIError(.badRequest, "unknown query parameter \(name): the check takes only restart=true")
             }
+            guard restart == nil else { throw APIError(.badRequest, "query parameter restart is given more than once") }
             restart = value == "true"
         }
         _ = await catchUp()
-        let report = try await checker.check(restart: restart)
+        let report = try await checker.check(restart: restart ?? false)
         return (try Response.json(report), report.consistent)
     }
 }

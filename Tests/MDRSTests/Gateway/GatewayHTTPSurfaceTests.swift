@@ -102,7 +102,7 @@ struct GatewayHTTPSurfaceTests {
                 "/v1/audit/check?restart=yes",
                 // The documented cursor is lower-case hex; a repeated filter is ambiguous.
                 "/v1/audit/accesses?after=12-" + String(repeating: "AB", count: 32), "/v1/audit/accesses?after=-" + String(repeating: "ab", count: 32),
-                "/v1/audit/accesses?outcome=1&outcome=7", "/v1/audit/accesses?limit=5&limit=6"] {
+                "/v1/audit/accesses?outcome=1&outcome=7", "/v1/audit/accesses?limit=5&limit=6", "/v1/audit/check?restart=true&restart=false"] {
                 do {
                     _ = try await auditor.audit(target)
                     Issue.record("\(target) was answered")

@@ -179,6 +179,34 @@ struct GatewayResilienceTests {
         }
     }
 
+    @Test("a served access not on-chain past the stall bound makes the audit check inconsistent, naming it", .timeLimit(.minutes(3)))
+    func overdueReleaseInCheck() async throws {
+        let chain = try await PrivateChain()
+        let deployment = try await Deployment.make(rpcURL: chain.url)
+        let clock = SteppingClock()
+        try await LiveGateway.run(deployment: deployment, clock: clock, adjust: { $0.outbox.stallBound = .seconds(30) }) { gateway in
+            let stored = try await gateway.store(Array("waiting for the chain".utf8), contentType: "text/plain")
+            let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let doctor = try await gateway.client(deployment.doctor)
+            let auditor = try await gateway.client(deployment.auditor)
+            try await chain.stopMining()
+            let served = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(served.status == .ok)
+            let requestId = try #require(served.headers.first(name: SignedRequest.Header.requestId))
+            _ = try await served.body.collect(upTo: 1 << 16)
+            // Within the bound the access is only waiting; past it, overdue: the record left and
+            // the chain does not account for it yet.
+            let waiting = try await AuditIndexTests.check(auditor)
+            #expect(waiting.consistent && waiting.waiting.contains(requestId) && waiting.overdue.isEmpty, "\(waiting)")
+            clock.advance(by: .seconds(31))
+            let overdue = try await AuditIndexTests.check(auditor)
+            #expect(!overdue.consistent && overdue.overdue == [requestId] && overdue.counts.overdue == 1, "\(overdue)")
+            try await chain.startMining()
+            try await eventually("the access is on-chain") { try await gateway.accessRow(requestId)?.state == "confirmed" }
+            #expect(try await AuditIndexTests.check(auditor).consistent)
+        }
+    }
+
     @Test("two gateway processes on one database: both serve, one writes the log, neither reports a stall", .timeLimit(.minutes(3)))
     func twoGatewaysOneDatabase() async throws {
         // A stall bound the test outlasts (six rounds of 2 s) but that a loaded machine's writer meets.

@@ -98,7 +98,7 @@ struct Deployment: Sendable {
         settings.set("audit.auditors", auditor.address.checksummed)
         settings.set("access.strict", String(strict))
         // Generous: the whole suite runs at once on two cores, and the writer must get a word in.
-        settings.set("access.strict_timeout_seconds", "8")
+        settings.set("access.strict_timeout_seconds", "20")
         settings.set("migrations.directory", TestEnvironment.migrations.path)
         settings.set("log.level", "warning")
         return try GatewayConfiguration(settings: settings)
