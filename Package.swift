@@ -169,6 +169,8 @@ let package = Package(
             name: "MDRSClient",
             dependencies: [
                 "EthereumCore",
+                "MDRSChain",
+                "MDRSCore",
                 "MDRSProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),

@@ -162,7 +162,8 @@ extension ChainState {
                     observation.touchedStaff.insert(change.staff)
                     observation.staffChanges.append(change)
                 }
-            case .custodianRegistered(let custodian), .custodianDeregistered(let custodian), .custodianGatewayChanged(let custodian, _):
+            case .custodianRegistered(let custodian), .custodianDeregistered(let custodian), .custodianGatewayChanged(let custodian, _),
+                .custodianDirectoryChanged(let custodian, _):
                 observation.touchedCustodians.insert(custodian)
             case .recordAnchored, .accessRequested, .accessed:
                 break

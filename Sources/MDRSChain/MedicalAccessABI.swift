@@ -19,8 +19,9 @@ public enum MedicalAccessABI {
 
     public static let registerCustodian = function("registerCustodian(address,string)")
     public static let deregisterCustodian = function("deregisterCustodian(address)")
-    public static let getCustodian = function("getCustodian(address)", returns: ["(string,bool,uint256,string)"], view: true)
+    public static let getCustodian = function("getCustodian(address)", returns: ["(string,bool,uint256,string,bytes32)"], view: true)
     public static let setGateway = function("setGateway(string)")
+    public static let setDirectory = function("setDirectory(bytes32)")
     public static let registerStaff = function("registerStaff(address)")
     public static let deregisterStaff = function("deregisterStaff(address)")
     public static let staffCustodian = function("staffCustodian(address)", returns: ["address"], view: true)
@@ -38,7 +39,7 @@ public enum MedicalAccessABI {
     public static let admin = function("admin()", returns: ["address"], view: true)
 
     public static let functions: [ABIFunction] = [
-        registerCustodian, deregisterCustodian, getCustodian, setGateway, registerStaff, deregisterStaff, staffCustodian, getStaff,
+        registerCustodian, deregisterCustodian, getCustodian, setGateway, setDirectory, registerStaff, deregisterStaff, staffCustodian, getStaff,
         anchorRecord, getRecord, requestAccess, grant, revoke, getGrant, checkGrant, logAccess, publish,
         logHead, admin,
     ]
@@ -56,6 +57,8 @@ public enum MedicalAccessABI {
     public static let custodianDeregistered = event("CustodianDeregistered", [("custodian", "address", true)])
     public static let custodianGatewayChanged = event(
         "CustodianGatewayChanged", [("custodian", "address", true), ("gateway", "string", false)])
+    public static let custodianDirectoryChanged = event(
+        "CustodianDirectoryChanged", [("custodian", "address", true), ("digest", "bytes32", false)])
     public static let staffRegistered = event(
         "StaffRegistered", [("staff", "address", true), ("custodian", "address", true), ("epoch", "uint64", false)])
     public static let staffDeregistered = event("StaffDeregistered", [("staff", "address", true), ("custodian", "address", true)])
@@ -82,7 +85,7 @@ public enum MedicalAccessABI {
          ("commitment", "bytes32", false)])
 
     public static let events: [ABIEvent] = [
-        custodianRegistered, custodianDeregistered, custodianGatewayChanged, staffRegistered, staffDeregistered, recordAnchored,
+        custodianRegistered, custodianDeregistered, custodianGatewayChanged, custodianDirectoryChanged, staffRegistered, staffDeregistered, recordAnchored,
         accessRequested, granted, revoked, accessed,
     ]
 

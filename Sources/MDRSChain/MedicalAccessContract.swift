@@ -84,7 +84,7 @@ public struct MedicalAccessContract: Sendable {
         let fields = try await call(MedicalAccessABI.getCustodian, [.address(address)], at: block)[0].asArray()
         return CustodianState(
             name: try fields[0].asString(), active: try fields[1].asBool(), registeredAt: try fields[2].asUInt64(),
-            gateway: try fields[3].asString())
+            gateway: try fields[3].asString(), directory: try fields[4].asBytes32())
     }
 
     /// Where `custodian`'s numbered access log stands: its last sequence number (0 before the
@@ -103,6 +103,11 @@ public struct MedicalAccessContract: Sendable {
     /// A custodian publishes its gateway's base URL (empty withdraws it).
     public static func setGateway(_ url: String) throws -> [UInt8] {
         try MedicalAccessABI.setGateway.encodeCall([.string(url)])
+    }
+
+    /// A custodian publishes the SHA-256 of the staff directory its gateway serves.
+    public static func setDirectory(_ sha256: Bytes32) throws -> [UInt8] {
+        try MedicalAccessABI.setDirectory.encodeCall([.bytes32(sha256)])
     }
 
     public static func deregisterCustodian(_ custodian: Address) throws -> [UInt8] {

@@ -18,6 +18,7 @@ public enum MedicalAccessEvent: Equatable, Sendable {
     case custodianRegistered(custodian: Address)
     case custodianDeregistered(custodian: Address)
     case custodianGatewayChanged(custodian: Address, gateway: String)
+    case custodianDirectoryChanged(custodian: Address, sha256: Bytes32)
     case staffRegistered(staff: Address, custodian: Address, epoch: UInt64)
     case staffDeregistered(staff: Address, custodian: Address)
     case recordAnchored(recordId: Bytes32, patient: Address, custodian: Address, contentHash: Bytes32)
@@ -37,6 +38,8 @@ public enum MedicalAccessEvent: Equatable, Sendable {
                 self = .custodianDeregistered(custodian: try event.value("custodian").asAddress())
             case MedicalAccessABI.custodianGatewayChanged.name:
                 self = .custodianGatewayChanged(custodian: try event.value("custodian").asAddress(), gateway: try event.value("gateway").asString())
+            case MedicalAccessABI.custodianDirectoryChanged.name:
+                self = .custodianDirectoryChanged(custodian: try event.value("custodian").asAddress(), sha256: try event.value("digest").asBytes32())
             case MedicalAccessABI.staffRegistered.name:
                 self = .staffRegistered(
                     staff: try event.value("staff").asAddress(), custodian: try event.value("custodian").asAddress(),

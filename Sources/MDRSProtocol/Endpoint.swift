@@ -3,7 +3,8 @@ import HTTPTypes
 /// Every route the gateway serves. Routes are registered from this list, and a test checks it
 /// against `docs/openapi.json`, so the document cannot drift from the code.
 public enum Endpoint: String, CaseIterable, Sendable {
-    case info, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, patientAccesses, fhirAuditEvents, live, ready, metrics
+    case info, staffDirectory, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, patientAccesses, fhirAuditEvents, live, ready,
+        metrics
 
     public var method: HTTPRequest.Method {
         self == .storeRecord ? .post : .get
@@ -13,6 +14,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
     public var path: String {
         switch self {
         case .info: "/v1/info"
+        case .staffDirectory: "/v1/staff"
         case .storeRecord: "/v1/records"
         case .anchorStatus: "/v1/records/:recordId/anchor"
         case .fetch: "/v1/access/:address"

@@ -7,11 +7,12 @@ struct MDRSCommand: AsyncParsableCommand {
         commandName: "mdrs",
         abstract: "Medical data resource server gateway: records in PostgreSQL, consent and audit on-chain.",
         discussion: """
-            Custodian (hospital IT): serve, migrate, keys, contract. Hospital systems: put. Patients: grant, revoke.
+            Custodian (hospital IT): serve, migrate, keys, staff, contract. Hospital systems: put. Patients: grant, revoke.
             Medical staff: request-access, fetch. Auditors: audit. Benchmarks: bench.
             """,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, KeysCommand.self, RecordsCommand.self, OutboxCommand.self, ContractCommand.self, PutCommand.self,
+            ServeCommand.self, MigrateCommand.self, KeysCommand.self, RecordsCommand.self, OutboxCommand.self, StaffCommand.self, ContractCommand.self,
+            PutCommand.self,
             GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, AuditCommand.self, HistoryCommand.self,
             BenchCommand.self,
         ]

@@ -150,9 +150,9 @@ def check_modules(page, args):
     record_tuple = encode(["(address,address,bytes32,bytes,uint256)"], [(staff, staff, bytes.fromhex("ab" * 32), b"\x01" * 89, 77)])
     decoded = page.evaluate("async (hex) => (await import('/portal/abi.js')).decodeResult('getRecord', hex)", "0x" + record_tuple.hex())
     assert decoded == {"patient": staff, "custodian": staff, "contentHash": record, "encryptedAddress": "0x" + "01" * 89, "anchoredAt": 77}, decoded
-    custodian_tuple = encode(["(string,bool,uint256,string)"], [("St. Elsewhere Hospital ✓", True, 5, "https://mdrs.st-elsewhere.example")])
+    custodian_tuple = encode(["(string,bool,uint256,string,bytes32)"], [("St. Elsewhere Hospital ✓", True, 5, "https://mdrs.st-elsewhere.example", bytes.fromhex("ef" * 32))])
     decoded = page.evaluate("async (hex) => (await import('/portal/abi.js')).decodeResult('getCustodian', hex)", "0x" + custodian_tuple.hex())
-    assert decoded == {"name": "St. Elsewhere Hospital ✓", "active": True, "registeredAt": 5, "gateway": "https://mdrs.st-elsewhere.example"}, decoded
+    assert decoded == {"name": "St. Elsewhere Hospital ✓", "active": True, "registeredAt": 5, "gateway": "https://mdrs.st-elsewhere.example", "directory": "0x" + "ef" * 32}, decoded
     step("ABI selectors, topics, call encodings and result decodings match the contract's ABI and eth-abi")
 
     openapi = json.loads((ROOT / "docs/openapi.json").read_text())

@@ -57,6 +57,7 @@ struct Custodian:
     active: bool
     registeredAt: uint256  # block number; 0 = never registered
     gateway: String[256]  # the base URL of the custodian's gateway; empty until it publishes one
+    directory: bytes32  # SHA-256 of the staff directory its gateway serves at /v1/staff; zero until published
 
 struct StaffMember:
     custodian: address  # zero = not registered (now)
@@ -114,6 +115,10 @@ event CustodianDeregistered:
 event CustodianGatewayChanged:
     custodian: indexed(address)
     gateway: String[256]
+
+event CustodianDirectoryChanged:
+    custodian: indexed(address)
+    digest: bytes32  # SHA-256 of the directory
 
 event StaffRegistered:
     staff: indexed(address)
@@ -242,7 +247,9 @@ def registerCustodian(custodian: address, name: String[64]):
         raw_revert(method_id("ZeroAddress()"))
     if self._custodians[custodian].registeredAt != 0:
         raw_revert(abi_encode(custodian, method_id=method_id("CustodianAlreadyRegistered(address)")))
-    self._custodians[custodian] = Custodian(name=name, active=True, registeredAt=block.number, gateway="")
+    self._custodians[custodian] = Custodian(
+        name=name, active=True, registeredAt=block.number, gateway="", directory=empty(bytes32)
+    )
     log CustodianRegistered(custodian=custodian, name=name)
 
 
@@ -276,11 +283,25 @@ def setGateway(gateway: String[256]):
 
 
 @external
+def setDirectory(digest: bytes32):
+    """
+    @notice Publish the SHA-256 of the staff directory the calling custodian's
+            gateway serves (its staff's names, roles and departments, kept off-chain):
+            clients accept a directory only if its bytes hash to this.
+    @dev Only the custodian itself, while active.
+    """
+    self._require_active_custodian()
+    self._custodians[msg.sender].directory = digest
+    log CustodianDirectoryChanged(custodian=msg.sender, digest=digest)
+
+
+@external
 @view
 def getCustodian(custodian: address) -> Custodian:
     """
     @notice The custodian's name, whether it is active, the block it was
-            registered in and its gateway's URL; all zero for an unknown address.
+            registered in, its gateway's URL and its staff directory's SHA-256; all
+            zero for an unknown address.
     """
     return self._custodians[custodian]
 

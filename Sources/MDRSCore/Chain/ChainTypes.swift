@@ -106,12 +106,15 @@ public struct CustodianState: Equatable, Sendable {
     public let registeredAt: UInt64
     /// The base URL of its gateway as it published it on-chain; empty if it has not.
     public let gateway: String
+    /// The SHA-256 of the staff directory its gateway serves; zero if it has published none.
+    public let directory: Bytes32
 
-    package init(name: String, active: Bool, registeredAt: UInt64, gateway: String = "") {
+    package init(name: String, active: Bool, registeredAt: UInt64, gateway: String = "", directory: Bytes32 = .zero) {
         self.name = name
         self.active = active
         self.registeredAt = registeredAt
         self.gateway = gateway
+        self.directory = directory
     }
 }
 

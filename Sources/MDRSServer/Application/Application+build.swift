@@ -131,6 +131,7 @@ public func buildApplication(
     router.middlewares.add(RequestLogMiddleware())
     GatewayController(
         info: info,
+        directory: StaffDirectoryStore(client: database, logger: logger),
         fetch: FetchController(
             authenticator: authenticator, gate: gate, chain: chain, vault: vault, journal: journal, policy: policy,
             signedURLWindow: configuration.signedURLWindow),

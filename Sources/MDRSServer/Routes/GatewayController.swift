@@ -2,12 +2,15 @@ import EthereumCore
 import Hummingbird
 import Logging
 import MDRSCore
+import MDRSPostgres
 import MDRSProtocol
 
 /// The gateway's API routes (see ``Endpoint`` and `docs/openapi.json`). Each route's errors are
 /// mapped to the API's answer and counted here, in one place; the controllers only decide.
 struct GatewayController: Sendable {
     let info: GatewayInfo
+    /// The hospital's published staff directory (`/v1/staff`).
+    let directory: StaffDirectoryStore
     let fetch: FetchController
     let store: StoreController
     let audit: AuditController
@@ -49,6 +52,15 @@ struct GatewayController: Sendable {
             switch endpoint {
             case .info:
                 response = try Response.json(info)
+            case .staffDirectory:
+                // The bytes as published: clients check them against the SHA-256 on-chain.
+                guard let document = try await directory.latestDocument() else {
+                    throw APIError(.notFound, "this hospital has published no staff directory")
+                }
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                headers[.cacheControl] = "no-cache"
+                response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document)))
             case .storeRecord:
                 response = try await store.store(request, logger: logger)
             case .anchorStatus:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import EthereumCore
+import MDRSChain
 import Foundation
 import MDRSClient
 import MDRSProtocol
@@ -12,6 +13,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument { case table, json, csv, fhir }
 
+    @OptionGroup var chain: ChainOptions
     @OptionGroup var key: KeyOption
     @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
     @Option(help: "Only this record.") var record: String?
@@ -37,6 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
                 print("on-chain entries \(report.onChainEntries), local rows \(report.localEntries)")
                 let counts = report.counts
                 print("missing on-chain \(counts.missingOnChain), unknown here \(counts.unknownHere), commitment mismatches \(counts.commitmentMismatch), waiting \(counts.waiting), rejected \(counts.rejected)")
+                print("overdue (served, not on-chain past the stall bound) \(counts.overdue); released after the grant ended: revoked \(counts.servedAfterRevocation), expired \(counts.servedAfterExpiry), registration changed \(counts.servedAfterRegistrationChange)")
                 print("checked through block \(report.indexedThroughBlock) (\(report.checkedEntries) entries new since the last check)")
                 let sequence = report.sequence
                 if sequence.complete {
@@ -51,7 +54,11 @@ struct AuditCommand: AsyncParsableCommand {
                     print("sequence REPEATS: \(sequence.repeatedNumbers) entries name a request id logged under an earlier number")
                     for item in sequence.repeats { print("  repeat: entry \(item.sequence) repeats entry \(item.repeats) (\(item.requestId))") }
                 }
-                for (kind, ids) in [("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("commitment mismatch", report.commitmentMismatch), ("rejected", report.rejected)] {
+                for (kind, ids) in [
+                    ("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("commitment mismatch", report.commitmentMismatch),
+                    ("rejected", report.rejected), ("overdue", report.overdue), ("released after revocation", report.servedAfterRevocation),
+                    ("released after expiry", report.servedAfterExpiry), ("released after the registration changed", report.servedAfterRegistrationChange),
+                ] {
                     for id in ids { print("  \(kind): \(id)") }
                 }
                 print(report.consistent ? "CONSISTENT" : "INCONSISTENT")
@@ -85,13 +92,25 @@ struct AuditCommand: AsyncParsableCommand {
                        e.local?.chainState.rawValue ?? "chain_only", e.local.map { String($0.commitmentValid) } ?? ""].joined(separator: ","))
             }
         case .table, .fhir:
-            print("TIME (UTC)           OUTCOME               STAFF        RECORD       ON-CHAIN")
+            // People by name, from each hospital's directory checked against the chain; the
+            // address where none is published (or the chain cannot be read from here).
+            var people = [String: String]()
+            if let contract = try? Address(client.info.contract) {
+                let reader = try chain.withClient { ethereum, http in
+                    StaffDirectoryReader(contract: MedicalAccessContract(address: contract, client: ethereum), httpClient: http)
+                }
+                for staff in Set(entries.map(\.staff)) {
+                    if let address = try? Address(staff) { people[staff] = await reader.person(address).display }
+                }
+            }
+            print("TIME (UTC)           OUTCOME               WHO                                                 RECORD       ON-CHAIN")
             let formatter = ISO8601DateFormatter()
             for e in entries {
                 let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(e.accessedAt)))
                 let outcome = e.local?.reason ?? (e.outcome == 1 ? "served" : "refused(\(e.outcome))")
                 let chain = e.onChain.map { "block \($0.blockNumber)" } ?? (e.local?.chainState.rawValue ?? "-")
-                print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(e.staff.prefix(10))…  \(e.recordId.prefix(10))…  \(chain)")
+                let who = people[e.staff] ?? e.staff
+                print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(who.prefix(51).padding(toLength: 51, withPad: " ", startingAt: 0)) \(e.recordId.prefix(10))…  \(chain)")
             }
             print("\(entries.count) entries")
         }

@@ -57,15 +57,24 @@ struct HistoryCommand: AsyncParsableCommand {
         }
         guard format == .table else { return }
         rows.sort { $0.access.accessedAt < $1.access.accessedAt }
-        print("TIME (UTC)           OUTCOME               PURPOSE                   STAFF        HOSPITAL     KEPT BY              RECORD")
+        // People by name: each hospital's directory, checked against the hash it put on-chain.
+        let people = try await chain.withClient { client, _ in
+            let reader = StaffDirectoryReader(contract: try chain.contract(client), httpClient: HTTPClient.shared)
+            var people = [String: String]()
+            for staff in Swift.Set(rows.map(\.access.staff)) {
+                if let address = try? Address(staff) { people[staff] = await reader.person(address).display }
+            }
+            return people
+        }
+        print("TIME (UTC)           OUTCOME               PURPOSE                   WHO                                                 KEPT BY              RECORD")
         let formatter = ISO8601DateFormatter()
         for (keptBy, access) in rows {
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
             let outcome = access.reason ?? (access.outcome == 1 ? "served" : "refused(\(access.outcome))")
             let purpose = access.purposeText ?? String(access.purpose)
-            let hospital = access.hospital.map { "\($0.prefix(10))…" } ?? "(none now)"
+            let who = people[access.staff] ?? access.staff
             print(
-                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(access.staff.prefix(10))…  \(hospital.padding(toLength: 12, withPad: " ", startingAt: 0)) \(keptBy.prefix(20).padding(toLength: 20, withPad: " ", startingAt: 0)) \(access.recordId.prefix(10))…"
+                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(who.prefix(51).padding(toLength: 51, withPad: " ", startingAt: 0)) \(keptBy.prefix(20).padding(toLength: 20, withPad: " ", startingAt: 0)) \(access.recordId.prefix(10))…"
             )
         }
         print("\(rows.count) entries for \((patient ?? key.address).checksummed)")

@@ -414,6 +414,7 @@ struct ContractTests {
         try await c.send(c.patient, MedicalAccessContract.revoke(token))
         try await c.send(c.hospital, MedicalAccessContract.deregisterStaff(c.doctor.address))
         try await c.send(c.hospital, MedicalAccessContract.setGateway("https://mdrs.st-elsewhere.example"))
+        try await c.send(c.hospital, MedicalAccessContract.setDirectory(Bytes32.keccak(Array("a directory".utf8))))
         try await c.send(c.admin, MedicalAccessContract.deregisterCustodian(c.otherHospital.address))
 
         let logs = try await client.logs(LogFilter(fromBlock: .earliest, addresses: [c.contract.address]))
@@ -423,6 +424,7 @@ struct ContractTests {
         #expect(try first("CustodianRegistered").value("name").asString() == "St. Elsewhere")
         #expect(try first("CustodianDeregistered").value("custodian").asAddress() == c.otherHospital.address)
         #expect(try first("CustodianGatewayChanged").value("gateway").asString() == "https://mdrs.st-elsewhere.example")
+        #expect(try first("CustodianDirectoryChanged").value("digest").asBytes32() == Bytes32.keccak(Array("a directory".utf8)))
         #expect(try first("StaffRegistered").value("custodian").asAddress() == c.hospital.address)
         #expect(try first("StaffRegistered").value("epoch").asUInt64() == 1)
         #expect(try first("StaffDeregistered").value("staff").asAddress() == c.doctor.address)

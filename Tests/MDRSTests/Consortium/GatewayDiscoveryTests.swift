@@ -42,6 +42,7 @@ struct GatewayDiscoveryTests {
         // Staff, patients and strangers cannot publish a hospital's gateway.
         for key in [d.doctor, d.patient, try await DevChain.fundedKey()] {
             await #expect(throws: (any Error).self) { try await d.send(key, MedicalAccessContract.setGateway("https://evil.example")) }
+            await #expect(throws: (any Error).self) { try await d.send(key, MedicalAccessContract.setDirectory(Bytes32.random())) }
         }
         #expect(try await d.contract.custodian(d.hospital.address).gateway == "https://gateway.st-elsewhere.example")
     }

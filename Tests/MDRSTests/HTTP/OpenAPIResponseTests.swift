@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import MDRSProtocol
 import NIOCore
+import MDRSPostgres
 import Testing
 
 /// Real answers of a running gateway, for every route and its usual statuses, checked against
@@ -43,6 +44,13 @@ struct OpenAPIResponseTests {
             let d = gateway.deployment
             let api = gateway.client
             samples.add(.get, "/v1/info", try await api.execute(uri: "/v1/info", method: .get, headers: [:], body: nil))
+            // The staff directory: none published yet, then one.
+            samples.add(.get, "/v1/staff", try await api.execute(uri: "/v1/staff", method: .get, headers: [:], body: nil))
+            let directory = StaffDirectoryStore(client: gateway.postgres, logger: TestEnvironment.logger)
+            try await directory.set(d.doctor.address, name: "Dr. Ana Silva", role: .physician, department: "Cardiology")
+            try await directory.set(d.clerk.address, name: "Sam Okafor", role: .recordsClerk, department: nil)
+            _ = try await directory.writeDocument(custodian: d.hospital.address, issuedAt: 1_800_000_000)
+            samples.add(.get, "/v1/staff", try await api.execute(uri: "/v1/staff", method: .get, headers: [:], body: nil))
             samples.add(.get, "/health/live", try await api.execute(uri: "/health/live", method: .get, headers: [:], body: nil))
             samples.add(.get, "/health/ready", try await api.execute(uri: "/health/ready", method: .get, headers: [:], body: nil))
             samples.add(.get, "/metrics", try await api.execute(uri: "/metrics", method: .get, headers: [:], body: nil))

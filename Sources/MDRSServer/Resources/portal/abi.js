@@ -129,7 +129,10 @@ export function decodeResult(name, hex) {
       };
     case "getCustodian": {
       const base = w.number(0) / 32;
-      return { name: w.string(base, base), active: w.bool(base + 1), registeredAt: w.number(base + 2), gateway: w.string(base + 3, base) };
+      return {
+        name: w.string(base, base), active: w.bool(base + 1), registeredAt: w.number(base + 2), gateway: w.string(base + 3, base),
+        directory: w.bytes32(base + 4),
+      };
     }
     case "getStaff":
       return { custodian: w.address(0), epoch: w.number(1), registeredAt: w.number(2) };
