@@ -96,7 +96,7 @@ struct AuditCommand: AsyncParsableCommand {
             // address where none is published (or the chain cannot be read from here).
             var people = [String: String]()
             if let contract = try? Address(client.info.contract) {
-                let reader = try chain.withClient { ethereum, http in
+                let reader = try await chain.withClient { ethereum, http in
                     StaffDirectoryReader(contract: MedicalAccessContract(address: contract, client: ethereum), httpClient: http)
                 }
                 for staff in Set(entries.map(\.staff)) {
