@@ -5,12 +5,16 @@ extension FHIRAuditEvent {
     /// hospital, the source and the server agent; `serverAddress` is where the gateway is on the
     /// network (its public URL, or host and port). `showClientAddress` false leaves the
     /// requester's IP address out (masked), for readers other than auditors.
-    public init(_ entry: AuditEntry, chainId: String, custodian: String, serverAddress: String, showClientAddress: Bool) {
+    /// `staffName` is how people read the staff member ("Dr. Ana Silva, physician, Cardiology"),
+    /// when the hospital's directory names them.
+    public init(
+        _ entry: AuditEntry, chainId: String, custodian: String, serverAddress: String, showClientAddress: Bool, staffName: String? = nil
+    ) {
         let served = entry.outcome == Int(AccessOutcome.served.rawValue)
         let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
         let purposeOfUse = purpose.map { FHIRCodeableConcept(coding: [FHIRCoding(system: System.purposeOfUse, code: $0.code, display: $0.words)]) }
             ?? FHIRCodeableConcept(text: "purpose \(entry.purpose) (not an HL7 code this gateway knows)")
-        let staff = FHIRReference(identifier: .account(entry.staff, chainId: chainId))
+        let staff = FHIRReference(identifier: .account(entry.staff, chainId: chainId), display: staffName)
         let server = FHIRReference(identifier: .account(custodian, chainId: chainId), display: "MDRS gateway of custodian \(custodian)")
         let clientNetwork: Agent.Network =
             if let address = entry.local?.clientAddress { showClientAddress ? Agent.Network(address: address, type: "2") : Agent.Network(absent: "masked") }

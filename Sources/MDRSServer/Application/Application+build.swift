@@ -142,7 +142,7 @@ public func buildApplication(
                 index: accessIndex, local: localLog, reader: auditReader, custodian: custodian,
                 revocationTolerance: configuration.chain.revocationTolerance, overdueAfter: configuration.outbox.stallBound, clock: clock,
                 logger: logger), chain: chain,
-            serverAddress: configuration.http.networkAddress, logger: logger),
+            serverAddress: configuration.http.networkAddress, directory: StaffDirectoryStore(client: database, logger: logger), logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
     if let portal { PortalController(assets: portal).addRoutes(to: router) }

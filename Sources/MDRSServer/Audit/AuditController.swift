@@ -23,6 +23,8 @@ struct AuditController: Sendable {
     /// Where this gateway is on the network (`http.public_url`, or host and port): the FHIR
     /// AuditEvents' server agent.
     let serverAddress: String
+    /// This hospital's staff by name, for the AuditEvents' agents.
+    let directory: StaffDirectoryStore
     let logger: Logger
 
     static let parameters: Set<String> = ["record", "patient", "staff", "outcome", "purpose", "from", "to", "after", "limit"]

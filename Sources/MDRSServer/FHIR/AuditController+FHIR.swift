@@ -73,10 +73,18 @@ extension AuditController {
         let (entries, next) = try await page(filter)
         var bundleLinks = links
         if let next { bundleLinks.append(.init(relation: "next", url: Self.nextURL(request, cursor: next.text))) }
+        // People by name: this hospital's own staff from its directory.
+        var names = [String: String]()
+        for staff in Set(entries.map(\.staff)) {
+            guard let address = try? Address(staff), let member = try await directory.member(address) else { continue }
+            names[staff] = [member.name, member.role.words, member.department].compactMap { $0 }.joined(separator: ", ")
+        }
         // A patient reads who looked, not from which network address.
         let events = entries.map {
             FHIRBundle<FHIRAuditEvent>.Entry(
-                resource: FHIRAuditEvent($0, chainId: chainId, custodian: custodian, serverAddress: serverAddress, showClientAddress: isAuditor))
+                resource: FHIRAuditEvent(
+                    $0, chainId: chainId, custodian: custodian, serverAddress: serverAddress, showClientAddress: isAuditor,
+                    staffName: names[$0.staff]))
         }
         return try Response.fhir(FHIRBundle(timestamp: timestamp, link: bundleLinks, entry: events))
     }

@@ -6,6 +6,7 @@ import MDRSClient
 import MDRSProtocol
 @testable import MDRSServer
 import NIOCore
+import MDRSPostgres
 import Testing
 
 /// `GET /fhir/AuditEvent`: the access log as FHIR R4 AuditEvents (IHE BALP RESTful read), for
@@ -93,6 +94,9 @@ struct FHIRAuditEventTests {
             let expected = (served + [refusedId, rangeRefusedId]).map { String($0.dropFirst(2)) }
             #expect(Set(ids) == Set(expected) && ids.count == expected.count, "\(ids) vs \(expected)")
 
+            // The hospital names its doctor: the AuditEvents name them too.
+            try await StaffDirectoryStore(client: gateway.postgres, logger: TestEnvironment.logger)
+                .set(d.doctor.address, name: "Dr. Ana Silva", role: .physician, department: "Cardiology")
             let all = try Self.bundle(try await Self.get(gateway, d.auditor, "/fhir/AuditEvent", answers: answers))
             let events = Dictionary((all.entry ?? []).map { ($0.resource.id ?? "", $0.resource) }, uniquingKeysWith: { a, _ in a })
             let denial = try #require(events[String(refusedId.dropFirst(2))])
@@ -101,6 +105,7 @@ struct FHIRAuditEventTests {
             let read = try #require(events[String(served[0].dropFirst(2))])
             #expect(read.outcome == "0" && read.action == "R" && read.type.code == "rest" && read.subtype?.first?.code == "read")
             #expect(read.agent.first { $0.requestor }?.purposeOfUse?.first?.coding?.first?.code == "TREAT")
+            #expect(read.agent.first { $0.requestor }?.who?.display == "Dr. Ana Silva, physician, Cardiology")
             #expect(read.source.observer.identifier?.value == d.hospital.address.checksummed)
             #expect(read.entity?.contains { $0.role?.code == "1" && $0.what?.identifier?.value == d.patient.address.checksummed } == true)
             // IHE BALP PatientRead: client (110152) and server (110153) with their network, one
