@@ -142,6 +142,9 @@ struct GatewayAbuseTests {
             $0.outbox.maximumEntries = 5
             $0.loggedRefusalsPerMinute = 30
             $0.http.rateLimitPerSecond = 0
+            // The chain stops mining below, on purpose: its head must not count as frozen while
+            // a loaded machine sends the flood.
+            $0.chain.maximumHeadAge = .seconds(600)
         }) { gateway in
             let d = gateway.deployment
             let stored = try await gateway.store(Array("still served".utf8), contentType: "text/plain")
