@@ -121,7 +121,10 @@ public func buildApplication(
     // With an operations listener, the public one answers readiness as a bare yes or no and
     // has no metrics; the details are for the operators' network.
     let separateOperations = configuration.http.operationsPort != nil
+    let consortiumOrigins = ConsortiumOrigins(
+        directory: ConsortiumDirectory(contract: contract, fromBlock: configuration.chain.fromBlock), logger: logger)
     let router = Router(context: GatewayRequestContext.self)
+    router.middlewares.add(ConsortiumCORSMiddleware(origins: consortiumOrigins))
     router.middlewares.add(ResponseHeadersMiddleware(served: Endpoint.allCases.filter { !(separateOperations && $0 == .metrics) }))
     if configuration.http.rateLimitPerSecond > 0 {
         router.middlewares.add(RateLimitMiddleware(
@@ -145,10 +148,10 @@ public func buildApplication(
             serverAddress: configuration.http.networkAddress, directory: StaffDirectoryStore(client: database, logger: logger), logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
-    if let portal { PortalController(assets: portal).addRoutes(to: router) }
+    if let portal { PortalController(assets: portal, consortium: consortiumOrigins).addRoutes(to: router) }
 
     var services: [any Service] = [
-        postgres, probe, HTTPClientService(client: httpClient), chain, writer, indexer,
+        postgres, probe, HTTPClientService(client: httpClient), chain, consortiumOrigins, writer, indexer,
         Janitor(
             store: store, nonces: nonces, outbox: outboxStore, refusals: refusalBudget, interval: .seconds(60), abandonAfter: .seconds(600),
             localRetention: configuration.localRetention, nonceSlack: configuration.requestWindow, logger: logger),

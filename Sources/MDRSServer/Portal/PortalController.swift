@@ -4,16 +4,23 @@ import MDRSProtocol
 
 /// Serves the portal: `/` is its page, `/portal/…` its files.
 ///
-/// The page runs only scripts and styles of this origin, talks only to this origin (the wallet
+/// The page runs only scripts and styles of this origin, talks only to this origin and to the
+/// gateways of the consortium's other hospitals as they published them on-chain (the wallet
 /// reaches the chain on its own), and may not be framed: a strict Content-Security-Policy with
-/// no inline script and no third-party origin.
+/// no inline script and no origin outside the consortium.
 struct PortalController: Sendable {
     let assets: PortalAssets
+    let consortium: ConsortiumOrigins?
 
-    static let contentSecurityPolicy = [
-        "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob:", "frame-src 'self' blob:",
-        "connect-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-    ].joined(separator: "; ")
+    /// The policy with `origins` (the consortium's gateways) allowed to be contacted.
+    static func contentSecurityPolicy(connecting origins: Set<String> = []) -> String {
+        let others = origins.sorted().joined(separator: " ")
+        let connect = others.isEmpty ? "connect-src 'self'" : "connect-src 'self' \(others)"
+        return [
+            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob:", "frame-src 'self' blob:",
+            connect, "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+        ].joined(separator: "; ")
+    }
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/") { _, _ in try response(for: "/portal/index.html") }
@@ -27,7 +34,7 @@ struct PortalController: Sendable {
         return Response(
             status: .ok,
             headers: [
-                .contentType: asset.contentType, .contentSecurityPolicy: Self.contentSecurityPolicy,
+                .contentType: asset.contentType, .contentSecurityPolicy: Self.contentSecurityPolicy(connecting: consortium?.current ?? []),
                 // A site that opened the portal keeps no handle on its window.
                 .crossOriginOpenerPolicy: "same-origin",
                 // Revalidate on every load: an updated gateway must not run yesterday's scripts.
