@@ -3,7 +3,9 @@ import Logging
 import MDRSChain
 import MDRSCore
 import MDRSPostgres
+import MDRSProtocol
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps the audit index (`chain_accesses`) in step with the chain: reads this custodian's
 /// `Accessed` events in windows from the configured start block up to the head the chain
@@ -21,6 +23,12 @@ package struct AccessIndexer: Service {
     let interval: Duration
     let logger: Logger
     private let mutex = AsyncMutex()
+    /// The consistency check, run as the index reads new blocks (at most every
+    /// ``checkInterval``), so that a late release or a gap raises its alert without an auditor
+    /// asking.
+    package var checker: AuditChecker?
+    static let checkInterval = Duration.seconds(10)
+    private let lastCheck = LastCheck()
 
     package init(reader: AccessLogReader, store: AccessIndexStore, chain: ChainState, interval: Duration, logger: Logger) {
         self.reader = reader
@@ -28,6 +36,11 @@ package struct AccessIndexer: Service {
         self.chain = chain
         self.interval = interval
         self.logger = logger
+    }
+
+    /// When the background check last ran.
+    final class LastCheck: Sendable {
+        let at = Mutex<ContinuousClock.Instant?>(nil)
     }
 
     package func run() async throws {
@@ -59,6 +72,13 @@ package struct AccessIndexer: Service {
         // Anything else (a new head, the same height with another hash, a shorter chain) goes
         // through the repair check.
         try await catchUp(to: head.number, hash: head.hash, force: true)
+        guard let checker else { return }
+        let due = lastCheck.at.withLock { last in
+            guard last.map({ ContinuousClock.now - $0 >= Self.checkInterval }) ?? true else { return false }
+            last = .now
+            return true
+        }
+        if due { _ = try await checker.check(restart: false) }
     }
 
     /// Reads until the index holds every block up to `head` (the chain view's, which its

@@ -28,13 +28,16 @@ package struct AuditChecker: Sendable {
     /// stall bound): its release is not accounted for where auditors look.
     let overdueAfter: Duration
     let clock: any WallClock
+    /// Every check's findings, by kind, as gauges (`mdrs_audit_findings`).
+    let metrics: GatewayMetrics?
     let logger: Logger
 
     package init(
         index: AccessIndexStore, local: AccessLogStore, reader: AccessLogReader, custodian: Address,
         revocationTolerance: Duration = .seconds(10), overdueAfter: Duration = .seconds(300), clock: any WallClock = SystemClock(),
-        logger: Logger
+        metrics: GatewayMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         self.index = index
         self.local = local
         self.reader = reader
@@ -110,7 +113,7 @@ package struct AuditChecker: Sendable {
                 metadata: ["repeated": "\(sequence.repeatedNumbers)", "first": "\(sequence.repeats.first.map { "\($0.sequence)" } ?? "?")"])
         }
         let hex = { (ids: [Bytes32]) in ids.map(\.hex) }
-        return ConsistencyReport(
+        let report = ConsistencyReport(
             custodian: custodian.checksummed, onChainEntries: try await index.count(), localEntries: try await local.countMeantForChain(),
             missingOnChain: hex(missing.requestIds), waiting: hex(waiting.requestIds), rejected: hex(rejected.requestIds),
             unknownHere: hex(unknown.requestIds), commitmentMismatch: hex(mismatch.requestIds),
@@ -126,5 +129,7 @@ package struct AuditChecker: Sendable {
                 servedAfterRevocation: late[.servedAfterRevocation]?.count ?? 0, servedAfterExpiry: late[.servedAfterExpiry]?.count ?? 0,
                 servedAfterRegistrationChange: late[.servedAfterRegistrationChange]?.count ?? 0),
             indexedThroughBlock: position.indexedThrough, checkedEntries: checked, sequence: sequence)
+        metrics?.auditFindings(report)
+        return report
     }
 }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import MDRSProtocol
 import Prometheus
 
 /// The gateway's metrics, on its own Prometheus registry (no global bootstrap, so several
@@ -56,6 +57,20 @@ public struct GatewayMetrics: Sendable {
     /// This process now writes the log under `term` of the writer's lease, or (0) stands by.
     package func outboxWriterTerm(_ term: Int64) {
         Gauge(label: "mdrs_outbox_writer_term", factory: factory).record(term)
+    }
+
+    /// What the background audit check found, by kind: alert on any but `waiting`.
+    package func auditFindings(_ report: ConsistencyReport) {
+        let counts = report.counts
+        let kinds: [(String, Int)] = [
+            ("missing_on_chain", counts.missingOnChain), ("unknown_here", counts.unknownHere), ("commitment_mismatch", counts.commitmentMismatch),
+            ("rejected", counts.rejected), ("overdue", counts.overdue), ("served_after_revocation", counts.servedAfterRevocation),
+            ("served_after_expiry", counts.servedAfterExpiry), ("served_after_registration_change", counts.servedAfterRegistrationChange),
+            ("sequence_gaps", Int(report.sequence.missingNumbers)), ("sequence_repeats", Int(report.sequence.repeatedNumbers)),
+        ]
+        for (kind, count) in kinds {
+            Gauge(label: "mdrs_audit_findings", dimensions: [("kind", kind)], factory: factory).record(count)
+        }
     }
 
     package func logLag(seconds: Double) {

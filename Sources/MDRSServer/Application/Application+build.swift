@@ -108,10 +108,17 @@ public func buildApplication(
         client: database, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
     let localLog = AccessLogStore(client: database, custodian: custodian, logger: logger)
     let auditReader = AccessLogReader(chain: chain, custodian: custodian)
-    let indexer = AccessIndexer(
+    let checker = AuditChecker(
+        index: accessIndex, local: localLog, reader: auditReader, custodian: custodian,
+        revocationTolerance: configuration.chain.revocationTolerance, overdueAfter: configuration.outbox.stallBound, clock: clock,
+        metrics: metrics, logger: logger)
+    var indexer = AccessIndexer(
         reader: auditReader, store: accessIndex, chain: chain,
         interval: configuration.auditIndexInterval,
         logger: logger)
+    // The check also runs as the index reads new blocks: late releases and gaps alert by
+    // themselves (log and mdrs_audit_findings).
+    indexer.checker = checker
     let definitions = SignedRequest.typeDefinitions(chainId: domain.chainId, contract: domain.contract)
     let info = GatewayInfo(
         custodian: custodian.checksummed, chainId: String(domain.chainId), contract: domain.contract.checksummed, version: "1",
@@ -141,10 +148,7 @@ public func buildApplication(
         store: StoreController(authenticator: authenticator, gate: gate, chain: chain, vault: vault, outbox: outboxStore, policy: policy),
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
-            checker: AuditChecker(
-                index: accessIndex, local: localLog, reader: auditReader, custodian: custodian,
-                revocationTolerance: configuration.chain.revocationTolerance, overdueAfter: configuration.outbox.stallBound, clock: clock,
-                logger: logger), chain: chain,
+            checker: checker, chain: chain,
             serverAddress: configuration.http.networkAddress, directory: StaffDirectoryStore(client: database, logger: logger), logger: logger),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)

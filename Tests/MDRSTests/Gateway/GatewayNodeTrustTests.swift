@@ -245,6 +245,7 @@ struct GatewayNodeTrustTests {
                 let late = Set(after.filter { id in (rows[id] ?? 0) > revokedAt + 8 })
                 #expect(late.isSubset(of: flagged), "late releases not flagged: \(late.subtracting(flagged))")
                 print("lying node (\(lie)): \(after.count) releases after the revocation, \(flagged.count) flagged")
+                #expect(try await gateway.metric("mdrs_audit_findings", "kind=\"served_after_revocation\"") == Double(flagged.count))
             }
         }
     }
