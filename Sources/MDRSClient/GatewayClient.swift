@@ -55,13 +55,21 @@ public struct GatewayClient: Sendable {
         ]
     }
 
+    /// How far a transfer is: bytes done, and the total when it is known.
+    public typealias Progress = @Sendable (_ done: Int64, _ total: Int64?) -> Void
+
     /// Stores the file at `path` for `patient`, streaming it (its SHA-256 is computed first,
-    /// in one pass, so memory stays flat).
-    public func store(file path: String, patient: Address, contentType: String) async throws -> StoreResponse {
+    /// in one pass, so memory stays flat); `progress` is told as each piece is read.
+    public func store(file path: String, patient: Address, contentType: String, progress: Progress? = nil) async throws -> StoreResponse {
         let sha256 = try FileChunks.sha256(of: path)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        var chunks = FileChunks(path: path)
+        if let progress {
+            let total = Int64(size)
+            chunks.progress = { @Sendable done in progress(done, total) }
+        }
         return try await store(
-            body: .stream(FileChunks(path: path), length: .known(Int64(size))), sha256: sha256, patient: patient, contentType: contentType)
+            body: .stream(chunks, length: .known(Int64(size))), sha256: sha256, patient: patient, contentType: contentType)
     }
 
     /// Stores `body`, whose SHA-256 is `sha256`.
@@ -100,7 +108,7 @@ public struct GatewayClient: Sendable {
     /// Fetches and writes the record to `path` (`-` for standard output), hashing as it
     /// streams; returns the SHA-256 and the number of bytes written.
     public func fetch(
-        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil, to path: String
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil, to path: String, progress: Progress? = nil
     ) async throws -> (sha256: Bytes32, size: Int64, requestId: String?) {
         let response = try await fetch(token: token, encryptedAddress: encryptedAddress, purpose: purpose, range: range)
         guard response.status == .ok || response.status == .partialContent else {
@@ -128,12 +136,14 @@ public struct GatewayClient: Sendable {
         defer { if path != "-" { try? handle.close() } }
         var hasher = SHA256()
         var size: Int64 = 0
+        let total = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
         for try await buffer in response.body {
             try buffer.withUnsafeReadableBytes { bytes in
                 hasher.update(bufferPointer: bytes)
                 try Self.writeAll(bytes, to: handle.fileDescriptor)
             }
             size += Int64(buffer.readableBytes)
+            progress?(size, total)
         }
         return (try Bytes32(bytes: Array(hasher.finalize())), size, response.headers.first(name: SignedRequest.Header.requestId))
     }
@@ -221,16 +231,22 @@ public struct FileChunks: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     public let path: String
     public var chunkSize = 1 << 20
+    /// Told the bytes read so far after each piece.
+    public var progress: (@Sendable (Int64) -> Void)?
 
     public init(path: String) {
         self.path = path
     }
 
-    public func makeAsyncIterator() -> Iterator { Iterator(handle: FileHandle(forReadingAtPath: path), chunkSize: chunkSize) }
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(handle: FileHandle(forReadingAtPath: path), chunkSize: chunkSize, progress: progress)
+    }
 
     public struct Iterator: AsyncIteratorProtocol {
         let handle: FileHandle?
         let chunkSize: Int
+        let progress: (@Sendable (Int64) -> Void)?
+        var read: Int64 = 0
 
         public mutating func next() async throws -> ByteBuffer? {
             guard let handle else { throw GatewayClientError(status: 0, code: "cannot_read", message: "cannot open the file") }
@@ -238,6 +254,8 @@ public struct FileChunks: AsyncSequence, Sendable {
                 try? handle.close()
                 return nil
             }
+            read += Int64(data.count)
+            progress?(read)
             return ByteBuffer(data: data)
         }
     }

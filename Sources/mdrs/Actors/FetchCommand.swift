@@ -39,9 +39,11 @@ struct FetchCommand: AsyncParsableCommand {
             // patient data never reaches its destination.
             let staging = try StagingFile(besides: out == "-" ? NSTemporaryDirectory() + "mdrs-fetch" : out)
             defer { staging.remove() }
+            let progress = TerminalProgress("fetched")
             let result = try await client.fetch(
                 token: token, encryptedAddress: address ?? encryptedAddressText(anchor.encryptedAddress), purpose: purpose,
-                range: range, to: staging.path)
+                range: range, to: staging.path, progress: progress.report)
+            progress.finish()
             if range == nil {
                 guard result.sha256 == anchor.contentHash else {
                     throw ValidationError("the bytes received do not match the on-chain anchor (sha256 \(result.sha256), anchored \(anchor.contentHash)); nothing was written")

@@ -21,7 +21,9 @@ struct PutCommand: AsyncParsableCommand {
         let patient = try address(patient, "--patient")
         let httpClient = HTTPClient.shared
         let client = try await GatewayClient(baseURL: gateway, key: key, httpClient: httpClient)
-        let stored = try await client.store(file: file, patient: patient, contentType: contentType)
+        let progress = TerminalProgress("stored")
+        let stored = try await client.store(file: file, patient: patient, contentType: contentType, progress: progress.report)
+        progress.finish()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -65,14 +65,29 @@ struct GatewayDiscoveryTests {
             let found = try await Self.mdrs(["fetch", "--key", keyFile, "--token", token.hex, "--out", out], deployment: d)
             #expect(found.status == 0, "\(found.output)")
             #expect(FileManager.default.contents(atPath: out).map(Array.init) == bytes)
+            // Not a terminal: no progress line.
+            #expect(!found.output.contains("\r"), "\(found.output)")
+
+            // On a terminal (script(1) gives it one): one updating line of bytes, rate and size.
+            let command = ([TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mdrs").path, "fetch", "--key", keyFile,
+                "--token", token.hex, "--out", d.path("fetched-on-a-terminal.txt")]).map { "'\($0)'" }.joined(separator: " ")
+            let onTerminal = try await Self.run(["/usr/bin/script", "-qefc", command, "/dev/null"], deployment: d)
+            #expect(onTerminal.status == 0, "\(onTerminal.output)")
+            #expect(onTerminal.output.contains("\rfetched") || onTerminal.output.contains("\u{1B}[Kfetched"), "\(onTerminal.output)")
+            #expect(onTerminal.output.contains("/s"), "\(onTerminal.output)")
         }
     }
 
     /// Runs the `mdrs` binary with the deployment's chain in its environment.
     static func mdrs(_ arguments: [String], deployment d: Deployment) async throws -> (status: Int32, output: String) {
+        try await run([TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mdrs").path] + arguments, deployment: d)
+    }
+
+    /// Runs a program with the deployment's chain in its environment.
+    static func run(_ arguments: [String], deployment d: Deployment) async throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = TestEnvironment.repositoryRoot.appendingPathComponent(".build/debug/mdrs")
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MDRS_") }
         environment["MDRS_CHAIN_RPC_URL"] = d.rpcURL
         environment["MDRS_CHAIN_CONTRACT"] = d.contract.address.checksummed
