@@ -112,8 +112,12 @@ public struct OutboxWriter: Service {
                     metadata: ["error": "\(error)", "failures": "\(failures)"])
                 await refreshStatus()
                 // Soon again: the database or node is usually back within seconds, and the
-                // backlog must drain as soon as it is (at most 2 s after).
-                await Self.sleepUnlessShuttingDown(min(.milliseconds(250) * failures, .seconds(2)))
+                // backlog must drain as soon as it is (at most 2 s after). A process whose lease
+                // another took over (it was too slow to renew) waits longer than the new holder's
+                // renewal, which takes the advisory lock it just let go: it must not take the
+                // lease back at once, by the lock, from a holder that is alive.
+                let pause = error is WriterLeaseLost ? Self.leaseRenewal * 2 : min(.milliseconds(250) * failures, .seconds(2))
+                await Self.sleepUnlessShuttingDown(pause)
             }
         }
         if store.lease.term != nil {
@@ -136,35 +140,50 @@ public struct OutboxWriter: Service {
     /// session or the lease is lost (throws) or a graceful shutdown begins (returns). The session
     /// holds the advisory lock while this process writes.
     private func holdAndWriteOn(_ session: PostgresConnection, announcedStandby: inout Bool) async throws {
-        var holdsLock = try await tryLock(session)
-        while store.lease.term == nil {
-            guard !Task.isShuttingDownGracefully else { return }
-            if try await store.takeLease(for: Self.leaseDuration, holderIsGone: holdsLock) != nil { break }
-            if !announcedStandby {
-                logger.info("another gateway process writes the outbox; this one stands by")
-                announcedStandby = true
-            }
-            // Keep this process's view of the backlog true while another one writes it.
-            await refreshStatus()
-            await Self.sleepUnlessShuttingDown(Self.standbyInterval)
-            if session.isClosed { throw PostgresDatabaseError.closed }
-            if !holdsLock { holdsLock = try await tryLock(session) }
-        }
-        announcedStandby = false
-        let term = store.lease.term?.number ?? 0
-        logger.notice("this gateway process writes the on-chain log", metadata: ["term": "\(term)", "advisoryLock": "\(holdsLock)"])
-        metrics.outboxWriterTerm(term)
-        defer { metrics.outboxWriterTerm(0) }
+        var holdsLock = false
         do {
+            holdsLock = try await tryLock(session)
+            while store.lease.term == nil {
+                guard !Task.isShuttingDownGracefully else { return await letGo(session, holdsLock: holdsLock) }
+                if try await store.takeLease(for: Self.leaseDuration, holderIsGone: holdsLock) != nil { break }
+                if !announcedStandby {
+                    logger.info("another gateway process writes the outbox; this one stands by")
+                    announcedStandby = true
+                }
+                // Keep this process's view of the backlog true while another one writes it.
+                await refreshStatus()
+                await Self.sleepUnlessShuttingDown(Self.standbyInterval)
+                if session.isClosed { throw PostgresDatabaseError.closed }
+                if !holdsLock { holdsLock = try await tryLock(session) }
+            }
+            announcedStandby = false
+            let term = store.lease.term?.number ?? 0
+            logger.notice("this gateway process writes the on-chain log", metadata: ["term": "\(term)", "advisoryLock": "\(holdsLock)"])
+            metrics.outboxWriterTerm(term)
+            defer { metrics.outboxWriterTerm(0) }
             try await write(on: session, holdsLock: &holdsLock)
         } catch {
             store.lease.end()
-            if holdsLock, !session.isClosed { try? await unlock(session) }
+            await letGo(session, holdsLock: holdsLock)
             throw error
         }
         // Graceful shutdown: the lease is given up by run(), after the lock, so that a process
         // that takes the lock finds the lease free.
-        if holdsLock, !session.isClosed { try? await unlock(session) }
+        await letGo(session, holdsLock: holdsLock)
+    }
+
+    /// Lets the advisory lock go before the session returns to the pool, whatever ended the
+    /// stretch: a pooled session that kept it would keep every other session (this process's
+    /// next stretch included) from it, and the writing would wait for the lease to expire. A
+    /// session that cannot unlock is closed, which lets the lock go with it.
+    private func letGo(_ session: PostgresConnection, holdsLock: Bool) async {
+        guard holdsLock, !session.isClosed else { return }
+        do {
+            try await unlock(session)
+        } catch {
+            logger.warning("could not let the writer's advisory lock go; closing its session", metadata: ["error": "\(error)"])
+            try? await session.close()
+        }
     }
 
     private func holdLeaseAndWrite(announcedStandby: inout Bool) async throws {
