@@ -60,7 +60,9 @@ public struct GatewayClient: Sendable {
 
     /// Stores the file at `path` for `patient`, streaming it (its SHA-256 is computed first,
     /// in one pass, so memory stays flat); `progress` is told as each piece is read.
-    public func store(file path: String, patient: Address, contentType: String, progress: Progress? = nil) async throws -> StoreResponse {
+    public func store(
+        file path: String, patient: Address, contentType: String, document: DocumentMetadata? = nil, progress: Progress? = nil
+    ) async throws -> StoreResponse {
         let sha256 = try FileChunks.sha256(of: path)
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         var chunks = FileChunks(path: path)
@@ -69,17 +71,21 @@ public struct GatewayClient: Sendable {
             chunks.progress = { @Sendable done in progress(done, total) }
         }
         return try await store(
-            body: .stream(chunks, length: .known(Int64(size))), sha256: sha256, patient: patient, contentType: contentType)
+            body: .stream(chunks, length: .known(Int64(size))), sha256: sha256, patient: patient, contentType: contentType, document: document)
     }
 
-    /// Stores `body`, whose SHA-256 is `sha256`.
-    public func store(body: HTTPClientRequest.Body, sha256: Bytes32, patient: Address, contentType: String) async throws -> StoreResponse {
+    /// Stores `body`, whose SHA-256 is `sha256`; `document` says what it is.
+    public func store(
+        body: HTTPClientRequest.Body, sha256: Bytes32, patient: Address, contentType: String, document: DocumentMetadata? = nil
+    ) async throws -> StoreResponse {
         var request = HTTPClientRequest(url: baseURL + "/v1/records")
         request.method = .POST
         request.headers = try signedHeaders { nonce, issuedAt in
             SignedRequest.store(
-                patient: patient, contentType: contentType, contentSHA256: sha256, nonce: nonce, issuedAt: issuedAt, domain: domain)
+                patient: patient, contentType: contentType, contentSHA256: sha256, document: document?.jsonText ?? "", nonce: nonce,
+                issuedAt: issuedAt, domain: domain)
         }
+        if let document { request.headers.add(name: SignedRequest.Header.document, value: document.headerValue) }
         request.headers.add(name: "Content-Type", value: contentType)
         request.headers.add(name: SignedRequest.Header.patient, value: patient.checksummed)
         request.headers.add(name: SignedRequest.Header.contentSHA256, value: sha256.hex)
@@ -170,9 +176,12 @@ public struct GatewayClient: Sendable {
     }
 
     /// A GET of `target` signed as `typedData`, answered with 200: its body.
-    package func signedGET(_ target: String, _ typedData: (Bytes32, UInt64) -> TypedData) async throws -> Data {
+    package func signedGET(
+        _ target: String, extraHeaders: [String: String] = [:], _ typedData: (Bytes32, UInt64) -> TypedData
+    ) async throws -> Data {
         var request = HTTPClientRequest(url: baseURL + target)
         request.headers = try signedHeaders(typedData)
+        for (name, value) in extraHeaders { request.headers.add(name: name, value: value) }
         let response = try await httpClient.execute(request, timeout: .minutes(5))
         let data = try await response.body.collect(upTo: 256 << 20)
         guard response.status == .ok else { throw GatewayClientError(response.status, data) }

@@ -3,8 +3,8 @@ import HTTPTypes
 /// Every route the gateway serves. Routes are registered from this list, and a test checks it
 /// against `docs/openapi.json`, so the document cannot drift from the code.
 public enum Endpoint: String, CaseIterable, Sendable {
-    case info, staffDirectory, storeRecord, anchorStatus, fetch, auditAccesses, auditCheck, patientAccesses, fhirAuditEvents, live, ready,
-        metrics
+    case info, staffDirectory, storeRecord, anchorStatus, recordDocument, fetch, auditAccesses, auditCheck, patientAccesses,
+        patientDocuments, fhirAuditEvents, fhirDocumentReferences, fhirDocumentReference, live, ready, metrics
 
     public var method: HTTPRequest.Method {
         self == .storeRecord ? .post : .get
@@ -17,11 +17,15 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .staffDirectory: "/v1/staff"
         case .storeRecord: "/v1/records"
         case .anchorStatus: "/v1/records/:recordId/anchor"
+        case .recordDocument: "/v1/records/:recordId/document"
         case .fetch: "/v1/access/:address"
         case .auditAccesses: "/v1/audit/accesses"
         case .auditCheck: "/v1/audit/check"
         case .patientAccesses: "/v1/patients/:patient/accesses"
+        case .patientDocuments: "/v1/patients/:patient/documents"
         case .fhirAuditEvents: "/fhir/AuditEvent"
+        case .fhirDocumentReferences: "/fhir/DocumentReference"
+        case .fhirDocumentReference: "/fhir/DocumentReference/:id"
         case .live: "/health/live"
         case .ready: "/health/ready"
         case .metrics: "/metrics"

@@ -8,13 +8,14 @@ extension HTTPField.Name {
         return field
     }
 
-    static let mdrsToken = mdrs(SignedRequest.Header.token)
+    package static let mdrsToken = mdrs(SignedRequest.Header.token)
     static let mdrsPurpose = mdrs(SignedRequest.Header.purpose)
     static let mdrsNonce = mdrs(SignedRequest.Header.nonce)
     static let mdrsIssuedAt = mdrs(SignedRequest.Header.issuedAt)
     static let mdrsSignature = mdrs(SignedRequest.Header.signature)
     static let mdrsPatient = mdrs(SignedRequest.Header.patient)
     static let mdrsContentSHA256 = mdrs(SignedRequest.Header.contentSHA256)
+    package static let mdrsDocument = mdrs(SignedRequest.Header.document)
     package static let mdrsRequestId = mdrs(SignedRequest.Header.requestId)
     package static let mdrsRecordSHA256 = mdrs(SignedRequest.Header.recordSHA256)
 }

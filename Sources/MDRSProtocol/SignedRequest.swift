@@ -16,6 +16,8 @@ public enum SignedRequest {
         public static let contentSHA256 = "MDRS-Content-SHA256"
         public static let requestId = "MDRS-Request-Id"
         public static let recordSHA256 = "MDRS-Record-SHA256"
+        /// A store's document metadata (``DocumentMetadata/headerValue``).
+        public static let document = "MDRS-Document"
     }
 
     static let domainFields: [TypedData.Field] = [
@@ -73,15 +75,27 @@ public enum SignedRequest {
 
     /// A hospital system's request to store a record. The content hash is the SHA-256 of the
     /// body the client is about to stream; the gateway refuses the record if it differs.
+    /// `document` is the JSON text of the record's ``DocumentMetadata`` (what the
+    /// `MDRS-Document` header carries, decoded), or empty for a record without one.
     public static func store(
-        patient: Address, contentType: String, contentSHA256: Bytes32, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
+        patient: Address, contentType: String, contentSHA256: Bytes32, document: String = "", nonce: Bytes32, issuedAt: UInt64,
+        domain: SigningDomain
     ) -> TypedData {
         message(
             "StoreRequest",
             [
                 ("patient", "address", .string(patient.checksummed)), ("contentType", "string", .string(contentType)),
-                ("contentSha256", "bytes32", .string(contentSHA256.hex)),
+                ("contentSha256", "bytes32", .string(contentSHA256.hex)), ("document", "string", .string(document)),
             ],
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
+    }
+
+    /// A request to read what a record is (its ``DocumentMetadata``): by the patient or a
+    /// records clerk of the custodian (`token` zero), or by a grantee presenting their grant's
+    /// token.
+    public static func document(recordId: Bytes32, token: Bytes32, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain) -> TypedData {
+        message(
+            "DocumentRequest", [("recordId", "bytes32", .string(recordId.hex)), ("token", "bytes32", .string(token.hex))],
             nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
@@ -109,6 +123,7 @@ public enum SignedRequest {
             fetch(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, domain: domain),
             fetchLink(token: .zero, encryptedAddress: "", purpose: .treatment, nonce: .zero, issuedAt: 0, domain: domain),
             store(patient: .zero, contentType: "", contentSHA256: .zero, nonce: .zero, issuedAt: 0, domain: domain),
+            document(recordId: .zero, token: .zero, nonce: .zero, issuedAt: 0, domain: domain),
             audit(query: "", nonce: .zero, issuedAt: 0, domain: domain),
             patient(.zero, query: "", nonce: .zero, issuedAt: 0, domain: domain),
         ]

@@ -9,8 +9,14 @@ public struct StoreResponse: Codable, Sendable {
     public let patient: String
     /// `pending` until the anchor transaction is confirmed (see `GET /v1/records/{id}/anchor`).
     public let anchor: LogState
+    /// What the record is, as stored (absent if the store sent no `MDRS-Document`).
+    public let document: DocumentMetadata?
 
-    public init(recordId: String, encryptedAddress: String, sha256: String, size: Int64, contentType: String, patient: String, anchor: LogState) {
+    public init(
+        recordId: String, encryptedAddress: String, sha256: String, size: Int64, contentType: String, patient: String, anchor: LogState,
+        document: DocumentMetadata? = nil
+    ) {
+        self.document = document
         self.recordId = recordId
         self.encryptedAddress = encryptedAddress
         self.sha256 = sha256

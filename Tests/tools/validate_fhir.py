@@ -3,8 +3,8 @@
 
     validate_fhir.py resources.json
 
-`resources.json` is a list of FHIR JSON resources (searchset Bundles of AuditEvents, and
-OperationOutcomes). Each is validated against FHIR R4 (R4B, whose AuditEvent, Bundle and
+`resources.json` is a list of FHIR JSON resources (searchset Bundles of AuditEvents or of
+DocumentReferences, DocumentReferences, and OperationOutcomes). Each is validated against FHIR R4 (R4B, whose AuditEvent, Bundle and
 OperationOutcome are R4's) with `fhir.resources`: element names, types and cardinality, unknown
 elements refused. `fhir.resources` does not check required value-set bindings, so they are
 checked here, and so are the rules of IHE Basic Audit Log Patterns' PatientRead profile
@@ -21,6 +21,7 @@ import sys
 
 from fhir.resources.R4B.auditevent import AuditEvent
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
@@ -152,14 +153,33 @@ def check_audit_event(event, where, problems):
         check_balp_patient_read(shaped, where, problems)
 
 
+LOINC = "http://loinc.org"
+DOCUMENT_STATUSES = {"current", "superseded", "entered-in-error"}
+
+
+def check_document_reference(document, where, problems):
+    """The required binding of status, and what this gateway promises of every record: a
+    LOINC type when it has one, the patient as subject, one attachment with its content type."""
+    def need(condition, what):
+        if not condition:
+            problems.append(f"{where}: {what}")
+
+    need(document.get("status") in DOCUMENT_STATUSES, f"status {document.get('status')!r} is not a DocumentReferenceStatus")
+    for coding in codings(document.get("type")):
+        need(coding.get("system") == LOINC and coding.get("code"), "type is not a LOINC code")
+    need((document.get("subject") or {}).get("type") == "Patient", "subject is not the patient")
+    content = document.get("content") or []
+    need(len(content) == 1 and (content[0].get("attachment") or {}).get("contentType"), "not one attachment with its content type")
+
+
 def main(path):
     with open(path, encoding="utf-8") as fh:
         resources = json.load(fh)
-    problems, events = [], 0
+    problems, events, documents = [], 0, 0
     for n, resource in enumerate(resources):
         kind = resource.get("resourceType")
         where = f"resource {n} ({kind})"
-        model = {"Bundle": Bundle, "OperationOutcome": OperationOutcome, "AuditEvent": AuditEvent}.get(kind)
+        model = {"Bundle": Bundle, "OperationOutcome": OperationOutcome, "AuditEvent": AuditEvent, "DocumentReference": DocumentReference}.get(kind)
         if model is None:
             problems.append(f"{where}: not a resource this gateway answers")
             continue
@@ -176,11 +196,18 @@ def main(path):
                     problems.append(f"{where}: link relation {link.get('relation')!r}")
             for i, entry in enumerate(resource.get("entry") or []):
                 event = entry.get("resource") or {}
+                if event.get("resourceType") == "DocumentReference":
+                    documents += 1
+                    check_document_reference(event, f"{where} entry {i}", problems)
+                    continue
                 if event.get("resourceType") != "AuditEvent":
                     problems.append(f"{where} entry {i}: not an AuditEvent")
                     continue
                 events += 1
                 check_audit_event(event, f"{where} entry {i}", problems)
+        elif kind == "DocumentReference":
+            documents += 1
+            check_document_reference(resource, where, problems)
         elif kind == "AuditEvent":
             events += 1
             check_audit_event(resource, where, problems)
@@ -190,7 +217,7 @@ def main(path):
                     problems.append(f"{where}: issue code {issue.get('code')!r} is not an IssueType")
     for problem in problems:
         print(problem)
-    print(f"{len(resources)} resources ({events} AuditEvents) checked, {len(problems)} problems")
+    print(f"{len(resources)} resources ({events} AuditEvents, {documents} DocumentReferences) checked, {len(problems)} problems")
     return 1 if problems else 0
 
 

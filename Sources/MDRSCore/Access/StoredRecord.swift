@@ -16,11 +16,14 @@ public struct StoredRecord: Equatable, Sendable {
     public let keyId: String
     package let wrappedKey: [UInt8]
     public let createdAt: Date
+    /// The record's document metadata as stored: sealed under its data key (nil: none given).
+    package let sealedDocument: [UInt8]?
 
     package init(
         id: Bytes32, patient: Address, contentType: String, size: Int64, sha256: Bytes32, chunkSize: Int, chunkCount: Int,
-        keyId: String, wrappedKey: [UInt8], createdAt: Date
+        keyId: String, wrappedKey: [UInt8], createdAt: Date, sealedDocument: [UInt8]? = nil
     ) {
+        self.sealedDocument = sealedDocument
         self.id = id
         self.patient = patient
         self.contentType = contentType

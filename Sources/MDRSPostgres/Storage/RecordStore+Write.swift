@@ -19,7 +19,7 @@ extension RecordStore {
     /// queues the on-chain anchor there, so a record is never complete without its anchor).
     public func write<Body: AsyncSequence>(
         patient: Address, contentType: String, body: Body, recordId: Bytes32 = .random(),
-        expectedSHA256: Bytes32? = nil,
+        expectedSHA256: Bytes32? = nil, document: [UInt8]? = nil,
         onComplete: (@Sendable (PostgresConnection, Bytes32) async throws -> Void)? = nil
     ) async throws -> StoredRecord where Body.Element == ByteBuffer {
         guard !contentType.isEmpty, contentType.utf8.count <= 255 else {
@@ -29,14 +29,17 @@ extension RecordStore {
         let master = keyring.current
         let wrappedKey = try master.wrap(dataKey, recordId: recordId)
         let idBuffer = ByteBuffer(bytes: recordId.bytes)
+        let cipher = ChunkCipher(key: dataKey, recordId: recordId)
+        let sealedDocument = try document.map { try cipher.sealDocument($0) }
         try await client.query(
             """
-            INSERT INTO records (id, patient, content_type, state, chunk_size, key_id, wrapped_key)
+            INSERT INTO records (id, patient, content_type, state, chunk_size, key_id, wrapped_key, document)
             VALUES (\(idBuffer), \(ByteBuffer(bytes: patient.bytes)), \(contentType), 'writing',
-                    \(Int32(configuration.chunkSize)), \(master.idHex), \(ByteBuffer(bytes: wrappedKey)))
+                    \(Int32(configuration.chunkSize)), \(master.idHex), \(ByteBuffer(bytes: wrappedKey)),
+                    \(sealedDocument.map { ByteBuffer(bytes: $0) }))
             """, logger: logger)
 
-        var writer = ChunkWriter(store: self, cipher: ChunkCipher(key: dataKey, recordId: recordId), idBuffer: idBuffer)
+        var writer = ChunkWriter(store: self, cipher: cipher, idBuffer: idBuffer)
         do {
             for try await piece in body {
                 try Task.checkCancellation()
@@ -48,7 +51,7 @@ extension RecordStore {
             return StoredRecord(
                 id: recordId, patient: patient, contentType: contentType, size: size, sha256: sha256,
                 chunkSize: configuration.chunkSize, chunkCount: chunkCount, keyId: master.idHex, wrappedKey: wrappedKey,
-                createdAt: Date())
+                createdAt: Date(), sealedDocument: sealedDocument)
         } catch {
             // The chunk insert still in flight ends first, so the delete is the last word.
             await writer.abandon()

@@ -34,7 +34,7 @@ public struct RecordStore: Sendable {
         guard let row = try await rows.first(where: { _ in true }) else {
             throw GatewayError(.recordNotFound, "record \(id.hex) does not exist")
         }
-        let (patient, contentType, state, size, sha256, chunkSize, chunkCount, keyId, wrappedKey, createdAt, rowCount, maxIndex) = row
+        let (patient, contentType, state, size, sha256, chunkSize, chunkCount, keyId, wrappedKey, createdAt, document, rowCount, maxIndex) = row
         switch state {
         case .shredded: throw GatewayError(.recordErased, "record \(id.hex) was erased")
         case .complete: break
@@ -50,7 +50,7 @@ public struct RecordStore: Sendable {
         return StoredRecord(
             id: id, patient: try Address(bytes: Array(buffer: patient)), contentType: contentType, size: size,
             sha256: try Bytes32(bytes: Array(buffer: sha256)), chunkSize: Int(chunkSize), chunkCount: Int(chunkCount),
-            keyId: keyId, wrappedKey: Array(buffer: wrappedKey), createdAt: createdAt)
+            keyId: keyId, wrappedKey: Array(buffer: wrappedKey), createdAt: createdAt, sealedDocument: document.map { Array(buffer: $0) })
     }
 
     /// The cipher of a record's chunks: its data key unwrapped by whichever master key wrapped it.
@@ -77,7 +77,7 @@ public struct RecordStore: Sendable {
             if upload == 1 { return }
             let updated = try await connection.query(
                 """
-                UPDATE records SET state = \(unescaped: RecordState.shredded.sql), wrapped_key = NULL, shredded_at = now()
+                UPDATE records SET state = \(unescaped: RecordState.shredded.sql), wrapped_key = NULL, document = NULL, shredded_at = now()
                 WHERE id = \(idBuffer) AND state = \(unescaped: RecordState.complete.sql) RETURNING id
                 """, logger: logger
             ).collect().count
@@ -105,13 +105,13 @@ public struct RecordStore: Sendable {
 struct RecordQuery: PostgresPreparedStatement {
     static let sql = """
         SELECT r.patient, r.content_type, r.state, r.size, r.sha256, r.chunk_size, r.chunk_count,
-               r.key_id, r.wrapped_key, r.created_at,
+               r.key_id, r.wrapped_key, r.created_at, r.document,
                (SELECT count(*) FROM record_chunks c WHERE c.record_id = r.id),
                (SELECT max(chunk_index) FROM record_chunks c WHERE c.record_id = r.id)
         FROM records r WHERE r.id = $1
         """
     static let bindingDataTypes: [PostgresDataType] = [.bytea]
-    typealias Row = (ByteBuffer, String, RecordState, Int64?, ByteBuffer?, Int32, Int32?, String, ByteBuffer?, Date, Int64, Int32?)
+    typealias Row = (ByteBuffer, String, RecordState, Int64?, ByteBuffer?, Int32, Int32?, String, ByteBuffer?, Date, ByteBuffer?, Int64, Int32?)
 
     let id: ByteBuffer
 

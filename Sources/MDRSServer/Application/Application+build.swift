@@ -146,6 +146,10 @@ public func buildApplication(
             authenticator: authenticator, gate: gate, chain: chain, vault: vault, journal: journal, policy: policy,
             signedURLWindow: configuration.signedURLWindow),
         store: StoreController(authenticator: authenticator, gate: gate, chain: chain, vault: vault, outbox: outboxStore, policy: policy),
+        documents: DocumentController(
+            authenticator: authenticator, gate: gate, chain: chain, vault: vault, policy: policy,
+            directory: StaffDirectoryStore(client: database, logger: logger),
+            consortium: ConsortiumDirectory(contract: contract, fromBlock: configuration.chain.fromBlock)),
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
             checker: checker, chain: chain,

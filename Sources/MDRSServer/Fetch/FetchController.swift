@@ -108,10 +108,14 @@ struct FetchController: Sendable {
         attempt.range = range
 
         let reader = try vault.reader(record, range: range)
+        // The name the download is saved under; metadata that fails to open is refused like a chunk.
+        let fileName = try vault.store.document(of: record)?.fileName
         let access = attempt.record(custodian: policy.custodian, outcome: .served, reason: "served", accessedAt: now)
         try await journal.logServed(access, claiming: nonce, attempt: &attempt)
         // The access row is the record of the release; this line is for tracing a request.
         logger.debug("record released", metadata: ["request": "\(access.requestId)", "record": "\(record.id)", "staff": "\(signer)"])
-        return RecordResponse(record: record, reader: reader, requestId: access.requestId, partial: range != nil, metrics: vault.metrics).response()
+        return RecordResponse(
+            record: record, reader: reader, requestId: access.requestId, partial: range != nil, fileName: fileName, metrics: vault.metrics
+        ).response()
     }
 }

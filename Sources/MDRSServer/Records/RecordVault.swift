@@ -32,7 +32,8 @@ struct RecordVault: Sendable {
     /// Streams `body` into a new record for `patient` and queues its on-chain anchor in the same
     /// transaction that completes it: a record is never complete without its anchor.
     func store<Body: AsyncSequence & Sendable>(
-        patient: Address, contentType: String, body: Body, expectedLength: Int64?, expectedSHA256: Bytes32, logger: Logger
+        patient: Address, contentType: String, body: Body, expectedLength: Int64?, expectedSHA256: Bytes32, document: [UInt8]?,
+        logger: Logger
     ) async throws -> (record: StoredRecord, encryptedAddress: [UInt8]) where Body.Element == ByteBuffer {
         let recordId = Bytes32.random()
         let encryptedAddress = try sealer.sealBytes(recordId: recordId)
@@ -40,7 +41,7 @@ struct RecordVault: Sendable {
         let counted = CheckedBody(base: body, expectedLength: expectedLength) { metrics.bytesStreamed($0, direction: "in") }
         let clock = self.clock
         let record = try await store.write(
-            patient: patient, contentType: contentType, body: counted, recordId: recordId, expectedSHA256: expectedSHA256
+            patient: patient, contentType: contentType, body: counted, recordId: recordId, expectedSHA256: expectedSHA256, document: document
         ) { connection, sha256 in
             try await OutboxStore.insertAnchor(
                 RecordAnchorInput(recordId: recordId, patient: patient, contentHash: sha256, encryptedAddress: encryptedAddress),

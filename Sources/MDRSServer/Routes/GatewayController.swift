@@ -13,6 +13,7 @@ struct GatewayController: Sendable {
     let directory: StaffDirectoryStore
     let fetch: FetchController
     let store: StoreController
+    let documents: DocumentController
     let audit: AuditController
     let operations: OperationsRoutes
     let metrics: GatewayMetrics
@@ -38,6 +39,8 @@ struct GatewayController: Sendable {
         case .auditCheck: ("audit_check", "consistent")
         case .patientAccesses: ("patient_history", "ok")
         case .fhirAuditEvents: ("fhir_audit", "ok")
+        case .recordDocument, .patientDocuments: ("document", "ok")
+        case .fhirDocumentReferences, .fhirDocumentReference: ("fhir_document", "ok")
         default: nil
         }
     }
@@ -68,6 +71,17 @@ struct GatewayController: Sendable {
                     throw APIError(.badRequest, "malformed record id")
                 }
                 response = try await store.anchorStatus(recordId)
+            case .recordDocument:
+                guard let recordId = try? Bytes32(try parameters.require("recordId")) else {
+                    throw APIError(.badRequest, "malformed record id")
+                }
+                response = try Response.json(try await documents.document(request, recordId: recordId).0)
+            case .patientDocuments:
+                response = try Response.json(try await documents.patientDocuments(request, patient: try parameters.require("patient")))
+            case .fhirDocumentReferences:
+                response = try await documents.fhirDocumentReferences(request)
+            case .fhirDocumentReference:
+                response = try await documents.fhirDocumentReference(request, id: try parameters.require("id"))
             case .fetch:
                 response = try await fetch.fetch(request, encryptedAddress: try parameters.require("address"), client: client, logger: logger)
             case .auditAccesses:
@@ -92,7 +106,7 @@ struct GatewayController: Sendable {
                 logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(error)"])
             }
             if let route { metrics.request(route: route.name, outcome: refusal.code.rawValue) }
-            if endpoint == .fhirAuditEvents { throw FHIRRefusal(error: refusal) }
+            if [.fhirAuditEvents, .fhirDocumentReferences, .fhirDocumentReference].contains(endpoint) { throw FHIRRefusal(error: refusal) }
             throw refusal
         }
     }

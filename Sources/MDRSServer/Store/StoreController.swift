@@ -29,8 +29,14 @@ struct StoreController: Sendable {
         if let length, length > vault.maximumRecordSize {
             throw APIError(.recordTooLarge, "the record exceeds the limit of \(vault.maximumRecordSize) bytes")
         }
+        // What the record is, signed as the JSON text the header carries; stored in one form.
+        let document = try request.headers[.mdrsDocument].map { header in
+            do { return try DocumentMetadata.parse(header: header) } catch let error as DocumentMetadataError {
+                throw APIError(.badRequest, error.message)
+            }
+        }
         let typedData = SignedRequest.store(
-            patient: patient, contentType: contentType, contentSHA256: contentSHA256, nonce: signature.nonce,
+            patient: patient, contentType: contentType, contentSHA256: contentSHA256, document: document?.signedText ?? "", nonce: signature.nonce,
             issuedAt: signature.issuedAt, domain: authenticator.domain)
         try await gate.check(for: .store)
         let signer = try authenticator.signer(of: typedData, signature)
@@ -40,12 +46,12 @@ struct StoreController: Sendable {
 
         let (record, encryptedAddress) = try await vault.store(
             patient: patient, contentType: contentType, body: request.body, expectedLength: length,
-            expectedSHA256: contentSHA256, logger: logger)
+            expectedSHA256: contentSHA256, document: document.map { Array($0.metadata.jsonText.utf8) }, logger: logger)
         gate.outboxStatus.noteInsert(.anchor)
         logger.info("record stored", metadata: ["record": "\(record.id)", "bytes": "\(record.size)", "staff": "\(signer)"])
         let body = StoreResponse(
             recordId: record.id.hex, encryptedAddress: Base64URL.encode(encryptedAddress), sha256: record.sha256.hex,
-            size: record.size, contentType: contentType, patient: patient.checksummed, anchor: .pending)
+            size: record.size, contentType: contentType, patient: patient.checksummed, anchor: .pending, document: document?.metadata)
         return try Response.json(body, status: .created)
     }
 

@@ -26,22 +26,10 @@ struct HistoryCommand: AsyncParsableCommand {
         let key = try key.load()
         let patient = try patient.map { try address($0, "--patient") }
         // One hospital's part, or each hospital's, read from its own gateway.
-        var sources = [(name: String, url: String)]()
-        if let gateway {
-            sources = [("", gateway)]
-        } else {
-            try await chain.withClient { client, _ in
-                for hospital in try await ConsortiumDirectory(contract: try chain.contract(client)).hospitals() where hospital.active {
-                    let name = hospital.name.isEmpty ? hospital.custodian.checksummed : hospital.name
-                    do {
-                        sources.append((name, try GatewayURL.checked(hospital.gateway, hospital: name)))
-                    } catch let error as GatewayError {
-                        FileHandle.standardError.write(Data("\(error.message): its part of the history is not shown\n".utf8))
-                    }
-                }
-            }
-        }
+        let sources = try await hospitalGateways(chain, gateway: gateway)
         var rows = [(hospital: String, access: PatientHistory.Access)]()
+        // Records by title: the patient reads what each of their records is from its hospital.
+        var titles = [String: String]()
         for source in sources {
             do {
                 let client = try await GatewayClient(baseURL: source.url, key: key, httpClient: HTTPClient.shared)
@@ -50,6 +38,9 @@ struct HistoryCommand: AsyncParsableCommand {
                     continue
                 }
                 rows += try await client.fullHistory(of: patient).map { (source.name, $0) }
+                if patient == nil || patient == key.address {
+                    for summary in try await client.documents().documents { titles[summary.recordId] = summary.displayTitle }
+                }
             } catch {
                 let who = source.name.isEmpty ? source.url : "\(source.name) at \(source.url)"
                 FileHandle.standardError.write(Data("cannot read the history kept by \(who): \(error)\n".utf8))
@@ -66,7 +57,7 @@ struct HistoryCommand: AsyncParsableCommand {
             }
             return people
         }
-        print("TIME (UTC)           OUTCOME               PURPOSE                   WHO                                                 KEPT BY              RECORD")
+        print("TIME (UTC)           OUTCOME               PURPOSE                   WHO                                                 KEPT BY              DOCUMENT")
         let formatter = ISO8601DateFormatter()
         for (keptBy, access) in rows {
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
@@ -74,7 +65,7 @@ struct HistoryCommand: AsyncParsableCommand {
             let purpose = access.purposeText ?? String(access.purpose)
             let who = people[access.staff] ?? access.staff
             print(
-                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(who.prefix(51).padding(toLength: 51, withPad: " ", startingAt: 0)) \(keptBy.prefix(20).padding(toLength: 20, withPad: " ", startingAt: 0)) \(access.recordId.prefix(10))…"
+                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(who.prefix(51).padding(toLength: 51, withPad: " ", startingAt: 0)) \(keptBy.prefix(20).padding(toLength: 20, withPad: " ", startingAt: 0)) \(titles[access.recordId] ?? String(access.recordId.prefix(10)) + "…")"
             )
         }
         print("\(rows.count) entries for \((patient ?? key.address).checksummed)")

@@ -92,7 +92,9 @@ struct AuditIndexTests {
             let auditor = try await gateway.client(d.auditor)
 
             let first = try await Self.check(auditor)
-            #expect(first.consistent && first.checkedEntries == 3 && first.onChainEntries == 3, "\(first)")
+            // The gateway's own background check (every 10 s as the index reads blocks) may have
+            // checked some of them first: this check checks the rest.
+            #expect(first.consistent && (0...3).contains(first.checkedEntries) && first.onChainEntries == 3, "\(first)")
             #expect(first.sequence == LogSequenceReport(lastOnChain: 3, indexedEntries: 3, complete: true, missingNumbers: 0, gaps: []))
             let again = try await Self.check(auditor)
             #expect(again.consistent && again.checkedEntries == 0, "nothing new: \(again)")

@@ -162,6 +162,38 @@ struct OpenAPIResponseTests {
             samples.add(.get, fhir, try await history(d.patient, fhir + "?patient=\(d.patient.address.checksummed)"))
             samples.add(.get, fhir, try await audit(d.auditor, fhir + "?subtype=read"))
             samples.add(.get, fhir, try await audit(d.doctor, fhir))
+
+            // Documents: a store with one, the patient's list, one record by the patient and by
+            // the grantee, FHIR both ways, and refusals.
+            let documented = try await gateway.client(d.clerk).store(
+                body: .bytes(ByteBuffer(bytes: body)), sha256: Bytes32.sha256(body), patient: d.patient.address, contentType: "text/plain",
+                document: DocumentMetadata(title: "Lab panel", type: .laboratoryReport, serviceDate: "2026-12-01", author: "Dr. Ana Silva", fileName: "panel.txt"))
+            func document(_ key: PrivateKey, _ target: String, recordId: Bytes32, token: Bytes32?) async throws -> TestResponse {
+                let client = try await gateway.client(key)
+                var headers = try client.signedHeaders { nonce, issuedAt in
+                    SignedRequest.document(
+                        recordId: recordId, token: token ?? .zero, nonce: nonce, issuedAt: issuedAt,
+                        domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
+                }
+                if let token { headers.add(name: SignedRequest.Header.token, value: token.hex) }
+                return try await api.execute(uri: target, method: .get, headers: Self.fields(headers.map { ($0.name, $0.value) }), body: nil)
+            }
+            let documents = "/v1/patients/\(d.patient.address.checksummed)/documents"
+            samples.add(.get, "/v1/patients/{patient}/documents", try await history(d.patient, documents))
+            samples.add(.get, "/v1/patients/{patient}/documents", try await history(d.doctor, documents))
+            samples.add(.get, "/v1/patients/{patient}/documents", try await history(d.patient, documents + "?x=1"))
+            let documentedId = try Bytes32(documented.recordId)
+            let one = "/v1/records/\(documented.recordId)/document"
+            samples.add(.get, "/v1/records/{recordId}/document", try await document(d.patient, one, recordId: documentedId, token: nil))
+            samples.add(.get, "/v1/records/{recordId}/document", try await document(d.doctor, one, recordId: documentedId, token: nil))
+            samples.add(.get, "/v1/records/{recordId}/document", try await document(d.doctor, "/v1/records/\(stored.recordId)/document", recordId: try Bytes32(stored.recordId), token: token))
+            samples.add(.get, "/v1/records/{recordId}/document", try await document(d.doctor, one, recordId: documentedId, token: token))
+            samples.add(.get, "/fhir/DocumentReference", try await history(d.patient, "/fhir/DocumentReference?patient=\(d.patient.address.checksummed)"))
+            samples.add(.get, "/fhir/DocumentReference", try await history(d.doctor, "/fhir/DocumentReference?patient=\(d.patient.address.checksummed)"))
+            samples.add(.get, "/fhir/DocumentReference", try await history(d.patient, "/fhir/DocumentReference"))
+            let fhirOne = "/fhir/DocumentReference/\(documented.recordId.dropFirst(2))"
+            samples.add(.get, "/fhir/DocumentReference/{id}", try await document(d.patient, fhirOne, recordId: documentedId, token: nil))
+            samples.add(.get, "/fhir/DocumentReference/{id}", try await document(d.doctor2, fhirOne, recordId: documentedId, token: nil))
         }
 
         let file = NSTemporaryDirectory() + "mdrs-openapi-samples-\(UUID().uuidString).json"

@@ -12,8 +12,8 @@ struct ConsortiumCORSMiddleware<Context: RequestContext>: RouterMiddleware {
     let origins: ConsortiumOrigins
 
     /// What another hospital's portal reads here: who this gateway is and its staff, a record's
-    /// anchor, a doctor's fetch, a patient's history.
-    static var routes: [Endpoint] { [.info, .staffDirectory, .anchorStatus, .fetch, .patientAccesses] }
+    /// anchor and what it is, a doctor's fetch, a patient's records and history.
+    static var routes: [Endpoint] { [.info, .staffDirectory, .anchorStatus, .recordDocument, .fetch, .patientAccesses, .patientDocuments] }
 
     static var allowedHeaders: String {
         [

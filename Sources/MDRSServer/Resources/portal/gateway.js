@@ -48,17 +48,27 @@ export async function errorOf(response) {
   return new GatewayError(response.status, "http_" + response.status, `The gateway answered HTTP ${response.status}.`);
 }
 
+/** The MDRS-Document header of a JSON text: base64url of its UTF-8 bytes, no padding. */
+function documentHeader(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
 /**
  * Stores `file` for `patient`: its SHA-256 (computed beforehand, incrementally) is signed into
- * the StoreRequest, and the file streams from disk as the body. `onProgress(sent, total)`.
+ * the StoreRequest, and the file streams from disk as the body. `document` says what it is
+ * ({title, type, serviceDate, author, fileName}; null for nothing): its JSON text is signed as it
+ * is sent. `onProgress(sent, total)`.
  */
-export function storeRecord(info, wallet, file, patient, sha256, onProgress) {
+export function storeRecord(info, wallet, file, patient, sha256, onProgress, document = null) {
   return (async () => {
     const contentType = file.type || "application/octet-stream";
     const nonce = randomNonce();
     const issuedAt = now();
+    const documentText = document ? JSON.stringify(document) : "";
     const signature = await wallet.signTypedData(typedData(info, "StoreRequest", {
-      patient, contentType, contentSha256: sha256, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
+      patient, contentType, contentSha256: sha256, document: documentText, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
     }));
     return new Promise((resolve, reject) => {
       // XMLHttpRequest, not fetch: only it reports upload progress, and it streams a File.
@@ -67,6 +77,7 @@ export function storeRecord(info, wallet, file, patient, sha256, onProgress) {
       xhr.setRequestHeader("Content-Type", contentType);
       xhr.setRequestHeader("MDRS-Patient", patient);
       xhr.setRequestHeader("MDRS-Content-SHA256", sha256);
+      if (documentText) xhr.setRequestHeader("MDRS-Document", documentHeader(documentText));
       xhr.setRequestHeader("MDRS-Nonce", nonce);
       xhr.setRequestHeader("MDRS-Issued-At", String(issuedAt));
       xhr.setRequestHeader("MDRS-Signature", signature);
@@ -109,6 +120,49 @@ export async function signedFetchURL(info, wallet, { token, encryptedAddress, pu
 /** The encrypted address a record's anchor carries, in the form the fetch path takes. */
 export function encryptedAddressOf(anchor) {
   return base64url(anchor.encryptedAddress);
+}
+
+/**
+ * What records are, from the gateway at `base` ("" for this one), whose `/v1/info` is `remote`:
+ * the patient's own list (a PatientRequest), or one record (a DocumentRequest, with the
+ * grantee's token when given).
+ */
+export async function patientDocuments(base, remote, wallet, patient) {
+  const target = `/v1/patients/${patient}/documents`;
+  return signedJSON(base, remote, wallet, target, "PatientRequest", { patient, query: target });
+}
+
+export async function recordDocument(base, remote, wallet, recordId, token = null) {
+  const zero = "0x" + "0".repeat(64);
+  const headers = token ? { "MDRS-Token": token } : {};
+  return signedJSON(base, remote, wallet, `/v1/records/${recordId}/document`, "DocumentRequest", { recordId, token: token || zero }, headers);
+}
+
+/** A patient's history at the gateway at `base` (a PatientRequest). */
+export async function patientHistory(base, remote, wallet, patient) {
+  const target = `/v1/patients/${patient}/accesses?limit=100`;
+  return signedJSON(base, remote, wallet, target, "PatientRequest", { patient, query: target });
+}
+
+async function signedJSON(base, remote, wallet, target, primaryType, fields, extraHeaders = {}) {
+  const nonce = randomNonce();
+  const issuedAt = now();
+  const signature = await wallet.signTypedData(typedData(remote, primaryType, {
+    ...fields, nonce, issuedAt: String(issuedAt), custodian: remote.custodian,
+  }));
+  const response = await fetch(base + target, {
+    cache: "no-store",
+    headers: { ...extraHeaders, "MDRS-Nonce": nonce, "MDRS-Issued-At": String(issuedAt), "MDRS-Signature": signature },
+  });
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
+}
+
+/** The `/v1/info` of the gateway at `base` (another hospital's, over CORS). */
+export async function readRemoteInfo(base) {
+  const response = await fetch(base + "/v1/info", { cache: "no-store" });
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
 }
 
 /** A signed audit query (`/v1/audit/...`), answered as JSON. */

@@ -72,3 +72,16 @@ export function isAddress(text) {
 export function isBytes32(text) {
   return /^0x[0-9a-fA-F]{64}$/.test(text.trim());
 }
+
+/** The document types a record may be (LOINC document codes), as the gateway takes them. */
+export const documentTypes = [
+  ["18842-5", "Discharge summary"], ["18748-4", "Diagnostic imaging study"], ["11502-2", "Laboratory report"],
+  ["11506-3", "Progress note"], ["34117-2", "History and physical note"], ["11488-4", "Consult note"],
+  ["57133-1", "Referral note"], ["28570-0", "Procedure note"], ["11504-8", "Surgical operation note"],
+  ["60591-5", "Patient summary"], ["34133-9", "Summary of episode note"],
+];
+
+export function documentTypeText(code) {
+  const match = documentTypes.find(([c]) => c === code);
+  return match ? match[1] : `document type ${code}`;
+}
