@@ -11,7 +11,7 @@ print(f"{len(lines)} AuditEvents; the first: {event['type']['code']}/{event['sub
       f"outcome {event['outcome']}, recorded {event['recorded']}")
 for agent in event["agent"]:
     purposes = "".join(f" for {p['coding'][0]['code']}" for p in agent.get("purposeOfUse", []) if p.get("coding"))
-    print(f"  agent {agent['type']['coding'][0]['display']}: {agent['who']['identifier']['value']}{purposes}")
+    print(f"  agent {agent['type']['coding'][0]['display']}: {agent['who'].get('display') or agent['who']['identifier']['value']}{purposes}")
 for entity in event.get("entity", []):
     identifier = entity["what"]["identifier"]
     print(f"  entity {identifier['system'].rsplit(':', 1)[1]}: {identifier['value']}")

@@ -34,10 +34,11 @@ struct DocumentsCommand: AsyncParsableCommand {
             let token = try bytes32(token, "--token")
             try await chain.withClient { ethereum, httpClient in
                 let (client, anchor) = try await staffFetch(chain, ethereum, httpClient, key: key, gateway: gateway, token: token)
+                let hospital = try await ConsortiumDirectory(contract: try chain.contract(ethereum)).hospital(anchor.custodian).name
                 switch format {
                 case .fhir: print(String(decoding: try await client.fhirDocumentReference(recordId: anchor.recordId, token: token), as: UTF8.self))
                 case .json: print(try Self.json(try await client.document(recordId: anchor.recordId, token: token)))
-                case .table: Self.printTable([("", try await client.document(recordId: anchor.recordId, token: token))])
+                case .table: Self.printTable([(hospital, try await client.document(recordId: anchor.recordId, token: token))])
                 }
             }
             return
@@ -69,12 +70,12 @@ struct DocumentsCommand: AsyncParsableCommand {
     }
 
     static func printTable(_ rows: [(hospital: String, summary: DocumentSummary)]) {
-        print("SERVICE DATE  TYPE                        TITLE                                     HELD BY              SIZE        RECORD")
+        print("SERVICE DATE  TYPE                        TITLE                                     HELD BY                  SIZE        RECORD")
         for (hospital, summary) in rows.sorted(by: { ($0.summary.document?.serviceDate ?? "") > ($1.summary.document?.serviceDate ?? "") }) {
             let date = summary.document?.serviceDate ?? "-"
             let type = summary.typeDisplay ?? summary.contentType
             func cell(_ text: String, _ width: Int) -> String { String(text.prefix(width)).padding(toLength: width, withPad: " ", startingAt: 0) }
-            print("\(cell(date, 13)) \(cell(type, 27)) \(cell(summary.displayTitle, 41)) \(cell(hospital.isEmpty ? summary.custodian : hospital, 20)) \(cell("\(summary.size) B", 11)) \(summary.recordId)")
+            print("\(cell(date, 13)) \(cell(type, 27)) \(cell(summary.displayTitle, 41)) \(cell(hospital.isEmpty ? summary.custodian : hospital, 24)) \(cell("\(summary.size) B", 11)) \(summary.recordId)")
         }
     }
 }
