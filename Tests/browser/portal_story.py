@@ -6,13 +6,19 @@ gateway (`mdrs serve`), its PostgreSQL and the dev chain, which `deploy/dev test
     portal_story.py --gateway URL --rpc URL --chain-id N --keys DIR --gateway-pid PID \
         --mdrs PATH --screenshots DIR [--big-mib 256]
 
-Checks, in order: the page's security headers and that it loads nothing from another origin;
-the portal's SHA-256 against known vectors and its ABI code against the contract's ABI and
-eth-abi; every API error code has a sentence; then the story (the clerk uploads, the doctor
-asks, the patient grants, the doctor downloads through a signed URL and verifies it, the
-patient revokes, the doctor is refused with a readable sentence, the patient sees both, the
-auditor's check passes); then a large upload and download in the browser, with the gateway's
-memory compared to the same through the CLI. A screenshot of each view is saved.
+Two hospitals: St. Elsewhere (`--gateway`), which holds the record, and County General
+(`--gateway2`), whose doctor and portal reach it across the consortium.
+
+Checks, in order: the page's security headers and that it loads nothing from another origin
+than the consortium's gateways; the portal's SHA-256 against known vectors and its ABI code
+against the contract's ABI and eth-abi; every API error code has a sentence; then the story
+(St. Elsewhere's clerk uploads a titled record; County General's doctor, at County General's
+portal, asks; the patient, at County General's portal, sees the record by its title and grants;
+the doctor sees what it is and downloads it straight from St. Elsewhere's gateway, with
+progress, verified against the chain; the patient revokes, the doctor is refused with a readable
+sentence; the patient sees both attempts by the doctor's name; St. Elsewhere's auditor's check
+passes); then a large upload and download in the browser, with the holding gateway's memory
+compared to the same through the CLI. A screenshot of each view is saved.
 """
 
 import argparse
@@ -55,10 +61,11 @@ def gateway_memory(pid):
 
 
 class Portal:
-    def __init__(self, browser, args, name, wallet):
+    def __init__(self, browser, args, name, wallet, base=None):
         self.args = args
         self.name = name
         self.wallet = wallet
+        self.base = base or args.gateway
         self.context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
         self.context.expose_function("__mdrsWallet", wallet.handle)
         self.context.add_init_script(PROVIDER_JS)
@@ -72,7 +79,7 @@ class Portal:
 
     def open(self, view):
         """A fresh load of the view (what the chain and gateway say now), wallet connected."""
-        self.page.goto(f"{self.args.gateway}/#/{view}")
+        self.page.goto(f"{self.base}/#/{view}")
         self.page.reload()
         connect = self.page.get_by_role("button", name="Connect wallet to continue")
         connect.wait_for(timeout=20_000)
@@ -96,7 +103,19 @@ def check_page_security(args):
     assert directives["script-src"] == "'self'", csp
     assert directives["default-src"] == "'none'", csp
     assert directives["frame-ancestors"] == "'none'", csp
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "http" not in csp, csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+    # The page may contact this gateway and the consortium's other gateways, as registered
+    # on-chain (the ConsortiumOrigins refresh takes up to 10 s after a registration), nothing else.
+    for _ in range(30):
+        with urllib.request.urlopen(args.gateway + "/") as response:
+            csp = response.headers["Content-Security-Policy"]
+        directives = dict((part.strip().split(" ", 1) + [""])[:2] for part in csp.split(";"))
+        if args.gateway2 in directives["connect-src"]:
+            break
+        time.sleep(1)
+    assert set(directives["connect-src"].split()) <= {"'self'", args.gateway, args.gateway2}, csp
+    assert args.gateway2 in directives["connect-src"], csp
+    assert all("http" not in value for name, value in directives.items() if name != "connect-src"), csp
     step(f"CSP {csp}")
 
 
@@ -187,8 +206,9 @@ def check_decoded_events(page, wallet, args, contract):
 def story(args, browser, wallets):
     info = json.loads(urllib.request.urlopen(args.gateway + "/v1/info").read())
     clerk = Portal(browser, args, "clerk", wallets["clerk"])
-    doctor = Portal(browser, args, "doctor", wallets["doctor"])
-    patient = Portal(browser, args, "patient", wallets["patient"])
+    # County General's doctor and the patient use County General's portal.
+    doctor = Portal(browser, args, "doctor", wallets["doctor3"], base=args.gateway2)
+    patient = Portal(browser, args, "patient", wallets["patient"], base=args.gateway2)
     auditor = Portal(browser, args, "auditor", wallets["auditor"])
 
     clerk.page.goto(args.gateway + "/")
@@ -214,8 +234,9 @@ def story(args, browser, wallets):
     clerk.shot("1-clerk-stored")
     step(f"the clerk stored record {record_id} and saw its anchor confirmed")
 
-    # The doctor asks the patient for access.
+    # County General's doctor asks the patient for access.
     doctor.open("doctor")
+    expect(doctor.page.locator("#hospital")).to_have_text("County General Hospital", timeout=20_000)
     doctor.page.fill("#request-record", record_id)
     doctor.page.select_option("#request-purpose", "1")
     doctor.page.click("#request-button")
@@ -223,11 +244,16 @@ def story(args, browser, wallets):
     doctor.shot("2-doctor-asked")
     step("the doctor asked for access on-chain")
 
-    # The patient sees the request and grants it in one click.
+    # The patient, at County General's portal, sees the record St. Elsewhere holds by its title
+    # (read from St. Elsewhere's gateway), the request by the doctor's name, and grants it.
     patient.open("patient")
-    expect(patient.page.locator("#my-records")).to_contain_text(record_id[:8], timeout=20_000)
+    expect(patient.page.locator("#my-records")).to_contain_text(record_id, timeout=20_000)
+    expect(patient.page.locator("#my-records")).to_contain_text("Discharge letter, cardiology ward", timeout=20_000)
+    expect(patient.page.locator("#my-records")).to_contain_text("St. Elsewhere Hospital")
     request_row = patient.page.locator("#requests tbody tr").first
     expect(request_row).to_contain_text("treatment", timeout=20_000)
+    expect(request_row).to_contain_text("Dr. Maya Patel, physician, Internal Medicine, County General Hospital")
+    expect(request_row).to_contain_text("Discharge letter, cardiology ward")
     request_row.get_by_role("button", name="Grant").click()
     expect(patient.page.locator("#notice")).to_contain_text("Access granted", timeout=60_000)
     expect(patient.page.locator("#grants tbody")).to_contain_text("active", timeout=20_000)
@@ -236,18 +262,25 @@ def story(args, browser, wallets):
     patient.shot("3-patient-granted")
     step("the patient granted access")
 
-    # The doctor downloads through a signed URL: a plain browser download.
+    # The doctor sees what the record is and downloads it from St. Elsewhere's gateway, directly.
     doctor.reload("doctor")
     row = doctor.page.locator("#my-grants tbody tr").first
     expect(row).to_contain_text("active", timeout=20_000)
+    expect(row).to_contain_text("St. Elsewhere Hospital")
+    doctor.page.click("#show-titles")
+    expect(row).to_contain_text("Discharge letter, cardiology ward (Discharge summary, 2026-11-02)", timeout=20_000)
     with doctor.page.expect_download(timeout=60_000) as pending:
         row.get_by_role("button", name="Download").click()
     downloaded = work / "downloaded.txt"
     pending.value.save_as(str(downloaded))
+    assert pending.value.suggested_filename == "discharge-letter.txt", pending.value.suggested_filename
     assert downloaded.read_bytes() == record_file.read_bytes(), "the downloaded bytes differ"
+    expect(doctor.page.locator("#verify-result")).to_contain_text("Verified", timeout=20_000)
+    expect(doctor.page.locator("#download-status")).to_contain_text("from St. Elsewhere Hospital's gateway")
+    assert args.gateway in doctor.origins, f"the download did not come from the holding hospital's gateway: {doctor.origins}"
     doctor.page.set_input_files("#verify-file", str(downloaded))
     expect(doctor.page.locator("#verify-result")).to_contain_text("Verified", timeout=20_000)
-    step("the doctor downloaded the record through a signed URL; the bytes match and their SHA-256 matches the anchor")
+    step("County General's doctor downloaded St. Elsewhere's record from St. Elsewhere's gateway; the bytes and their SHA-256 match the anchor")
     row.get_by_role("button", name="Preview").click()
     expect(doctor.page.locator("#preview-status")).to_contain_text("Verified against the blockchain", timeout=30_000)
     expect(doctor.page.locator(".preview pre")).to_contain_text("The patient is well", timeout=10_000)
@@ -274,7 +307,7 @@ def story(args, browser, wallets):
     doctor.shot("5-doctor-refused")
     step(f"the doctor was refused: {text!r}")
 
-    # The patient sees both attempts.
+    # The patient sees both attempts, by the doctor's name, on the record's title.
     for _ in range(60):
         patient.reload("patient")
         history = patient.page.locator("#history")
@@ -285,6 +318,8 @@ def story(args, browser, wallets):
         time.sleep(1)
     else:
         raise AssertionError(f"the patient's history lacks an attempt: {content}")
+    assert "Dr. Maya Patel, physician, Internal Medicine, County General Hospital" in content, content
+    assert "Discharge letter, cardiology ward" in content, content
     patient.shot("6-patient-history")
     step("the patient sees the access and the refused attempt, with time, staff, hospital, purpose and outcome")
 
@@ -319,7 +354,7 @@ def story(args, browser, wallets):
     # must not break the doctor's view.
     answer = json.loads(wallets["patient"].handle(json.dumps({"method": "eth_sendTransaction", "params": [{
         "from": wallets["patient"].address, "to": info["contract"],
-        "data": "0xf9bc3615" + "00" * 12 + wallets["doctor"].address[2:].lower() + record_id[2:] + "00" * 24 + "ff" * 8}]})))
+        "data": "0xf9bc3615" + "00" * 12 + wallets["doctor3"].address[2:].lower() + record_id[2:] + "00" * 24 + "ff" * 8}]})))
     assert "result" in answer, answer
     for _ in range(100):
         if wallets["patient"].rpc("eth_getTransactionReceipt", [answer["result"]]):
@@ -330,14 +365,14 @@ def story(args, browser, wallets):
     step("a grant with an absurd expiry shows as 'far in the future' and breaks nothing")
 
     for portal in (clerk, doctor, patient, auditor):
-        foreign = {origin for origin in portal.origins if origin not in (args.gateway, "blob:", "data:")}
+        foreign = {origin for origin in portal.origins if origin not in (args.gateway, args.gateway2, "blob:", "data:")}
         assert not foreign, f"{portal.name}'s page reached other origins: {foreign}"
         scripts = portal.page.evaluate("() => Array.from(document.scripts).map((s) => ({ src: s.src, inline: !s.src }))")
-        assert all(not s["inline"] and s["src"].startswith(args.gateway + "/portal/") for s in scripts), scripts
+        assert all(not s["inline"] and s["src"].startswith(portal.base + "/portal/") for s in scripts), scripts
         # The refused download answers 403 on purpose; anything else is a fault of the page.
         errors = [e for e in portal.console_errors if not ("status of 403" in e and "/v1/access/" in e)]
         assert not errors, f"{portal.name}: console errors {errors}"
-    step("no page loaded a script or made a request outside the gateway's origin, and no page logged an error")
+    step("no page loaded a script from another origin or made a request outside the consortium's gateways, and no page logged an error")
     return clerk, doctor, patient, work, record_id
 
 
@@ -369,10 +404,10 @@ def big_files(args, clerk, doctor, patient, wallets, work):
             break
         time.sleep(0.5)
     token = subprocess.run(
-        [args.mdrs, "grant", "--key", str(Path(args.keys) / "patient.key"), "--staff", wallets["doctor"].address,
+        [args.mdrs, "grant", "--key", str(Path(args.keys) / "patient.key"), "--staff", wallets["doctor3"].address,
          "--record", stored["recordId"], "--expires-in", "3600"], check=True, capture_output=True, text=True, env=env).stdout.strip()
     subprocess.run(
-        [args.mdrs, "fetch", "--key", str(Path(args.keys) / "doctor.key"), "--gateway", args.gateway, "--token", token,
+        [args.mdrs, "fetch", "--key", str(Path(args.keys) / "doctor3.key"), "--token", token,
          "--out", str(work / "cli-fetched.bin")], check=True, capture_output=True, text=True, env=env)
     cli_seconds = time.monotonic() - started
     (work / "cli-fetched.bin").unlink()
@@ -390,7 +425,7 @@ def big_files(args, clerk, doctor, patient, wallets, work):
     expect(clerk.page.locator("#anchor-state")).to_contain_text("confirmed in block", timeout=600_000)
     record_id = clerk.page.locator("#stored-record").inner_text().strip()
     patient.reload("patient")
-    patient.page.fill("#grant-staff", wallets["doctor"].address)
+    patient.page.fill("#grant-staff", wallets["doctor3"].address)
     patient.page.fill("#grant-record", record_id)
     patient.page.click("#grant-button")
     expect(patient.page.locator("#notice")).to_contain_text("Access granted", timeout=60_000)
@@ -427,6 +462,7 @@ def main():
     ap.add_argument("--gateway", required=True)
     ap.add_argument("--rpc", required=True)
     ap.add_argument("--chain-id", type=int, required=True)
+    ap.add_argument("--gateway2", required=True)
     ap.add_argument("--contract", required=True)
     ap.add_argument("--keys", required=True)
     ap.add_argument("--gateway-pid", type=int, required=True)
@@ -435,7 +471,7 @@ def main():
     ap.add_argument("--big-mib", type=int, default=256)
     args = ap.parse_args()
     Path(args.screenshots).mkdir(parents=True, exist_ok=True)
-    wallets = {name: TestWallet(read_key(args.keys, name), args.rpc, args.chain_id) for name in ("clerk", "doctor", "auditor")}
+    wallets = {name: TestWallet(read_key(args.keys, name), args.rpc, args.chain_id) for name in ("clerk", "doctor3", "auditor")}
     # The patient's wallet starts on Ethereum mainnet: the portal must ask it to switch.
     wallets["patient"] = TestWallet(read_key(args.keys, "patient"), args.rpc, args.chain_id, starts_on=1)
     check_page_security(args)

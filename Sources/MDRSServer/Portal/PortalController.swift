@@ -18,6 +18,8 @@ struct PortalController: Sendable {
         let connect = others.isEmpty ? "connect-src 'self'" : "connect-src 'self' \(others)"
         return [
             "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob:", "frame-src 'self' blob:",
+            // The download worker (download.js) hands a streamed record to the browser's downloads.
+            "worker-src 'self'",
             connect, "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
         ].joined(separator: "; ")
     }

@@ -13,15 +13,24 @@ export async function readDirectory(wallet) {
     hospitalName(custodian) {
       return names.get(String(custodian).toLowerCase()) || String(custodian);
     },
-    /** The hospital that had registered `address` at `block` (or now), or null. */
-    hospitalOf(address, block = Infinity) {
+    /** The custodian that had registered `address` at `block` (or now), or null. */
+    custodianOf(address, block = Infinity) {
       let current = null;
       for (const event of staff) {
         if (event.block > block) break;
-        if (event.staff.toLowerCase() !== address.toLowerCase()) continue;
+        if (event.staff.toLowerCase() !== String(address).toLowerCase()) continue;
         current = event.name === "StaffRegistered" ? event.custodian : null;
       }
+      return current;
+    },
+    /** The hospital that had registered `address` at `block` (or now), or null. */
+    hospitalOf(address, block = Infinity) {
+      const current = this.custodianOf(address, block);
       return current ? this.hospitalName(current) : null;
+    },
+    /** Every custodian that ever registered, by address. */
+    custodians() {
+      return Array.from(names.keys());
     },
   };
 }

@@ -15,7 +15,7 @@ export const sentences = {
   registration_changed: "This grant was made while you were registered at another hospital (or before you were registered again). Ask the patient to grant you access again.",
   not_custodian_staff: "Only staff registered by this hospital can add records here. Ask the hospital to register your account.",
   not_auditor: "Your account is not one of this hospital's auditors.",
-  not_patient: "Only the patient (or one of this hospital's auditors) can read this history.",
+  not_patient: "Only the patient (or, for their history, one of this hospital's auditors; for their records, its records clerks or staff the patient granted) can read this.",
   address_invalid: "The record's address is damaged or not one of this hospital's. Copy it again from the record's anchor.",
   address_mismatch: "The address belongs to another record than the grant.",
   wrong_custodian: "This record is held by another hospital. Download it from that hospital's gateway.",

@@ -85,3 +85,15 @@ export function documentTypeText(code) {
   const match = documentTypes.find(([c]) => c === code);
   return match ? match[1] : `document type ${code}`;
 }
+
+/**
+ * A record as a person reads it: its title, kind and date when its hospital told us
+ * (`summary`, a DocumentSummary), with the record id one click away; else the short id.
+ */
+export function documentCell(summary, recordId) {
+  if (!summary || !summary.document) return mono(recordId);
+  const kind = [summary.typeDisplay, summary.document.serviceDate].filter(Boolean).join(", ");
+  return el("details", { class: "document" },
+    el("summary", {}, summary.document.title, kind ? el("span", { class: "muted" }, ` (${kind})`) : ""),
+    el("span", { class: "mono" }, recordId));
+}

@@ -2,15 +2,17 @@
 // a single-use signed URL, checked against its on-chain fingerprint before it is called good.
 
 import { addressWord, topics } from "../abi.js";
+import { gatewayOf } from "../consortium.js";
 import { readDirectory } from "../directory.js";
+import { streamDownload, supported as streamingSupported } from "../download.js";
 import { explain } from "../errors.js";
-import { encryptedAddressOf, signedFetchURL, GatewayError } from "../gateway.js";
+import { encryptedAddressOf, recordDocument, signedFetchURL, GatewayError } from "../gateway.js";
+import { readPeople } from "../people.js";
 import { sha256OfBlob } from "../sha256.js";
-import { el, isBytes32, mono, purposeSelect, table, time } from "../ui.js";
-import { sameAddress } from "../wallet.js";
+import { documentCell, el, isBytes32, mono, purposeSelect, table, time } from "../ui.js";
 
 export const title = "Doctor";
-export const intro = "See the grants patients gave you, ask for access, and download granted records.";
+export const intro = "See the grants patients gave you at every hospital, ask for access, and download granted records from the hospital that holds them.";
 
 /** Records up to this size can be previewed inline; larger ones are only downloaded. */
 const PREVIEW_LIMIT = 16 << 20;
@@ -19,12 +21,15 @@ const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp
 
 export async function render({ info, wallet, main, notify, guarded }) {
   const me = addressWord(wallet.account);
-  const [directory, granted, revoked, latest] = await Promise.all([
+  const [directory, granted, revoked, latest, anchored] = await Promise.all([
     readDirectory(wallet),
     wallet.events([topics.Granted, null, me]),
     wallet.events([topics.Revoked, null, me]),
     wallet.request("eth_getBlockByNumber", ["latest", false]),
+    wallet.events([topics.RecordAnchored]),
   ]);
+  const people = await readPeople(wallet, info, directory);
+  const holder = new Map(anchored.map((a) => [a.recordId.toLowerCase(), a.custodian]));
   const chainNow = Number(BigInt(latest.timestamp));
   const revokedTokens = new Set(revoked.map((e) => e.token));
   const output = el("div", { id: "download-result" });
@@ -35,20 +40,34 @@ export async function render({ info, wallet, main, notify, guarded }) {
     return wallet.view("getRecord", { recordId });
   }
 
+  /** A single-use signed URL at the gateway of the hospital that holds the record. */
+  async function linkFor(grant, purpose, anchor) {
+    const gateway = await gatewayOf(wallet, info, anchor.custodian);
+    const path = await signedFetchURL(gateway.info, wallet, { token: grant.token, encryptedAddress: encryptedAddressOf(anchor), purpose });
+    return { url: gateway.base + path, gateway };
+  }
+
+  function showRefusal(error) {
+    output.replaceChildren(el("p", { class: "error-text", role: "alert", id: "download-status" }, explain(error)));
+  }
+
+  function mib(bytes) {
+    return (bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0);
+  }
+
   async function download(grant, purpose) {
     output.replaceChildren(el("p", { class: "muted" }, "Preparing a single-use download link…"));
     const anchor = await anchorOf(grant.recordId);
-    if (!sameAddress(anchor.custodian, info.custodian)) {
-      throw new GatewayError(403, "wrong_custodian", "");
+    let link;
+    try {
+      link = await linkFor(grant, purpose, anchor);
+    } catch (error) {
+      showRefusal(error);
+      return;
     }
-    const url = await signedFetchURL(info, wallet, { token: grant.token, encryptedAddress: encryptedAddressOf(anchor), purpose });
-    // A plain browser download streams to disk. It goes through a hidden frame: a refusal (a
-    // JSON answer) loads in the frame, where this page can read it; a download does not load.
-    // (The source is set before the frame is inserted: an empty frame would fire a load of
-    // its own.)
-    const frame = el("iframe", { hidden: true, title: "download", src: url });
-    const refused = new Promise((resolve) => frame.addEventListener("load", () => resolve(frame)));
-    document.body.append(frame);
+    const summary = titles.get(grant.token);
+    const fileName = summary?.document?.fileName || `${grant.recordId.slice(2, 18)}.bin`;
+    const held = link.gateway.name || directory.hospitalName(anchor.custodian);
     const verifier = el("input", { type: "file", id: "verify-file", "aria-label": "the downloaded file" });
     const verdict = el("p", { id: "verify-result" });
     verifier.addEventListener("change", () => guarded(async () => {
@@ -59,30 +78,50 @@ export async function render({ info, wallet, main, notify, guarded }) {
         ? el("span", { class: "ok" }, `Verified: the file matches the record's fingerprint on the blockchain (${sha256}).`)
         : el("span", { class: "bad" }, `Do not use this file: its SHA-256 ${sha256} differs from the record's fingerprint ${anchor.contentHash}.`));
     }, verdict));
-    output.replaceChildren(
-      el("p", { id: "download-status" }, "The download has started. When it has finished, choose the file to check it against the blockchain."),
-      el("dl", { class: "facts" }, el("dt", {}, "record"), el("dd", { class: "mono" }, grant.recordId),
+    const bar = el("progress", { id: "download-progress", max: "1", value: "0" });
+    const status = el("p", { id: "download-status" }, `Downloading from ${held}'s gateway…`);
+    output.replaceChildren(status, bar,
+      el("dl", { class: "facts" },
+        el("dt", {}, "document"), el("dd", {}, summary?.document?.title || "—"),
+        el("dt", {}, "held by"), el("dd", {}, `${held}${link.gateway.base ? ` (${link.gateway.base})` : " (this gateway)"}`),
+        el("dt", {}, "record"), el("dd", { class: "mono" }, grant.recordId),
         el("dt", {}, "fingerprint (SHA-256, on-chain)"), el("dd", { class: "mono" }, anchor.contentHash)),
-      el("label", { for: "verify-file" }, "The downloaded file"), verifier, verdict);
-    // However long the gateway takes (strict mode waits for the chain), a refusal is shown when
-    // it comes; only a parsed error replaces the page (a browser may fire load for a download).
-    refused.then((loaded) => {
-      let body = null;
-      try { body = JSON.parse(loaded.contentDocument.body.innerText); } catch (_) { return; }
-      if (!body || !body.error) return;
-      output.replaceChildren(el("p", { class: "error-text", role: "alert", id: "download-status" },
-        explain({ code: body.error.code, message: body.error.message })));
-    });
-    setTimeout(() => frame.remove(), 10 * 60 * 1000);
+      verdict, el("label", { for: "verify-file" }, "Check a downloaded file again"), verifier);
+    if (!streamingSupported()) {
+      if (link.gateway.base) {
+        showRefusal(new Error("This browser cannot download from another hospital's gateway here. Use `mdrs fetch` with the grant's token."));
+        return;
+      }
+      // A plain browser download through a hidden frame (no progress, no automatic check).
+      document.body.append(el("iframe", { hidden: true, title: "download", src: link.url }));
+      status.textContent = "The download has started. When it has finished, choose the file to check it against the blockchain.";
+      return;
+    }
+    const started = performance.now();
+    let result;
+    try {
+      result = await streamDownload(link.url, fileName, (done, total) => {
+        const seconds = (performance.now() - started) / 1000;
+        const rate = seconds > 0 ? done / seconds : 0;
+        bar.value = total ? done / total : 0;
+        const left = total && rate > 0 ? ` · ${Math.ceil((total - done) / rate)} s left` : "";
+        status.textContent = `Downloading from ${held}'s gateway: ${mib(done)} of ${total ? mib(total) : "?"} MiB · ${mib(rate)} MiB/s${left}`;
+      });
+    } catch (error) {
+      showRefusal(error);
+      return;
+    }
+    bar.value = 1;
+    status.textContent = `Downloaded ${result.size} bytes from ${held}'s gateway as ${fileName}.`;
+    verdict.replaceChildren(result.sha256 === anchor.contentHash.toLowerCase()
+      ? el("span", { class: "ok" }, `Verified: the file matches the record's fingerprint on the blockchain (${result.sha256}).`)
+      : el("span", { class: "bad" }, `Do not use this file: its SHA-256 ${result.sha256} differs from the record's fingerprint ${anchor.contentHash}.`));
   }
 
   async function preview(grant, purpose) {
     output.replaceChildren(el("p", { class: "muted" }, "Fetching the record for a preview…"));
     const anchor = await anchorOf(grant.recordId);
-    if (!sameAddress(anchor.custodian, info.custodian)) {
-      throw new GatewayError(403, "wrong_custodian", "");
-    }
-    const url = await signedFetchURL(info, wallet, { token: grant.token, encryptedAddress: encryptedAddressOf(anchor), purpose });
+    const { url } = await linkFor(grant, purpose, anchor);
     const response = await fetch(url, { cache: "no-store" });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
@@ -111,6 +150,27 @@ export async function render({ info, wallet, main, notify, guarded }) {
     output.replaceChildren(el("p", { class: "ok", id: "preview-status" }, `Verified against the blockchain (${sha256}).`), el("div", { class: "preview" }, shown));
   }
 
+  // What each granted record is: read on request, from the record's hospital, one signed
+  // request per active grant (a wallet asks once for each).
+  const titles = new Map();
+  const titleCells = new Map();
+  async function showTitles(button) {
+    button.disabled = true;
+    const active = granted.filter((g) => !revokedTokens.has(g.token) && g.expiresAt > chainNow);
+    for (const g of active) {
+      try {
+        const anchor = await anchorOf(g.recordId);
+        const gateway = await gatewayOf(wallet, info, anchor.custodian);
+        const summary = await recordDocument(gateway.base, gateway.info, wallet, g.recordId, g.token);
+        titles.set(g.token, summary);
+        titleCells.get(g.token)?.replaceChildren(documentCell(summary, g.recordId));
+      } catch (error) {
+        titleCells.get(g.token)?.append(el("span", { class: "muted" }, ` (${explain(error)})`));
+      }
+    }
+    button.textContent = "Titles shown";
+  }
+
   const rows = [];
   for (const g of granted.slice().reverse()) {
     const state = revokedTokens.has(g.token) ? "revoked" : g.expiresAt <= chainNow ? "expired" : "active";
@@ -119,11 +179,18 @@ export async function render({ info, wallet, main, notify, guarded }) {
     const actions = el("span", { class: "row" }, purpose,
       el("button", { type: "button", dataset: { action: "download", token: g.token }, onclick: () => guarded(() => download(g, Number(purpose.value)), output) }, "Download"),
       el("button", { type: "button", class: "secondary", dataset: { action: "preview", token: g.token }, onclick: () => guarded(() => preview(g, Number(purpose.value)), output) }, "Preview"));
-    rows.push([mono(g.recordId), mono(g.patient), directory.hospitalName(g.staffCustodian), time(g.expiresAt),
+    const cell = el("span", { dataset: { token: g.token } }, mono(g.recordId));
+    titleCells.set(g.token, cell);
+    const custodian = holder.get(g.recordId.toLowerCase());
+    rows.push([cell, mono(g.patient), custodian ? directory.hospitalName(custodian) : "—", time(g.expiresAt),
       el("span", { class: state === "active" ? "ok" : "muted" }, state), actions]);
   }
+  const titlesButton = el("button", { type: "button", class: "secondary", id: "show-titles", onclick: (e) => guarded(() => showTitles(e.target), output) },
+    "Show what each record is (your wallet signs one request per active grant)");
   const grantsCard = el("section", { class: "card", id: "my-grants" }, el("h2", {}, "Grants to me"),
-    table(["record", "patient", "granted while at", "expires", "state", ""], rows, "No patient has granted you access yet."), output);
+    el("p", { class: "muted" }, `Signed in as ${people.name(wallet.account) || wallet.account}. Grants at every hospital of the consortium; each record downloads from the hospital that holds it.`),
+    rows.length ? el("p", {}, titlesButton) : "",
+    table(["document", "patient", "held by", "expires", "state", ""], rows, "No patient has granted you access yet."), output);
 
   const recordInput = el("input", { id: "request-record", placeholder: "0x… record id" });
   const requestPurpose = purposeSelect("request-purpose");

@@ -2,8 +2,12 @@
 // who looked at my records.
 
 import { addressWord, topics } from "../abi.js";
+import { gatewayOf } from "../consortium.js";
 import { readDirectory } from "../directory.js";
-import { el, mono, outcomeText, purposeText, table, time, isAddress, isBytes32 } from "../ui.js";
+import { explain } from "../errors.js";
+import { patientDocuments } from "../gateway.js";
+import { readPeople } from "../people.js";
+import { documentCell, el, mono, outcomeText, purposeText, table, time, isAddress, isBytes32 } from "../ui.js";
 
 export const title = "Patient";
 export const intro = "See your records, answer requests for access, grant and revoke, and see who looked at your records.";
@@ -27,6 +31,20 @@ export async function render({ info, wallet, main, notify, guarded }) {
   ]);
   const chainNow = Number(BigInt(latest.timestamp));
   const revokedTokens = new Set(revoked.map((e) => e.token));
+  const people = await readPeople(wallet, info, directory);
+  // What each record is, from the gateway of each hospital that holds some (one signature each).
+  const documents = new Map();
+  const unreachable = [];
+  await Promise.all([...new Set(records.map((r) => r.custodian.toLowerCase()))].map(async (custodian) => {
+    try {
+      const gateway = await gatewayOf(wallet, info, custodian);
+      const answer = await patientDocuments(gateway.base, gateway.info, wallet, wallet.account);
+      for (const summary of answer.documents) documents.set(summary.recordId.toLowerCase(), summary);
+    } catch (error) {
+      unreachable.push(`${directory.hospitalName(custodian)}: ${explain(error)}`);
+    }
+  }));
+  const doc = (recordId) => documentCell(documents.get(String(recordId).toLowerCase()), recordId);
   const rerender = () => render({ info, wallet, main, notify, guarded });
 
   async function grant(staff, recordId, days, button) {
@@ -51,22 +69,26 @@ export async function render({ info, wallet, main, notify, guarded }) {
   }
 
   const recordsCard = el("section", { class: "card", id: "my-records" }, el("h2", {}, "My records"),
-    table(["record", "hospital", "anchored in block"], records.map((r) => [mono(r.recordId), directory.hospitalName(r.custodian), String(r.block)]),
-      "No record is anchored to your address yet."));
+    el("p", { class: "muted" }, "At every hospital of the consortium, each read from that hospital's own gateway."),
+    unreachable.length ? el("p", { class: "warn", id: "records-unreachable" }, `Not shown: ${unreachable.join("; ")}`) : "",
+    table(["document", "date of service", "held by", "anchored in block"], records.slice().reverse().map((r) => {
+      const summary = documents.get(r.recordId.toLowerCase());
+      return [doc(r.recordId), summary?.document?.serviceDate || "—", directory.hospitalName(r.custodian), String(r.block)];
+    }), "No record is anchored to your address yet."));
 
   const answered = (r) => granted.some((g) => g.block >= r.block && g.staff === r.staff && g.recordId === r.recordId);
   const requestRows = requests.slice().reverse().map((r) => {
     if (answered(r)) {
-      return [mono(r.staff), directory.hospitalOf(r.staff, r.block) || "not registered", mono(r.recordId), purposeText(r.purpose),
+      return [people.cell(r.staff, r.block), directory.hospitalOf(r.staff, r.block) || "not registered", doc(r.recordId), purposeText(r.purpose),
         el("span", { class: "muted" }, "answered: granted")];
     }
     const choice = durationSelect();
     const button = el("button", { type: "button", onclick: (e) => grant(r.staff, r.recordId, Number(choice.value), e.target) }, "Grant");
-    return [mono(r.staff), directory.hospitalOf(r.staff, r.block) || "not registered", mono(r.recordId), purposeText(r.purpose),
+    return [people.cell(r.staff, r.block), directory.hospitalOf(r.staff, r.block) || "not registered", doc(r.recordId), purposeText(r.purpose),
       el("span", { class: "row" }, choice, button)];
   });
   const requestsCard = el("section", { class: "card", id: "requests" }, el("h2", {}, "Requests for access"),
-    table(["staff", "hospital", "record", "purpose", ""], requestRows, "Nobody has asked for access."));
+    table(["who", "hospital", "document", "purpose", ""], requestRows, "Nobody has asked for access."));
 
   const staffInput = el("input", { id: "grant-staff", placeholder: "0x… staff address" });
   const recordInput = el("input", { id: "grant-record", placeholder: "0x… record id" });
@@ -91,19 +113,19 @@ export async function render({ info, wallet, main, notify, guarded }) {
     const action = state === "active"
       ? el("button", { type: "button", class: "secondary", dataset: { token: g.token }, onclick: (e) => revoke(g.token, e.target) }, "Revoke")
       : "";
-    return [mono(g.staff), directory.hospitalName(g.staffCustodian), mono(g.recordId), time(g.expiresAt),
+    return [people.cell(g.staff, g.block), directory.hospitalName(g.staffCustodian), doc(g.recordId), time(g.expiresAt),
       el("span", { class: state === "active" ? "ok" : "muted" }, state), action];
   });
   const grantsCard = el("section", { class: "card", id: "grants" }, el("h2", {}, "My grants"), manual,
-    table(["staff", "hospital", "record", "expires", "state", ""], grantRows, "You have not granted anyone access."));
+    table(["who", "hospital", "document", "expires", "state", ""], grantRows, "You have not granted anyone access."));
 
   const historyRows = accessed.slice().reverse().map((a) => [
-    time(a.accessedAt), mono(a.staff), directory.hospitalOf(a.staff, a.block) || "not registered",
+    time(a.accessedAt), people.cell(a.staff, a.block), directory.hospitalOf(a.staff, a.block) || "not registered", doc(a.recordId),
     purposeText(a.purpose), el("span", { class: a.outcome === 1 ? "ok" : "bad" }, a.outcome === 1 ? "looked at" : `refused: ${outcomeText(a.outcome)}`),
     directory.hospitalName(a.custodian), mono(a.tx)]);
   const historyCard = el("section", { class: "card", id: "history" }, el("h2", {}, "Who looked at my records"),
     el("p", { class: "muted" }, "Every access and refused attempt the hospitals wrote to the blockchain."),
-    table(["when", "staff", "their hospital", "purpose", "outcome", "released by", "transaction"], historyRows, "Nobody has accessed your records."));
+    table(["when", "who", "their hospital", "document", "purpose", "outcome", "kept by", "transaction"], historyRows, "Nobody has accessed your records."));
 
   main.replaceChildren(recordsCard, requestsCard, grantsCard, historyCard);
 }
