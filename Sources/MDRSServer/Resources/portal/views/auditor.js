@@ -1,7 +1,9 @@
 // The auditor: the access log with filters, the consistency check, and a CSV download.
 
 import { topics } from "../abi.js";
+import { readDirectory } from "../directory.js";
 import { audit } from "../gateway.js";
+import { readPeople } from "../people.js";
 import { sameAddress } from "../wallet.js";
 import { el, isAddress, isBytes32, mono, outcomeText, purposeText, table, time } from "../ui.js";
 
@@ -24,6 +26,8 @@ export async function render({ info, wallet, main, notify, guarded }) {
   const to = el("input", { id: "filter-to", type: "datetime-local" });
   const results = el("div", { id: "audit-results" });
   const check = el("div", { id: "audit-check" });
+  // Staff by name, from each hospital's directory checked against the chain.
+  const people = await readPeople(wallet, info, await readDirectory(wallet));
   let entries = [];
   let next = null; // the cursor of the page after the ones shown
 
@@ -56,7 +60,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
       : "";
     results.replaceChildren(el("p", { class: "muted" }, `${entries.length} entries${next ? " so far" : ""}`), table(
       ["when", "staff", "record", "patient", "purpose", "outcome", "here", "on-chain"],
-      entries.map((e) => [time(e.accessedAt), mono(e.staff), mono(e.recordId), e.patient ? mono(e.patient) : "—", purposeText(e.purpose),
+      entries.map((e) => [time(e.accessedAt), people.cell(e.staff), mono(e.recordId), e.patient ? mono(e.patient) : "—", purposeText(e.purpose),
         el("span", { class: e.outcome === 1 ? "ok" : "bad" }, e.outcome === 1 ? "served" : outcomeText(e.outcome)),
         e.local ? `${e.local.chainState}${e.local.commitmentValid ? "" : " (row altered!)"}` : el("span", { class: "bad" }, "no row here"),
         e.onChain ? `block ${e.onChain.blockNumber}` : el("span", { class: "warn" }, "not on-chain")]),
