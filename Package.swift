@@ -99,7 +99,8 @@ let package = Package(
         ),
         .executableTarget(name: "EmbedMigrationsTool"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
-        // The chain: typed contract bindings, the chain view and its watcher, the log reader.
+        // The chain: typed contract bindings, the chain view and its watcher, the log reader, and
+        // the consortium read through it (hospitals' gateways, their staff directories).
         .target(
             name: "MDRSChain",
             dependencies: [
@@ -107,8 +108,11 @@ let package = Package(
                 "EthereumRPC",
                 "MDRSCore",
                 "MDRSProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

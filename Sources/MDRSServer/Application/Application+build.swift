@@ -153,7 +153,8 @@ public func buildApplication(
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
             checker: checker, chain: chain,
-            serverAddress: configuration.http.networkAddress, directory: StaffDirectoryStore(client: database, logger: logger), logger: logger),
+            serverAddress: configuration.http.networkAddress, directory: StaffDirectoryStore(client: database, logger: logger),
+            logger: logger, people: StaffDirectoryReader(contract: contract, httpClient: httpClient)),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
     if let portal { PortalController(assets: portal, consortium: consortiumOrigins).addRoutes(to: router) }

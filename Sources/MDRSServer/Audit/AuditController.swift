@@ -26,6 +26,8 @@ struct AuditController: Sendable {
     /// This hospital's staff by name, for the AuditEvents' agents.
     let directory: StaffDirectoryStore
     let logger: Logger
+    /// The other hospitals' staff by name, from their published directories.
+    var people: StaffDirectoryReader? = nil
 
     static let parameters: Set<String> = ["record", "patient", "staff", "outcome", "purpose", "from", "to", "after", "limit"]
     /// A patient's page names each staff member's hospital: a chain read per new name, so pages

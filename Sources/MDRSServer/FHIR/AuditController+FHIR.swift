@@ -73,11 +73,16 @@ extension AuditController {
         let (entries, next) = try await page(filter)
         var bundleLinks = links
         if let next { bundleLinks.append(.init(relation: "next", url: Self.nextURL(request, cursor: next.text))) }
-        // People by name: this hospital's own staff from its directory.
+        // People by name: this hospital's own staff from its directory, another hospital's from
+        // the directory that hospital published (checked against its SHA-256 on-chain).
         var names = [String: String]()
         for staff in Set(entries.map(\.staff)) {
-            guard let address = try? Address(staff), let member = try await directory.member(address) else { continue }
-            names[staff] = [member.name, member.role.words, member.department].compactMap { $0 }.joined(separator: ", ")
+            guard let address = try? Address(staff) else { continue }
+            if let member = try await directory.member(address) {
+                names[staff] = [member.name, member.role.words, member.department].compactMap { $0 }.joined(separator: ", ")
+            } else if let person = await people?.person(address), person.name != nil {
+                names[staff] = person.display
+            }
         }
         // A patient reads who looked, not from which network address.
         let events = entries.map {

@@ -3,6 +3,7 @@ import EthereumCore
 import Foundation
 import MDRSChain
 import MDRSClient
+import MDRSCore
 import MDRSPostgres
 import MDRSProtocol
 import NIOCore
@@ -54,6 +55,39 @@ struct StaffDirectoryTests {
             }
             #expect(error.description.contains("does not hash"), "\(error)")
             #expect(await fresh.person(d.doctor.address).name == nil)
+        }
+    }
+
+    @Test(
+        "another hospital's staff are named in this hospital's FHIR AuditEvents, from the directory that hospital published",
+        .timeLimit(.minutes(4)))
+    func foreignStaffInAuditEvents() async throws {
+        try await LiveGateway.run { gateway in
+            let d = gateway.deployment
+            let other = try await gateway.secondHospital()
+            let keyPath = d.path("county-general.key")
+            try SecretFile.create(keyPath, contents: Array(other.hospital.secretHex.utf8))
+            // County General's own gateway (its key, its database) publishes its doctor's name.
+            try await LiveGateway.run(deployment: d, adjust: { $0.custodianKeyFile = keyPath }) { county in
+                let store = StaffDirectoryStore(client: county.postgres, logger: TestEnvironment.logger)
+                try await store.set(other.doctor.address, name: "Dr. Maya Patel", role: .physician, department: "Internal Medicine")
+                let (digest, _) = try await store.writeDocument(custodian: other.hospital.address, issuedAt: UInt64(Date().timeIntervalSince1970))
+                _ = try await d.send(other.hospital, MedicalAccessContract.setGateway(county.baseURL))
+                _ = try await d.send(other.hospital, MedicalAccessContract.setDirectory(digest))
+
+                // Her access to a record St. Elsewhere holds, as St. Elsewhere's auditor reads it.
+                let stored = try await gateway.store(Array("a study".utf8), contentType: "text/plain")
+                let token = try await d.grant(try Bytes32(stored.recordId), to: other.doctor)
+                let response = try await gateway.client(other.doctor).fetch(
+                    token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+                _ = try await response.body.collect(upTo: 1 << 20)
+                #expect(response.status == .ok)
+                let auditor = try await gateway.client(d.auditor)
+                let bundle = try await auditor.fhirAuditEvents("/fhir/AuditEvent?agent=\(other.doctor.address.checksummed)")
+                let agents = (bundle.entry ?? []).flatMap { $0.resource.agent }
+                let her = agents.first { $0.who?.identifier?.value == other.doctor.address.checksummed }
+                #expect(her?.who?.display == "Dr. Maya Patel, physician, Internal Medicine, County General", "\(agents)")
+            }
         }
     }
 }

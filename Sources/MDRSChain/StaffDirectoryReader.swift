@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Crypto
 import EthereumCore
 import Foundation
-import MDRSChain
 import MDRSCore
 import MDRSProtocol
 import NIOCore
@@ -18,7 +17,7 @@ public final class StaffDirectoryReader: Sendable {
     public struct Person: Sendable, Equatable {
         public let address: Address
         public let name: String?
-        public let role: StaffDirectory.Role?
+        public let role: MDRSProtocol.StaffDirectory.Role?
         public let department: String?
         public let hospital: String?
 
@@ -40,17 +39,22 @@ public final class StaffDirectoryReader: Sendable {
 
     let contract: MedicalAccessContract
     let httpClient: HTTPClient
-    private let directories = Mutex<[Address: Result<StaffDirectory, DirectoryError>]>([:])
+    /// How long a directory read (or its failure) is kept: a long-lived reader (the gateway's)
+    /// sees a republished directory, or a gateway that came back, within it.
+    let maximumAge: Duration
+    private let directories = Mutex<[Address: (result: Result<MDRSProtocol.StaffDirectory, DirectoryError>, readAt: ContinuousClock.Instant)]>([:])
 
-    public init(contract: MedicalAccessContract, httpClient: HTTPClient) {
+    public init(contract: MedicalAccessContract, httpClient: HTTPClient, maximumAge: Duration = .seconds(60)) {
         self.contract = contract
         self.httpClient = httpClient
+        self.maximumAge = maximumAge
     }
 
-    /// `custodian`'s directory, checked against its on-chain SHA-256 (read once per reader).
-    public func directory(of custodian: Address) async -> Result<StaffDirectory, DirectoryError> {
-        if let known = directories.withLock({ $0[custodian] }) { return known }
-        let result: Result<StaffDirectory, DirectoryError>
+    /// `custodian`'s directory, checked against its on-chain SHA-256 (read at most once per
+    /// ``maximumAge``).
+    public func directory(of custodian: Address) async -> Result<MDRSProtocol.StaffDirectory, DirectoryError> {
+        if let known = directories.withLock({ $0[custodian] }), ContinuousClock.now - known.readAt < maximumAge { return known.result }
+        let result: Result<MDRSProtocol.StaffDirectory, DirectoryError>
         do {
             result = .success(try await read(custodian))
         } catch let error as DirectoryError {
@@ -58,11 +62,11 @@ public final class StaffDirectoryReader: Sendable {
         } catch {
             result = .failure(DirectoryError(description: "\(error)"))
         }
-        directories.withLock { $0[custodian] = result }
+        directories.withLock { $0[custodian] = (result, .now) }
         return result
     }
 
-    private func read(_ custodian: Address) async throws -> StaffDirectory {
+    private func read(_ custodian: Address) async throws -> MDRSProtocol.StaffDirectory {
         let state = try await contract.custodian(custodian)
         let hospital = state.name.isEmpty ? custodian.checksummed : "\(state.name) (\(custodian.checksummed))"
         guard state.directory != .zero else { throw DirectoryError(description: "\(hospital) has published no staff directory") }
@@ -77,7 +81,7 @@ public final class StaffDirectoryReader: Sendable {
             throw DirectoryError(
                 description: "the staff directory \(hospital)'s gateway serves does not hash to the SHA-256 \(hospital) published on-chain: refused")
         }
-        let directory = try JSONDecoder().decode(StaffDirectory.self, from: Data(bytes))
+        let directory = try JSONDecoder().decode(MDRSProtocol.StaffDirectory.self, from: Data(bytes))
         guard (try? Address(directory.custodian)) == custodian else {
             throw DirectoryError(description: "the staff directory \(hospital) published names another custodian: refused")
         }
