@@ -88,6 +88,11 @@ public final class StaffDirectoryReader: Sendable {
         return directory
     }
 
+    /// The name `custodian` registered under, as the chain has it; nil if it cannot be read now.
+    public func hospitalName(_ custodian: Address) async -> String? {
+        (try? await contract.custodian(custodian))?.name
+    }
+
     /// `staff` as a person reads it: the name from the directory of the hospital that registered
     /// them (now), with that hospital's name; the address alone if neither is known.
     public func person(_ staff: Address) async -> Person {

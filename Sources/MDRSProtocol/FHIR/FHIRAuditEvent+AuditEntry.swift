@@ -6,16 +6,17 @@ extension FHIRAuditEvent {
     /// network (its public URL, or host and port). `showClientAddress` false leaves the
     /// requester's IP address out (masked), for readers other than auditors.
     /// `staffName` is how people read the staff member ("Dr. Ana Silva, physician, Cardiology"),
-    /// when the hospital's directory names them.
+    /// when the hospital's directory names them; `hospital` is the custodian's name on-chain.
     public init(
-        _ entry: AuditEntry, chainId: String, custodian: String, serverAddress: String, showClientAddress: Bool, staffName: String? = nil
+        _ entry: AuditEntry, chainId: String, custodian: String, serverAddress: String, showClientAddress: Bool, staffName: String? = nil,
+        hospital: String? = nil
     ) {
         let served = entry.outcome == Int(AccessOutcome.served.rawValue)
         let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
         let purposeOfUse = purpose.map { FHIRCodeableConcept(coding: [FHIRCoding(system: System.purposeOfUse, code: $0.code, display: $0.words)]) }
             ?? FHIRCodeableConcept(text: "purpose \(entry.purpose) (not an HL7 code this gateway knows)")
         let staff = FHIRReference(identifier: .account(entry.staff, chainId: chainId), display: staffName)
-        let server = FHIRReference(identifier: .account(custodian, chainId: chainId), display: "MDRS gateway of custodian \(custodian)")
+        let server = FHIRReference(identifier: .account(custodian, chainId: chainId), display: "MDRS gateway of \(hospital.map { $0.isEmpty ? "custodian \(custodian)" : $0 } ?? "custodian \(custodian)")")
         let clientNetwork: Agent.Network =
             if let address = entry.local?.clientAddress { showClientAddress ? Agent.Network(address: address, type: "2") : Agent.Network(absent: "masked") }
             else { Agent.Network(absent: "unknown") }

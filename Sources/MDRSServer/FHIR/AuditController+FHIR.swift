@@ -84,12 +84,13 @@ extension AuditController {
                 names[staff] = person.display
             }
         }
+        let hospital = await people?.hospitalName(authenticator.domain.custodian)
         // A patient reads who looked, not from which network address.
         let events = entries.map {
             FHIRBundle<FHIRAuditEvent>.Entry(
                 resource: FHIRAuditEvent(
                     $0, chainId: chainId, custodian: custodian, serverAddress: serverAddress, showClientAddress: isAuditor,
-                    staffName: names[$0.staff]))
+                    staffName: names[$0.staff], hospital: hospital))
         }
         return try Response.fhir(FHIRBundle(timestamp: timestamp, link: bundleLinks, entry: events))
     }

@@ -57,7 +57,7 @@ struct HistoryCommand: AsyncParsableCommand {
             }
             return people
         }
-        print("TIME (UTC)           OUTCOME               PURPOSE                   WHO                                                                KEPT BY                  DOCUMENT")
+        print("TIME (UTC)           OUTCOME               PURPOSE                   WHO                                                                    KEPT BY                  DOCUMENT")
         let formatter = ISO8601DateFormatter()
         for (keptBy, access) in rows {
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
@@ -65,7 +65,7 @@ struct HistoryCommand: AsyncParsableCommand {
             let purpose = access.purposeText ?? String(access.purpose)
             let who = people[access.staff] ?? access.staff
             print(
-                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(who.prefix(66).padding(toLength: 66, withPad: " ", startingAt: 0)) \(keptBy.prefix(24).padding(toLength: 24, withPad: " ", startingAt: 0)) \(titles[access.recordId] ?? String(access.recordId.prefix(10)) + "…")"
+                "\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(purpose.padding(toLength: 25, withPad: " ", startingAt: 0)) \(who.prefix(80).padding(toLength: 70, withPad: " ", startingAt: 0)) \(keptBy.prefix(24).padding(toLength: 24, withPad: " ", startingAt: 0)) \(titles[access.recordId] ?? String(access.recordId.prefix(10)) + "…")"
             )
         }
         print("\(rows.count) entries for \((patient ?? key.address).checksummed)")
