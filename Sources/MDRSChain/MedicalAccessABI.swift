@@ -6,6 +6,7 @@ public enum MedicalAccessABI {
     static let grantTuple = "(address,address,bytes32,address,uint64,address,uint64,bool,uint256,uint256)"
     static let entryTuple = "(bytes32,bytes32,bytes32,address,uint8,uint8,uint64,bytes32)"
     static let anchorTuple = "(bytes32,address,bytes32,bytes)"
+    static let emergencyTuple = "(address,address,bytes32,address,address,uint64,uint8,bytes32,uint256,uint64,uint8,address,bytes32)"
 
     static func function(_ signature: String, returns outputs: [String] = [], view: Bool = false) -> ABIFunction {
         // The signatures below are literals checked by tests; a typo is a programming error.
@@ -37,11 +38,21 @@ public enum MedicalAccessABI {
     public static let publish = function("publish(\(anchorTuple)[],uint64,\(entryTuple)[])")
     public static let logHead = function("logHead(address)", returns: ["uint64", "uint256"], view: true)
     public static let admin = function("admin()", returns: ["address"], view: true)
+    public static let setEmergencyStaff = function("setEmergencyStaff(address,bool)")
+    public static let mayDeclareEmergency = function("mayDeclareEmergency(address)", returns: ["bool"], view: true)
+    public static let setEmergencyRules = function("setEmergencyRules(uint64,uint64)")
+    public static let emergencyRules = function("emergencyRules(address)", returns: ["(uint64,uint64)"], view: true)
+    public static let setEmergencyPolicy = function("setEmergencyPolicy(uint8)")
+    public static let emergencyPolicy = function("emergencyPolicy(address)", returns: ["uint8"], view: true)
+    public static let declareEmergency = function("declareEmergency(bytes32,uint8,bytes32)", returns: ["bytes32"])
+    public static let getEmergency = function("getEmergency(bytes32)", returns: [emergencyTuple], view: true)
+    public static let reviewEmergency = function("reviewEmergency(bytes32,address,uint8,bytes32)")
 
     public static let functions: [ABIFunction] = [
         registerCustodian, deregisterCustodian, getCustodian, setGateway, setDirectory, registerStaff, deregisterStaff, staffCustodian, getStaff,
         anchorRecord, getRecord, requestAccess, grant, revoke, getGrant, checkGrant, logAccess, publish,
-        logHead, admin,
+        logHead, admin, setEmergencyStaff, mayDeclareEmergency, setEmergencyRules, emergencyRules, setEmergencyPolicy, emergencyPolicy,
+        declareEmergency, getEmergency, reviewEmergency,
     ]
 
     static func event(_ name: String, _ inputs: [(String, String, Bool)]) -> ABIEvent {
@@ -84,9 +95,26 @@ public enum MedicalAccessABI {
          ("purpose", "uint8", false), ("outcome", "uint8", false), ("accessedAt", "uint64", false),
          ("commitment", "bytes32", false)])
 
+    public static let emergencyStaffChanged = event(
+        "EmergencyStaffChanged", [("staff", "address", true), ("custodian", "address", true), ("allowed", "bool", false)])
+    public static let emergencyRulesChanged = event(
+        "EmergencyRulesChanged", [("custodian", "address", true), ("window", "uint64", false), ("dailyLimit", "uint64", false)])
+    public static let emergencyPolicyChanged = event("EmergencyPolicyChanged", [("patient", "address", true), ("policy", "uint8", false)])
+    public static let emergencyDeclared = event(
+        "EmergencyDeclared",
+        [("emergency", "bytes32", true), ("staff", "address", true), ("patient", "address", true), ("recordId", "bytes32", false),
+         ("custodian", "address", false), ("reason", "uint8", false), ("justification", "bytes32", false), ("expiresAt", "uint64", false)])
+    public static let emergencyRefused = event(
+        "EmergencyRefused", [("staff", "address", true), ("patient", "address", true), ("recordId", "bytes32", true), ("why", "uint8", false)])
+    public static let emergencyReviewed = event(
+        "EmergencyReviewed",
+        [("emergency", "bytes32", true), ("custodian", "address", true), ("reviewer", "address", true), ("verdict", "uint8", false),
+         ("note", "bytes32", false)])
+
     public static let events: [ABIEvent] = [
         custodianRegistered, custodianDeregistered, custodianGatewayChanged, custodianDirectoryChanged, staffRegistered, staffDeregistered, recordAnchored,
-        accessRequested, granted, revoked, accessed,
+        accessRequested, granted, revoked, accessed, emergencyStaffChanged, emergencyRulesChanged, emergencyPolicyChanged, emergencyDeclared,
+        emergencyRefused, emergencyReviewed,
     ]
 
     public static let errors: [ABICustomError] = [
@@ -96,7 +124,9 @@ public enum MedicalAccessABI {
         "NotRecordPatient(address,bytes32)", "InvalidExpiry(uint64)", "UnknownGrant(bytes32)",
         "NotGrantPatient(address,bytes32)", "GrantAlreadyRevoked(bytes32)", "GrantRevoked(bytes32)",
         "GrantExpired(bytes32,uint64)", "NotGrantee(bytes32,address)", "EmptyBatch()", "OutOfSequence(uint64,uint64)",
-        "RegistrationChanged(bytes32,address)", "ForeignDenial(bytes32)",
+        "RegistrationChanged(bytes32,address)", "ForeignDenial(bytes32)", "NotEmergencyStaff(address)",
+        "InvalidEmergency(uint8,bytes32)", "InvalidEmergencyRules(uint64,uint64)", "InvalidEmergencyPolicy(uint8)", "UnknownEmergency(bytes32)",
+        "NotEmergencyCustodian(address,bytes32)", "EmergencyAlreadyReviewed(bytes32)", "InvalidVerdict(uint8)",
     ].map { signature in
         guard let error = try? ABICustomError(signature: signature) else { preconditionFailure("invalid built-in error \(signature)") }
         return error

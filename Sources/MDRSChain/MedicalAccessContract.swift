@@ -57,6 +57,28 @@ public struct MedicalAccessContract: Sendable {
         }
     }
 
+    /// The declared emergency `id`; nil if there is none.
+    public func emergency(_ id: Bytes32, at block: BlockTag = .latest) async throws -> EmergencyState? {
+        do {
+            let values = try await call(MedicalAccessABI.getEmergency, [.bytes32(id)], at: block)
+            return try EmergencyState(id: id, tuple: values[0])
+        } catch let error as ChainError where error.contractError == .unknownEmergency {
+            return nil
+        }
+    }
+
+    /// Whether `staff` may declare an emergency now.
+    public func mayDeclareEmergency(_ staff: Address, at block: BlockTag = .latest) async throws -> Bool {
+        try await call(MedicalAccessABI.mayDeclareEmergency, [.address(staff)], at: block)[0].asBool()
+    }
+
+    /// `custodian`'s break-glass rules, the contract's defaults filled in: the window in seconds
+    /// and the daily bound per member of staff.
+    public func emergencyRules(of custodian: Address, at block: BlockTag = .latest) async throws -> (window: UInt64, dailyLimit: UInt64) {
+        let fields = try await call(MedicalAccessABI.emergencyRules, [.address(custodian)], at: block)[0].asArray()
+        return (try fields[0].asUInt64(), try fields[1].asUInt64())
+    }
+
     /// The anchored record `recordId`; nil if it was never anchored.
     public func record(_ recordId: Bytes32, at block: BlockTag = .latest) async throws -> AnchoredRecord? {
         do {
@@ -149,6 +171,33 @@ public struct MedicalAccessContract: Sendable {
     /// Anchors, then entries numbered from `firstSequence` (not read when there are none).
     public static func publish(anchors: [RecordAnchorInput], firstSequence: UInt64, entries: [AccessEntry]) throws -> [UInt8] {
         try MedicalAccessABI.publish.encodeCall([.array(anchors.map(\.abiValue)), .uint64(firstSequence), .array(entries.map(\.abiValue))])
+    }
+
+    // MARK: Break-glass
+
+    /// The custodian that registered `staff` lets it declare emergencies (or no longer).
+    public static func setEmergencyStaff(_ staff: Address, allowed: Bool) throws -> [UInt8] {
+        try MedicalAccessABI.setEmergencyStaff.encodeCall([.address(staff), .bool(allowed)])
+    }
+
+    /// A custodian's window for emergencies on its records, and its staff's daily bound.
+    public static func setEmergencyRules(window: UInt64, dailyLimit: UInt64) throws -> [UInt8] {
+        try MedicalAccessABI.setEmergencyRules.encodeCall([.uint64(window), .uint64(dailyLimit)])
+    }
+
+    /// A patient's stance: any allowed staff, only the holding hospital's, or nobody.
+    public static func setEmergencyPolicy(_ policy: EmergencyPolicy) throws -> [UInt8] {
+        try MedicalAccessABI.setEmergencyPolicy.encodeCall([.uint64(UInt64(policy.rawValue))])
+    }
+
+    /// A declaration of an emergency for `recordId`; `justification` is the SHA-256 of its text.
+    public static func declareEmergency(_ recordId: Bytes32, reason: UInt8, justification: Bytes32) throws -> [UInt8] {
+        try MedicalAccessABI.declareEmergency.encodeCall([.bytes32(recordId), .uint64(UInt64(reason)), .bytes32(justification)])
+    }
+
+    /// The holding custodian records its auditor's review of an emergency.
+    public static func reviewEmergency(_ emergency: Bytes32, reviewer: Address, verdict: UInt8, note: Bytes32) throws -> [UInt8] {
+        try MedicalAccessABI.reviewEmergency.encodeCall([.bytes32(emergency), .address(reviewer), .uint64(UInt64(verdict)), .bytes32(note)])
     }
 
     // MARK: Events

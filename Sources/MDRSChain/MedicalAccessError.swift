@@ -24,6 +24,14 @@ package enum MedicalAccessError: String, CaseIterable, Sendable {
     case outOfSequence = "OutOfSequence"
     case registrationChanged = "RegistrationChanged"
     case foreignDenial = "ForeignDenial"
+    case notEmergencyStaff = "NotEmergencyStaff"
+    case invalidEmergency = "InvalidEmergency"
+    case invalidEmergencyRules = "InvalidEmergencyRules"
+    case invalidEmergencyPolicy = "InvalidEmergencyPolicy"
+    case unknownEmergency = "UnknownEmergency"
+    case notEmergencyCustodian = "NotEmergencyCustodian"
+    case emergencyAlreadyReviewed = "EmergencyAlreadyReviewed"
+    case invalidVerdict = "InvalidVerdict"
 }
 
 extension ChainError {

@@ -48,6 +48,14 @@
 # @error OutOfSequence(uint64 expected, uint64 given)
 # @error RegistrationChanged(bytes32 token, address staff)
 # @error ForeignDenial(bytes32 requestId)
+# @error NotEmergencyStaff(address staff)
+# @error InvalidEmergency(uint8 reason, bytes32 justification)
+# @error InvalidEmergencyRules(uint64 window, uint64 dailyLimit)
+# @error InvalidEmergencyPolicy(uint8 policy)
+# @error UnknownEmergency(bytes32 emergency)
+# @error NotEmergencyCustodian(address caller, bytes32 emergency)
+# @error EmergencyAlreadyReviewed(bytes32 emergency)
+# @error InvalidVerdict(uint8 verdict)
 
 # ---------------------------------------------------------------------------
 # Types
@@ -90,6 +98,25 @@ struct Grant:
     revoked: bool
     grantedAt: uint256  # block number
     updatedAt: uint256  # block number of the last change (grant or revoke)
+
+struct Emergency:
+    staff: address  # who declared it
+    patient: address
+    recordId: bytes32
+    custodian: address  # the record's custodian, whose gateway may release it and reviews it
+    staffCustodian: address  # the custodian that had registered `staff` when declared
+    staffEpoch: uint64
+    reason: uint8  # a reason code (the gateway's list; nonzero)
+    justification: bytes32  # SHA-256 of the justification's text, which the custodian keeps
+    declaredAt: uint256  # block number
+    expiresAt: uint64  # Unix time; the window is open while block.timestamp < expiresAt
+    verdict: uint8  # 0 not yet reviewed, 1 justified, 2 not justified
+    reviewer: address  # the auditor whose review the custodian recorded
+    reviewNote: bytes32  # SHA-256 of the review's note, which the custodian keeps
+
+struct EmergencyRules:
+    window: uint64  # seconds an emergency declared for this custodian's records stays open
+    dailyLimit: uint64  # declarations a member of this custodian's staff may make per UTC day
 
 struct AccessEntry:
     requestId: bytes32  # the gateway's id for the request
@@ -157,6 +184,43 @@ event Revoked:
     patient: indexed(address)
     recordId: bytes32
 
+event EmergencyStaffChanged:
+    staff: indexed(address)
+    custodian: indexed(address)
+    allowed: bool
+
+event EmergencyRulesChanged:
+    custodian: indexed(address)
+    window: uint64
+    dailyLimit: uint64
+
+event EmergencyPolicyChanged:
+    patient: indexed(address)
+    policy: uint8  # 0 any allowed staff, 1 only the holding hospital's, 2 nobody
+
+event EmergencyDeclared:
+    emergency: indexed(bytes32)
+    staff: indexed(address)
+    patient: indexed(address)
+    recordId: bytes32
+    custodian: address
+    reason: uint8
+    justification: bytes32
+    expiresAt: uint64
+
+event EmergencyRefused:
+    staff: indexed(address)
+    patient: indexed(address)
+    recordId: indexed(bytes32)
+    why: uint8  # 1 the patient refuses emergency access, 2 only the holding hospital's staff, 3 the day's bound is reached
+
+event EmergencyReviewed:
+    emergency: indexed(bytes32)
+    custodian: indexed(address)
+    reviewer: indexed(address)
+    verdict: uint8
+    note: bytes32
+
 event Accessed:
     recordId: indexed(bytes32)
     staff: indexed(address)
@@ -189,6 +253,20 @@ OUTCOME_SERVED: constant(uint8) = 1
 # record on a grant a dishonest node showed it, or a bug): logged, not refused,
 # so that the release stays in the custodian's numbered log as an incident.
 OUTCOME_SERVED_WITHOUT_GRANT: constant(uint8) = 254
+# A record released in a declared emergency (break-glass): the entry's token is
+# the emergency's id.
+OUTCOME_SERVED_EMERGENCY: constant(uint8) = 20
+
+# Break-glass defaults, for a custodian that set no rules of its own.
+DEFAULT_EMERGENCY_WINDOW: constant(uint64) = 4 * 3600
+DEFAULT_EMERGENCY_DAILY_LIMIT: constant(uint64) = 3
+MAX_EMERGENCY_WINDOW: constant(uint64) = 24 * 3600
+POLICY_ANY: constant(uint8) = 0
+POLICY_HOLDER_ONLY: constant(uint8) = 1
+POLICY_NONE: constant(uint8) = 2
+REFUSED_BY_PATIENT: constant(uint8) = 1
+REFUSED_NOT_HOLDER: constant(uint8) = 2
+REFUSED_DAILY_LIMIT: constant(uint8) = 3
 
 admin: public(address)
 
@@ -205,6 +283,18 @@ _logHead: HashMap[address, uint256]
 # Contract-wide number of grants ever made; part of every token's preimage so
 # two grants can never share a token, even for identical arguments.
 _grantCount: uint256
+
+# Break-glass. staff -> the registration epoch under which its custodian let it
+# declare emergencies (0: never): the permission dies with the registration.
+_emergencyStaff: HashMap[address, uint64]
+# custodian -> its rules (zero fields: the defaults)
+_emergencyRules: HashMap[address, EmergencyRules]
+# patient -> POLICY_ANY (default), POLICY_HOLDER_ONLY or POLICY_NONE
+_emergencyPolicy: HashMap[address, uint8]
+# staff -> UTC day -> declarations that day
+_emergencyCount: HashMap[address, HashMap[uint256, uint64]]
+_emergencies: HashMap[bytes32, Emergency]
+_emergencyCountAll: uint256
 
 
 @deploy
@@ -559,6 +649,201 @@ def checkGrant(token: bytes32, staff: address) -> Grant:
 
 
 # ---------------------------------------------------------------------------
+# Break-glass: emergency access without a grant, bounded and reviewed
+# ---------------------------------------------------------------------------
+@external
+def setEmergencyStaff(staff: address, allowed: bool):
+    """
+    @notice The custodian that registered `staff` lets it declare emergencies
+            (or no longer). The permission holds for the current registration
+            only: deregistered and registered again, the staff needs it anew.
+    """
+    self._require_active_custodian()
+    member: StaffMember = self._staff[staff]
+    if member.custodian == empty(address):
+        raw_revert(abi_encode(staff, method_id=method_id("StaffNotRegistered(address)")))
+    if member.custodian != msg.sender:
+        raw_revert(abi_encode(msg.sender, staff, method_id=method_id("NotStaffCustodian(address,address)")))
+    self._emergencyStaff[staff] = member.epoch if allowed else 0
+    log EmergencyStaffChanged(staff=staff, custodian=msg.sender, allowed=allowed)
+
+
+@internal
+@view
+def _may_declare(staff: address) -> bool:
+    member: StaffMember = self._staff[staff]
+    return member.custodian != empty(address) and self._emergencyStaff[staff] == member.epoch
+
+
+@external
+@view
+def mayDeclareEmergency(staff: address) -> bool:
+    """
+    @notice Whether `staff` may declare an emergency now (registered, and
+            allowed by its custodian under this registration).
+    """
+    return self._may_declare(staff)
+
+
+@external
+def setEmergencyRules(window: uint64, dailyLimit: uint64):
+    """
+    @notice The calling custodian's rules: how long an emergency declared for
+            its records stays open (1 s to 24 h), and how many declarations a
+            member of its staff may make per UTC day (at least 1).
+    """
+    self._require_active_custodian()
+    if window == 0 or window > MAX_EMERGENCY_WINDOW or dailyLimit == 0:
+        raw_revert(abi_encode(window, dailyLimit, method_id=method_id("InvalidEmergencyRules(uint64,uint64)")))
+    self._emergencyRules[msg.sender] = EmergencyRules(window=window, dailyLimit=dailyLimit)
+    log EmergencyRulesChanged(custodian=msg.sender, window=window, dailyLimit=dailyLimit)
+
+
+@internal
+@view
+def _rules(custodian: address) -> EmergencyRules:
+    rules: EmergencyRules = self._emergencyRules[custodian]
+    if rules.window == 0:
+        rules.window = DEFAULT_EMERGENCY_WINDOW
+    if rules.dailyLimit == 0:
+        rules.dailyLimit = DEFAULT_EMERGENCY_DAILY_LIMIT
+    return rules
+
+
+@external
+@view
+def emergencyRules(custodian: address) -> EmergencyRules:
+    """
+    @notice The custodian's break-glass rules, the defaults filled in.
+    """
+    return self._rules(custodian)
+
+
+@external
+def setEmergencyPolicy(policy: uint8):
+    """
+    @notice The calling patient's stance on emergency access to their records:
+            0 any staff their hospital allows (the default), 1 only staff of
+            the hospital that holds the record, 2 nobody.
+    """
+    if policy > POLICY_NONE:
+        raw_revert(abi_encode(policy, method_id=method_id("InvalidEmergencyPolicy(uint8)")))
+    self._emergencyPolicy[msg.sender] = policy
+    log EmergencyPolicyChanged(patient=msg.sender, policy=policy)
+
+
+@external
+@view
+def emergencyPolicy(patient: address) -> uint8:
+    return self._emergencyPolicy[patient]
+
+
+@external
+def declareEmergency(recordId: bytes32, reason: uint8, justification: bytes32) -> bytes32:
+    """
+    @notice A staff member allowed to break the glass declares an emergency for
+            one record: it opens a window (the holding custodian's rules) in
+            which the holding gateway may release that record to that staff
+            member, for emergency treatment, without a grant.
+    @return emergency The declaration's id (zero if refused, see below), which
+            the staff presents in place of a grant token.
+    @dev A stranger, staff without the permission, an unknown record or an
+         empty reason or justification revert. The patient's refusal and the
+         day's bound do not: the attempt is logged (EmergencyRefused) and zero
+         returned, so that every refused emergency stays on the record.
+    """
+    if not self._may_declare(msg.sender):
+        raw_revert(abi_encode(msg.sender, method_id=method_id("NotEmergencyStaff(address)")))
+    if reason == 0 or justification == empty(bytes32):
+        raw_revert(abi_encode(reason, justification, method_id=method_id("InvalidEmergency(uint8,bytes32)")))
+    patient: address = self._records[recordId].patient
+    if patient == empty(address):
+        raw_revert(abi_encode(recordId, method_id=method_id("RecordNotFound(bytes32)")))
+    holder: address = self._records[recordId].custodian
+    member: StaffMember = self._staff[msg.sender]
+
+    policy: uint8 = self._emergencyPolicy[patient]
+    why: uint8 = 0
+    if policy == POLICY_NONE:
+        why = REFUSED_BY_PATIENT
+    elif policy == POLICY_HOLDER_ONLY and member.custodian != holder:
+        why = REFUSED_NOT_HOLDER
+    day: uint256 = block.timestamp // 86400
+    declared: uint64 = self._emergencyCount[msg.sender][day]
+    if why == 0 and declared >= self._rules(member.custodian).dailyLimit:
+        why = REFUSED_DAILY_LIMIT
+    if why != 0:
+        log EmergencyRefused(staff=msg.sender, patient=patient, recordId=recordId, why=why)
+        return empty(bytes32)
+
+    self._emergencyCount[msg.sender][day] = declared + 1
+    count: uint256 = self._emergencyCountAll + 1
+    self._emergencyCountAll = count
+    emergency: bytes32 = keccak256(abi_encode(chain.id, self, msg.sender, recordId, count, blockhash(block.number - 1)))
+    expiresAt: uint64 = convert(block.timestamp, uint64) + self._rules(holder).window
+    self._emergencies[emergency] = Emergency(
+        staff=msg.sender,
+        patient=patient,
+        recordId=recordId,
+        custodian=holder,
+        staffCustodian=member.custodian,
+        staffEpoch=member.epoch,
+        reason=reason,
+        justification=justification,
+        declaredAt=block.number,
+        expiresAt=expiresAt,
+        verdict=0,
+        reviewer=empty(address),
+        reviewNote=empty(bytes32),
+    )
+    log EmergencyDeclared(
+        emergency=emergency,
+        staff=msg.sender,
+        patient=patient,
+        recordId=recordId,
+        custodian=holder,
+        reason=reason,
+        justification=justification,
+        expiresAt=expiresAt,
+    )
+    return emergency
+
+
+@external
+@view
+def getEmergency(emergency: bytes32) -> Emergency:
+    """
+    @notice The declaration as stored; reverts UnknownEmergency.
+    """
+    if self._emergencies[emergency].staff == empty(address):
+        raw_revert(abi_encode(emergency, method_id=method_id("UnknownEmergency(bytes32)")))
+    return self._emergencies[emergency]
+
+
+@external
+def reviewEmergency(emergency: bytes32, reviewer: address, verdict: uint8, note: bytes32):
+    """
+    @notice The record's custodian records its auditor's review of an
+            emergency: the verdict (1 justified, 2 not justified), who reviewed
+            it, and the SHA-256 of the signed note the custodian keeps. Once.
+    """
+    self._require_active_custodian()
+    holder: address = self._emergencies[emergency].custodian
+    if holder == empty(address):
+        raw_revert(abi_encode(emergency, method_id=method_id("UnknownEmergency(bytes32)")))
+    if holder != msg.sender:
+        raw_revert(abi_encode(msg.sender, emergency, method_id=method_id("NotEmergencyCustodian(address,bytes32)")))
+    if self._emergencies[emergency].verdict != 0:
+        raw_revert(abi_encode(emergency, method_id=method_id("EmergencyAlreadyReviewed(bytes32)")))
+    if verdict == 0 or verdict > 2 or reviewer == empty(address):
+        raw_revert(abi_encode(verdict, method_id=method_id("InvalidVerdict(uint8)")))
+    self._emergencies[emergency].verdict = verdict
+    self._emergencies[emergency].reviewer = reviewer
+    self._emergencies[emergency].reviewNote = note
+    log EmergencyReviewed(emergency=emergency, custodian=msg.sender, reviewer=reviewer, verdict=verdict, note=note)
+
+
+# ---------------------------------------------------------------------------
 # Access log
 # ---------------------------------------------------------------------------
 @internal
@@ -584,6 +869,20 @@ def _log_entry(e: AccessEntry, sequence: uint64):
         )
         if granted:
             patient = self._grants[e.token].patient
+        else:
+            outcome = OUTCOME_SERVED_WITHOUT_GRANT
+    elif outcome == OUTCOME_SERVED_EMERGENCY:
+        # A release in a declared emergency names the declaration (its id as
+        # the token), made by this staff for this record held here. As for
+        # grants, the window is not checked here: the log may land later.
+        granted = (
+            self._emergencies[e.token].staff == e.staff
+            and e.staff != empty(address)
+            and self._emergencies[e.token].recordId == e.recordId
+            and self._emergencies[e.token].custodian == msg.sender
+        )
+        if granted:
+            patient = self._emergencies[e.token].patient
         else:
             outcome = OUTCOME_SERVED_WITHOUT_GRANT
     if not granted:

@@ -412,6 +412,13 @@ struct ContractTests {
         let token = try await c.grant(to: c.doctor)
         try await c.log(c.hospital, [c.entry(token, staff: c.doctor.address)])
         try await c.send(c.patient, MedicalAccessContract.revoke(token))
+        // Break-glass: a permission, rules, a patient's stance, a declaration, a refused one, a review.
+        try await c.send(c.hospital, MedicalAccessContract.setEmergencyStaff(c.doctor.address, allowed: true))
+        try await c.send(c.hospital, MedicalAccessContract.setEmergencyRules(window: 3600, dailyLimit: 5))
+        let emergency = try #require(try await EmergencyContractTests.declare(c, c.doctor).id)
+        try await c.send(c.hospital, MedicalAccessContract.reviewEmergency(emergency, reviewer: c.stranger.address, verdict: 2, note: Bytes32.random()))
+        try await c.send(c.patient, MedicalAccessContract.setEmergencyPolicy(.refuse))
+        #expect(try await EmergencyContractTests.declare(c, c.doctor).why == 1)
         try await c.send(c.hospital, MedicalAccessContract.deregisterStaff(c.doctor.address))
         try await c.send(c.hospital, MedicalAccessContract.setGateway("https://mdrs.st-elsewhere.example"))
         try await c.send(c.hospital, MedicalAccessContract.setDirectory(Bytes32.keccak(Array("a directory".utf8))))
@@ -435,6 +442,12 @@ struct ContractTests {
         #expect(try first("Granted").value("staffEpoch").asUInt64() == 1)
         #expect(try first("Revoked").value("token").asBytes32() == token)
         #expect(try first("Accessed").value("custodian").asAddress() == c.hospital.address)
+        #expect(try first("EmergencyStaffChanged").value("allowed").asBool())
+        #expect(try first("EmergencyRulesChanged").value("window").asUInt64() == 3600)
+        #expect(try first("EmergencyPolicyChanged").value("policy").asUInt64() == 2)
+        #expect(try first("EmergencyDeclared").value("emergency").asBytes32() == emergency)
+        #expect(try first("EmergencyRefused").value("why").asUInt64() == 1)
+        #expect(try first("EmergencyReviewed").value("verdict").asUInt64() == 2)
 
         // Filtering by an indexed topic: the patient's accesses only.
         let accessed = MedicalAccessABI.accessed
