@@ -12,6 +12,11 @@ extension GatewayConfiguration {
         if s.string("http.ops_port") != nil { http.operationsPort = try s.int("http.ops_port", default: 0) }
         http.rateLimitPerSecond = Double(try s.int("http.rate_limit_per_second", default: Int(http.rateLimitPerSecond)))
         http.rateLimitBurst = Double(try s.int("http.rate_limit_burst", default: Int(http.rateLimitBurst)))
+        let drain = try s.int("http.drain_timeout_seconds", default: 30)
+        guard (0...3600).contains(drain) else {
+            throw GatewayError(.invalidConfiguration, "http.drain_timeout_seconds must be from 0 to 3600")
+        }
+        http.drainTimeout = .seconds(drain)
         guard http.rateLimitPerSecond >= 0, http.rateLimitBurst >= 1 else {
             throw GatewayError(.invalidConfiguration, "http.rate_limit_per_second must not be negative and http.rate_limit_burst must be at least 1")
         }

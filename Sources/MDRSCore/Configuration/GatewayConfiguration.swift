@@ -18,6 +18,9 @@ public struct GatewayConfiguration: Sendable {
         /// The gateway's base URL as clients reach it (through the reverse proxy), e.g.
         /// `https://mdrs.st-elsewhere.example`. nil: clients reach it at `host:port`.
         public var publicURL: String?
+        /// On SIGTERM, how long requests in flight (a download, an upload) may take to finish
+        /// before the process stops anyway; readiness answers 503 meanwhile.
+        public var drainTimeout: Duration = .seconds(30)
 
         /// Where the gateway is on the network, for the audit trail's server agent.
         public var networkAddress: String { publicURL ?? "\(host):\(port)" }
@@ -199,6 +202,7 @@ public struct GatewayConfiguration: Sendable {
     /// The settings keys this configuration reads.
     public static let keys: Set<String> = [
         "http.host", "http.port", "http.ops_host", "http.ops_port", "http.rate_limit_per_second", "http.rate_limit_burst",
+        "http.drain_timeout_seconds",
         "postgres.host", "postgres.port", "postgres.user", "postgres.database", "postgres.password_file",
         "postgres.max_connections", "postgres.tls", "postgres.tls_ca_file",
         "chain.rpc_url", "chain.rpc_urls", "chain.witness_max_lag_blocks", "chain.rpc_bearer_token_file", "chain.max_head_age_seconds", "chain.max_clock_skew_seconds", "chain.accept_single_node", "chain.allow_plain_http", "chain.from_block", "chain.chain_id", "chain.contract", "chain.poll_interval_ms", "chain.head_staleness_ms", "chain.confirmations",

@@ -17,9 +17,10 @@ import ServiceLifecycle
 
 /// Builds the gateway: its PostgreSQL client, chain view, outbox writer and janitor as services
 /// of one service group, and the HTTP routes. `mdrs serve` runs what this returns; so do the
-/// tests.
+/// tests. With `drain`, every request is counted in it, and readiness is false once it drains:
+/// run it after the application in one `ServiceGroup` (``runGateway(_:drain:logger:)``).
 public func buildApplication(
-    _ configuration: GatewayConfiguration, logger: Logger? = nil, clock: any WallClock = SystemClock()
+    _ configuration: GatewayConfiguration, logger: Logger? = nil, clock: any WallClock = SystemClock(), drain: RequestDrain? = nil
 ) async throws -> some ApplicationProtocol {
     let logger: Logger = {
         var logger = logger ?? Logger(label: "mdrs")
@@ -102,7 +103,8 @@ public func buildApplication(
         metrics: metrics)
     let operations = OperationsRoutes(
         operations: OperationsController(
-            database: databaseHealth, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger),
+            database: databaseHealth, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger,
+            drain: drain),
         metrics: metrics)
     let accessIndex = AccessIndexStore(
         client: database, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
@@ -131,6 +133,7 @@ public func buildApplication(
     let consortiumOrigins = ConsortiumOrigins(
         directory: ConsortiumDirectory(contract: contract, fromBlock: configuration.chain.fromBlock), logger: logger)
     let router = Router(context: GatewayRequestContext.self)
+    if let drain { router.middlewares.add(DrainMiddleware(drain: drain)) }
     router.middlewares.add(ConsortiumCORSMiddleware(origins: consortiumOrigins))
     router.middlewares.add(ResponseHeadersMiddleware(served: Endpoint.allCases.filter { !(separateOperations && $0 == .metrics) }))
     if configuration.http.rateLimitPerSecond > 0 {
@@ -195,4 +198,12 @@ public func buildApplication(
         logger.info("gateway ready to start", metadata: ["custodian": "\(signingKey.address)", "contract": "\(configuration.chain.contract)"])
     }
     return app
+}
+
+/// Runs `app` until SIGTERM or SIGINT, then shuts down gracefully: first `drain` (readiness
+/// false, the requests in flight finish), then the server and the other services.
+public func runGateway(_ app: some ApplicationProtocol, drain: RequestDrain, logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: .init(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
 }

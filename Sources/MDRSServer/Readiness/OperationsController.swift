@@ -15,6 +15,8 @@ struct OperationsController: Sendable {
     /// How far behind the outbox may fall before the gateway is not ready.
     let stallBound: Duration
     let logger: Logger
+    /// Set while the process shuts down: not ready, whatever else stands.
+    var drain: RequestDrain? = nil
 
     /// How one part stands.
     enum Health: String, Codable, Sendable {
@@ -40,6 +42,8 @@ struct OperationsController: Sendable {
         let outboxOldestSeconds: Double
         /// The oldest denial waiting for the chain (reported; it does not make the gateway unready).
         let outboxOldestDenialSeconds: Double
+        /// Present (true) while the process shuts down and lets its requests in flight finish.
+        var draining: Bool? = nil
     }
 
     /// The last answer, reused for a second: readiness is not rate-limited (load balancers ask
@@ -51,6 +55,14 @@ struct OperationsController: Sendable {
     }
 
     func readiness() async -> Readiness {
+        if let drain, drain.isDraining {
+            var answer = await measureReadiness()
+            answer = Readiness(
+                ready: false, postgres: answer.postgres, chain: answer.chain, outbox: answer.outbox, chainHead: answer.chainHead,
+                outboxDepth: answer.outboxDepth, outboxOldestSeconds: answer.outboxOldestSeconds,
+                outboxOldestDenialSeconds: answer.outboxOldestDenialSeconds, draining: true)
+            return answer
+        }
         if let cached = cache.state.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.answer }
         let answer = await measureReadiness()
         cache.state.withLock { $0 = (answer, .now) }

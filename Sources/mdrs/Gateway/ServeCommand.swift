@@ -22,8 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
             return handler
         }
-        let app = try await buildApplication(configuration)
-        try await app.runService()
+        let logger = Logger(label: "mdrs")
+        let drain = RequestDrain(timeout: configuration.http.drainTimeout, logger: logger)
+        let app = try await buildApplication(configuration, drain: drain)
+        try await runGateway(app, drain: drain, logger: logger)
     }
 }
 

@@ -110,6 +110,22 @@ final class GatewayProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Sends SIGTERM and returns at once (``waitForExit(timeout:)`` waits).
+    func signalTerminate() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// Waits up to `timeout` for the process to exit; its exit status, or nil if it still runs.
+    func waitForExit(timeout: Duration) async -> Int32? {
+        guard let process else { return nil }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { return nil }
+        self.process = nil
+        return process.terminationStatus
+    }
+
     /// SIGKILL: the process dies at once, mid-whatever.
     func crash() async {
         guard let process, process.isRunning else { return }
