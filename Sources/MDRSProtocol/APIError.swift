@@ -38,6 +38,8 @@ public struct APIError: Error, Equatable, Sendable {
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case internalError = "internal_error"
+        /// The process is shutting down (SIGTERM) and takes no new request; another replica will.
+        case shuttingDown = "shutting_down"
 
         public var status: HTTPResponse.Status {
             switch self {
@@ -55,7 +57,7 @@ public struct APIError: Error, Equatable, Sendable {
             case .recordTooLarge: .contentTooLarge
             case .rangeNotSatisfiable: .rangeNotSatisfiable
             case .chainUnavailable, .chainDisagreement, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable,
-                .custodianInactive:
+                .custodianInactive, .shuttingDown:
                 .serviceUnavailable
             case .internalError: .internalServerError
             }

@@ -1,4 +1,5 @@
 import Hummingbird
+import MDRSProtocol
 import Synchronization
 
 /// Counts each request in ``RequestDrain`` from its arrival until its response body is written
@@ -8,6 +9,11 @@ struct DrainMiddleware<Context: RequestContext>: RouterMiddleware {
     let drain: RequestDrain
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Shutting down: no new work (a proxy retries it on another replica; nothing of it was
+        // done here), only the health answers, which say so.
+        if drain.isDraining, !request.uri.path.hasPrefix("/health/") {
+            throw APIError(.shuttingDown, "this gateway process is shutting down; send the request again (to another replica)", headers: [.retryAfter: "1"])
+        }
         let ticket = Ticket(drain)
         var response = try await next(request, context)
         let body = response.body

@@ -35,6 +35,7 @@ export const sentences = {
   not_found: "The gateway does not know this page.",
   method_not_allowed: "The gateway does not accept this kind of request here.",
   internal_error: "Something went wrong inside the gateway. Try again; if it persists, tell the hospital.",
+  shutting_down: "The hospital's gateway is restarting. Try again in a moment.",
 };
 
 /** A sentence for an error from the gateway or the wallet; never raw JSON. */
