@@ -9,7 +9,9 @@ import Testing
 /// `deploy/dev test` uses, as the postgres user when the tests run as root (initdb refuses root).
 final class PrivatePostgres: @unchecked Sendable {
     let directory: String
-    let port: Int
+    /// Where it listens; a promoted standby may take over its old primary's port (an address
+    /// moved to the new primary, as a virtual IP or a proxy does).
+    private(set) var port: Int
     static let user = "mdrs"
     static var binaries: String { ProcessInfo.processInfo.environment["PG_BIN"] ?? "/usr/lib/postgresql/15/bin" }
 
@@ -22,6 +24,31 @@ final class PrivatePostgres: @unchecked Sendable {
         try await Self.run(as: true, Self.binaries + "/initdb", "-D", dataDirectory, "-U", Self.user, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         try await start()
         try await Self.run(as: true, Self.binaries + "/createdb", "-h", "127.0.0.1", "-p", String(port), "-U", Self.user, "mdrs")
+    }
+
+    /// A hot standby of `primary` by streaming replication (`pg_basebackup -R`), started on a
+    /// port of its own.
+    init(standbyOf primary: PrivatePostgres) async throws {
+        directory = "/tmp/mdrs-pg-\(UUID().uuidString.prefix(8))"
+        port = try freePort()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o777)
+        try await Self.run(
+            as: true, Self.binaries + "/pg_basebackup", "-h", "127.0.0.1", "-p", String(primary.port), "-U", Self.user, "-D", dataDirectory,
+            "-R", "-X", "stream", "-c", "fast")
+        try await start()
+    }
+
+    /// Makes this standby a primary (`pg_ctl promote`).
+    func promote() async throws {
+        try await Self.run(as: true, Self.binaries + "/pg_ctl", "-D", dataDirectory, "-w", "promote")
+    }
+
+    /// Stops the server (fast) and starts it again on `port`.
+    func restart(onPort port: Int) async throws {
+        try await Self.run(as: true, Self.binaries + "/pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop")
+        self.port = port
+        try await start()
     }
 
     var dataDirectory: String { directory + "/data" }
