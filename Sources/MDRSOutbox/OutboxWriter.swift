@@ -94,6 +94,25 @@ public struct OutboxWriter: Service {
     /// wrong configuration (the node is on another chain) ends it with an error. Returns on
     /// graceful shutdown, after giving the lease up so that another process takes over at once.
     public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.writeUntilShutdown() }
+            group.addTask {
+                // A graceful shutdown lets the round in progress finish; one stuck on a database
+                // or node that is gone (a connection that never comes) is cancelled after
+                // ``shutdownGrace``: stopping mid-round is as safe as a crash, which the log
+                // survives (the next writer resumes it).
+                try await gracefulShutdown()
+                try await Task.sleep(for: Self.shutdownGrace)
+            }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// How long a graceful shutdown waits for the writer's round before cancelling it.
+    static let shutdownGrace = Duration.seconds(5)
+
+    private func writeUntilShutdown() async throws {
         var failures = 0
         var announcedStandby = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

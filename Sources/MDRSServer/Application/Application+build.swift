@@ -203,7 +203,10 @@ public func buildApplication(
 /// Runs `app` until SIGTERM or SIGINT, then shuts down gracefully: first `drain` (readiness
 /// false, the requests in flight finish), then the server and the other services.
 public func runGateway(_ app: some ApplicationProtocol, drain: RequestDrain, logger: Logger) async throws {
-    let group = ServiceGroup(
-        configuration: .init(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    var configuration = ServiceGroupConfiguration(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    // The last resort: a service still not done this long after the drain is cancelled, so that
+    // the process stops rather than hang (each service bounds its own shutdown well inside it).
+    configuration.maximumGracefulShutdownDuration = drain.timeout + .seconds(30)
+    let group = ServiceGroup(configuration: configuration)
     try await group.run()
 }

@@ -64,23 +64,30 @@ struct GatewayResilienceTests {
             let failed = ContinuousClock.now
             if failure == "killed" { await chain.kill() } else { kill(chain.process.processIdentifier, SIGSTOP) }
             defer { if failure == "frozen" { kill(chain.process.processIdentifier, SIGCONT) } }
+            // Times are taken when each request is sent: under the whole suite's load a round
+            // trip can take seconds, and the promise is about what the gateway decided, not
+            // about when the answer arrived.
             var refusedAfter: Duration?
+            var lastServed = Duration.zero
             while refusedAfter == nil, ContinuousClock.now - failed < .seconds(30) {
+                let sent = ContinuousClock.now - failed
                 let response = try await doctor.fetch(token: token, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
                 let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
                 if response.status == .serviceUnavailable {
                     #expect(body.contains("chain_unavailable"), "\(body)")
-                    refusedAfter = ContinuousClock.now - failed
+                    refusedAfter = sent
                 } else {
                     #expect(response.status == .ok, "\(body)")
+                    lastServed = sent
                     try await Task.sleep(for: .milliseconds(20))
                 }
             }
             let after = try #require(refusedAfter, "still served 30 s after the node \(failure)")
-            print("node \(failure): fetches refused \(after) after (bound \(bound) since the last good poll)")
+            print("node \(failure): the first refused fetch was sent \(after) after, the last served one \(lastServed) after (bound \(bound) since the last good poll)")
             // The last good poll was at most one poll interval (100 ms here) before the failure;
-            // the margin is for a machine loaded by the whole suite (the figure is printed).
-            #expect(after <= bound + .seconds(2), "served \(after) after the node \(failure)")
+            // the margin is for a machine loaded by the whole suite (the figures are printed).
+            #expect(lastServed <= bound + .seconds(1), "served a fetch sent \(lastServed) after the node \(failure)")
+            #expect(after <= bound + .seconds(2), "still serving \(after) after the node \(failure)")
         }
     }
 
