@@ -180,6 +180,7 @@ public func buildApplication(
 
     var app = Application(
         router: router,
+        server: .http1(additionalChannelHandlers: [FlushBeforeCloseHandler()]),
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "mdrs"),
         services: services,
         logger: logger)

@@ -6,18 +6,19 @@ import Synchronization
 /// readiness turns false at once, so that a proxy stops sending here, and the server's own
 /// shutdown waits until every request has written its whole response, or `timeout` passed.
 ///
-/// It must be shut down before the server (after it, in a `ServiceGroup`'s list): Hummingbird's
-/// graceful shutdown closes a connection as soon as its response's last part is queued, and
-/// NIO drops what a slow reader had not yet taken; here the server only begins once the
-/// responses are written, and `linger` later.
+/// It must be shut down before the server (after it, in a `ServiceGroup`'s list): the server's
+/// graceful shutdown closes each connection as soon as its response is done, so it begins only
+/// once every response has been written (``FlushBeforeCloseHandler`` then holds each close until
+/// the socket took the bytes).
 public final class RequestDrain: Service, Sendable {
     let timeout: Duration
-    /// After the last response is written: time for the socket to hand its last bytes over.
+    /// After the last response is written, before the server begins to stop (its last bytes
+    /// are held by ``FlushBeforeCloseHandler`` until the socket took them).
     let linger: Duration
     let logger: Logger
     private let state = Mutex<(inFlight: Int, draining: Bool)>((0, false))
 
-    public init(timeout: Duration, linger: Duration = .seconds(1), logger: Logger) {
+    public init(timeout: Duration, linger: Duration = .milliseconds(100), logger: Logger) {
         self.timeout = timeout
         self.linger = linger
         self.logger = logger

@@ -16,7 +16,7 @@ final class ReverseProxy: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mdrs-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try freePort()
-        let servers = upstreams.map { "server \($0.replacingOccurrences(of: "http://", with: "")) max_fails=1 fail_timeout=1s;" }
+        let servers = upstreams.map { "server \($0.replacingOccurrences(of: "http://", with: "")) max_fails=0;" }
             .joined(separator: "\n        ")
         let root = getuid() == 0 ? "user root;" : ""
         let path = directory.path
