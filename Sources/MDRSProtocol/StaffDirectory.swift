@@ -29,6 +29,11 @@ public struct StaffDirectory: Codable, Sendable, Equatable {
         public let role: Role
         public let department: String?
 
+        /// "Dr. Ana Silva, physician, Cardiology": how people read a member (without the hospital).
+        public var display: String {
+            [name, role.words, department].compactMap { $0 }.joined(separator: ", ")
+        }
+
         public init(address: String, name: String, role: Role, department: String?) {
             self.address = address
             self.name = name

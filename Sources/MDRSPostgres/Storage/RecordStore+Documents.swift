@@ -9,8 +9,14 @@ extension RecordStore {
     /// The document metadata of `record`, opened with its data key; nil if it was stored
     /// without one.
     public func document(of record: StoredRecord) throws -> DocumentMetadata? {
+        guard record.sealedDocument != nil else { return nil }
+        return try Self.document(of: record, cipher: try cipher(for: record))
+    }
+
+    /// The document metadata of `record`, opened with its (already unwrapped) `cipher`.
+    static func document(of record: StoredRecord, cipher: ChunkCipher) throws -> DocumentMetadata? {
         guard let sealed = record.sealedDocument else { return nil }
-        let plaintext = try cipher(for: record).openDocument(sealed)
+        let plaintext = try cipher.openDocument(sealed)
         do {
             return try JSONDecoder().decode(DocumentMetadata.self, from: Data(plaintext))
         } catch {

@@ -1,6 +1,7 @@
 import EthereumCore
 import Logging
 import MDRSCore
+import MDRSProtocol
 import NIOCore
 import PostgresNIO
 
@@ -45,6 +46,12 @@ public struct RecordReader: AsyncSequence, Sendable {
     let cipher: ChunkCipher
     /// The inclusive byte range; nil for an empty record.
     public let range: ClosedRange<Int64>?
+
+    /// The record's document metadata, opened with the data key this reader already holds (a
+    /// fetch unwraps the key once for the content and the file name alike).
+    public func document() throws -> DocumentMetadata? {
+        try RecordStore.document(of: record, cipher: cipher)
+    }
 
     /// How many bytes the sequence yields in all.
     public var length: Int64 { range.map { $0.upperBound - $0.lowerBound + 1 } ?? 0 }

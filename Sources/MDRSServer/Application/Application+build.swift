@@ -130,8 +130,8 @@ public func buildApplication(
     // With an operations listener, the public one answers readiness as a bare yes or no and
     // has no metrics; the details are for the operators' network.
     let separateOperations = configuration.http.operationsPort != nil
-    let consortiumOrigins = ConsortiumOrigins(
-        directory: ConsortiumDirectory(contract: contract, fromBlock: configuration.chain.fromBlock), logger: logger)
+    let consortium = ConsortiumDirectory(contract: contract, fromBlock: configuration.chain.fromBlock)
+    let consortiumOrigins = ConsortiumOrigins(directory: consortium, logger: logger)
     let router = Router(context: GatewayRequestContext.self)
     if let drain { router.middlewares.add(DrainMiddleware(drain: drain)) }
     router.middlewares.add(ConsortiumCORSMiddleware(origins: consortiumOrigins))
@@ -142,21 +142,22 @@ public func buildApplication(
             metrics: metrics))
     }
     router.middlewares.add(RequestLogMiddleware())
+    let staffDirectory = StaffDirectoryStore(client: database, logger: logger)
     GatewayController(
         info: info,
-        directory: StaffDirectoryStore(client: database, logger: logger),
+        directory: staffDirectory,
         fetch: FetchController(
             authenticator: authenticator, gate: gate, chain: chain, vault: vault, journal: journal, policy: policy,
             signedURLWindow: configuration.signedURLWindow),
         store: StoreController(authenticator: authenticator, gate: gate, chain: chain, vault: vault, outbox: outboxStore, policy: policy),
         documents: DocumentController(
             authenticator: authenticator, gate: gate, chain: chain, vault: vault, policy: policy,
-            directory: StaffDirectoryStore(client: database, logger: logger),
-            consortium: ConsortiumDirectory(contract: contract, fromBlock: configuration.chain.fromBlock)),
+            directory: staffDirectory,
+            consortium: consortium),
         audit: AuditController(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
             checker: checker, chain: chain,
-            serverAddress: configuration.http.networkAddress, directory: StaffDirectoryStore(client: database, logger: logger),
+            serverAddress: configuration.http.networkAddress, directory: staffDirectory,
             logger: logger, people: StaffDirectoryReader(contract: contract, httpClient: httpClient)),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)

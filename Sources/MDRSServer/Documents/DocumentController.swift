@@ -71,8 +71,7 @@ struct DocumentController: Sendable {
             try await gate.check(for: .fetch)
             let registration = try policy.registeredStaff(try await chain.staff(signer))
             let grant = try policy.existingGrant(try await chain.grant(token))
-            try policy.checkGrantee(grant, signer: signer)
-            try policy.checkValidity(grant, registration: registration, now: try chain.now())
+            try policy.checkGrant(grant, signer: signer, registration: registration, now: try chain.now())
             guard grant.recordId == recordId else {
                 throw APIError(.addressMismatch, "the grant is for another record than \(recordId.hex)")
             }

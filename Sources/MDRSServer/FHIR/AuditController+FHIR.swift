@@ -79,7 +79,7 @@ extension AuditController {
         for staff in Set(entries.map(\.staff)) {
             guard let address = try? Address(staff) else { continue }
             if let member = try await directory.member(address) {
-                names[staff] = [member.name, member.role.words, member.department].compactMap { $0 }.joined(separator: ", ")
+                names[staff] = member.display
             } else if let person = await people?.person(address), person.name != nil {
                 names[staff] = person.display
             }

@@ -109,7 +109,7 @@ struct FetchController: Sendable {
 
         let reader = try vault.reader(record, range: range)
         // The name the download is saved under; metadata that fails to open is refused like a chunk.
-        let fileName = try vault.store.document(of: record)?.fileName
+        let fileName = try reader.document()?.fileName
         let access = attempt.record(custodian: policy.custodian, outcome: .served, reason: "served", accessedAt: now)
         try await journal.logServed(access, claiming: nonce, attempt: &attempt)
         // The access row is the record of the release; this line is for tracing a request.

@@ -32,7 +32,7 @@ struct OperationsController: Sendable {
     }
 
     struct Readiness: Codable, Sendable {
-        let ready: Bool
+        var ready: Bool
         let postgres: Health
         let chain: Health
         let outbox: Health
@@ -57,10 +57,8 @@ struct OperationsController: Sendable {
     func readiness() async -> Readiness {
         if let drain, drain.isDraining {
             var answer = await measureReadiness()
-            answer = Readiness(
-                ready: false, postgres: answer.postgres, chain: answer.chain, outbox: answer.outbox, chainHead: answer.chainHead,
-                outboxDepth: answer.outboxDepth, outboxOldestSeconds: answer.outboxOldestSeconds,
-                outboxOldestDenialSeconds: answer.outboxOldestDenialSeconds, draining: true)
+            answer.ready = false
+            answer.draining = true
             return answer
         }
         if let cached = cache.state.withLock({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.answer }

@@ -31,11 +31,11 @@ struct StaffCommand: AsyncParsableCommand {
         @Option(help: "The department, e.g. Cardiology.") var department: String?
 
         func run() async throws {
-            let staff = try MDRSCommandSupport.address(address, "--address")
+            let staff = try mdrs.address(address, "--address")
             try await withPostgres(try settings.settings()) { client, logger in
                 try await StaffDirectoryStore(client: client, logger: logger).set(staff, name: name, role: role, department: department)
             }
-            print("\(staff.checksummed): \(name), \(role.words)\(department.map { ", \($0)" } ?? "") (publish to make it known)")
+            print("\(staff.checksummed): \(StaffDirectory.Member(address: staff.checksummed, name: name, role: role, department: department).display) (publish to make it known)")
         }
     }
 
@@ -46,7 +46,7 @@ struct StaffCommand: AsyncParsableCommand {
         @Option(help: "The staff member's address.") var address: String
 
         func run() async throws {
-            let staff = try MDRSCommandSupport.address(address, "--address")
+            let staff = try mdrs.address(address, "--address")
             let removed = try await withPostgres(try settings.settings()) { client, logger in
                 try await StaffDirectoryStore(client: client, logger: logger).remove(staff)
             }
@@ -64,7 +64,7 @@ struct StaffCommand: AsyncParsableCommand {
                 try await StaffDirectoryStore(client: client, logger: logger).members()
             }
             for member in members {
-                print("\(member.address)  \(member.name), \(member.role.words)\(member.department.map { ", \($0)" } ?? "")")
+                print("\(member.address)  \(member.display)")
             }
             print("\(members.count) listed")
         }
@@ -94,12 +94,5 @@ struct StaffCommand: AsyncParsableCommand {
             }
             print("staff directory published: \(body.count) bytes, sha256 \(digest.hex) on-chain in block \(receipt.blockNumber)")
         }
-    }
-}
-
-/// The CLI's shared argument parsing, for commands in files of their own.
-enum MDRSCommandSupport {
-    static func address(_ text: String, _ name: String) throws -> Address {
-        do { return try Address(text) } catch { throw ValidationError("\(name) is not an address: \(text)") }
     }
 }

@@ -17,49 +17,19 @@ final class ReverseProxy: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = try freePort()
         let servers = upstreams.map { "server \($0.replacingOccurrences(of: "http://", with: "")) max_fails=0;" }
-            .joined(separator: "\n        ")
-        let root = getuid() == 0 ? "user root;" : ""
-        let path = directory.path
-        let config = """
-            \(root)
-            daemon off;
-            worker_processes 1;
-            pid \(path)/nginx.pid;
-            error_log \(path)/error.log warn;
-            events { worker_connections 1024; }
-            http {
-                access_log off;
-                client_body_temp_path \(path)/body;
-                proxy_temp_path \(path)/proxy;
-                fastcgi_temp_path \(path)/fastcgi;
-                uwsgi_temp_path \(path)/uwsgi;
-                scgi_temp_path \(path)/scgi;
-                upstream gateways {
-                    \(servers)
-                    keepalive 16;
-                }
-                server {
-                    listen 127.0.0.1:\(port);
-                    location / {
-                        proxy_pass http://gateways;
-                        proxy_http_version 1.1;
-                        proxy_set_header Connection "";
-                        proxy_set_header Host $host;
-                        proxy_buffering off;
-                        proxy_request_buffering off;
-                        # A replica that refuses the connection, or answers 503 (shutting down, or
-                        # it cannot decide now), did nothing with the request: the next one gets it.
-                        proxy_next_upstream error timeout http_503;
-                        proxy_next_upstream_tries 2;
-                        proxy_connect_timeout 2s;
-                    }
-                }
-            }
-            """
+            .joined(separator: " ")
+        // The same settings as `deploy/dev up --replicas`, from one template.
+        let template = try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("deploy/replicas/nginx.conf.in"), encoding: .utf8)
+        let config = template
+            .replacingOccurrences(of: "@USER@", with: getuid() == 0 ? "user root;" : "")
+            .replacingOccurrences(of: "@DIR@", with: directory.path)
+            .replacingOccurrences(of: "@PORT@", with: String(port))
+            .replacingOccurrences(of: "@UPSTREAMS@", with: servers)
         try config.write(to: directory.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-c", directory.appendingPathComponent("nginx.conf").path, "-p", path]
+        process.arguments = ["-c", directory.appendingPathComponent("nginx.conf").path, "-p", directory.path, "-g", "daemon off;"]
         let log = directory.appendingPathComponent("stderr.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)

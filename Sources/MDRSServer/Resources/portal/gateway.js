@@ -138,12 +138,6 @@ export async function recordDocument(base, remote, wallet, recordId, token = nul
   return signedJSON(base, remote, wallet, `/v1/records/${recordId}/document`, "DocumentRequest", { recordId, token: token || zero }, headers);
 }
 
-/** A patient's history at the gateway at `base` (a PatientRequest). */
-export async function patientHistory(base, remote, wallet, patient) {
-  const target = `/v1/patients/${patient}/accesses?limit=100`;
-  return signedJSON(base, remote, wallet, target, "PatientRequest", { patient, query: target });
-}
-
 async function signedJSON(base, remote, wallet, target, primaryType, fields, extraHeaders = {}) {
   const nonce = randomNonce();
   const issuedAt = now();
