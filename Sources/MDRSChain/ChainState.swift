@@ -208,7 +208,7 @@ public final class ChainState: Service, Sendable {
     /// Brings the watcher's head up to the node's (polling at once if the node is ahead) and
     /// returns it if it is newer than `readAt`, the head a read was made at. An unknown token
     /// costs one `eth_blockNumber` more, never a log scan unless blocks are new.
-    private func catchUp(from readAt: UInt64) async -> UInt64? {
+    func catchUp(from readAt: UInt64) async -> UInt64? {
         metrics.chainCall("eth_blockNumber")
         if let latest = try? await contract.client.blockNumber(), latest > (state.withLock { $0.head?.number } ?? 0) {
             await poll()

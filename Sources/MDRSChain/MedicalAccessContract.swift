@@ -67,6 +67,13 @@ public struct MedicalAccessContract: Sendable {
         }
     }
 
+    /// `patient`'s stance on emergency access to their records (an unknown value reads as a
+    /// refusal: the gateway errs on the patient's side).
+    public func emergencyPolicy(of patient: Address, at block: BlockTag = .latest) async throws -> EmergencyPolicy {
+        let value = try await call(MedicalAccessABI.emergencyPolicy, [.address(patient)], at: block)[0].asUInt64()
+        return UInt8(exactly: value).flatMap(EmergencyPolicy.init(rawValue:)) ?? .refuse
+    }
+
     /// Whether `staff` may declare an emergency now.
     public func mayDeclareEmergency(_ staff: Address, at block: BlockTag = .latest) async throws -> Bool {
         try await call(MedicalAccessABI.mayDeclareEmergency, [.address(staff)], at: block)[0].asBool()

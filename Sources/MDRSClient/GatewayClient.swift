@@ -97,8 +97,11 @@ public struct GatewayClient: Sendable {
     }
 
     /// Sends a signed fetch; the caller streams the body of a 200/206 answer.
+    ///
+    /// With `justification`, `token` is a declared emergency's id (break-glass) and the text
+    /// travels percent-encoded; its SHA-256 must be the one declared on-chain.
     public func fetch(
-        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, justification: String? = nil, range: String? = nil
     ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: baseURL + "/v1/access/" + encryptedAddress)
         request.headers = try signedHeaders { nonce, issuedAt in
@@ -107,6 +110,12 @@ public struct GatewayClient: Sendable {
         }
         request.headers.add(name: SignedRequest.Header.token, value: token.hex)
         request.headers.add(name: SignedRequest.Header.purpose, value: purpose.code)
+        if let justification {
+            let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+            request.headers.add(
+                name: SignedRequest.Header.emergencyJustification,
+                value: justification.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
+        }
         if let range { request.headers.add(name: "Range", value: range) }
         return try await httpClient.execute(request, timeout: .minutes(60))
     }
@@ -114,9 +123,10 @@ public struct GatewayClient: Sendable {
     /// Fetches and writes the record to `path` (`-` for standard output), hashing as it
     /// streams; returns the SHA-256 and the number of bytes written.
     public func fetch(
-        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, range: String? = nil, to path: String, progress: Progress? = nil
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, justification: String? = nil, range: String? = nil, to path: String,
+        progress: Progress? = nil
     ) async throws -> (sha256: Bytes32, size: Int64, requestId: String?) {
-        let response = try await fetch(token: token, encryptedAddress: encryptedAddress, purpose: purpose, range: range)
+        let response = try await fetch(token: token, encryptedAddress: encryptedAddress, purpose: purpose, justification: justification, range: range)
         guard response.status == .ok || response.status == .partialContent else {
             throw GatewayClientError(response.status, try await response.body.collect(upTo: 1 << 16))
         }

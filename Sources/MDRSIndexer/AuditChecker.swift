@@ -1,3 +1,4 @@
+import Foundation
 import EthereumCore
 import Logging
 import MDRSChain
@@ -19,6 +20,9 @@ package struct AuditChecker: Sendable {
 
     let index: AccessIndexStore
     let local: AccessLogStore
+    /// Whether, and since when, the database is a restored copy: entries it lacks from before
+    /// then were lost with the restore.
+    let incarnations: DatabaseIncarnationStore
     /// Reads the custodian's log head at the block the index has read through.
     let reader: AccessLogReader
     let custodian: Address
@@ -40,6 +44,7 @@ package struct AuditChecker: Sendable {
         self.metrics = metrics
         self.index = index
         self.local = local
+        self.incarnations = DatabaseIncarnationStore(client: local.client, clock: clock, logger: logger)
         self.reader = reader
         self.custodian = custodian
         self.lateReleases = LateReleaseCheck(reader: reader, tolerance: revocationTolerance)
@@ -65,6 +70,7 @@ package struct AuditChecker: Sendable {
         if restart { try await index.restartCheck() }
         var position = try await index.position()
         var checked = 0
+        let incarnation = try await incarnations.current(chainHead: try await reader.contract.client.blockNumber())
         while position.checkedThrough < position.indexedThrough {
             let after = position.checkedThrough
             let ends = [
@@ -79,7 +85,9 @@ package struct AuditChecker: Sendable {
             // moved it after the outbox saw it) is compared with that entry, not called missing.
             let elsewhere = Set(rows.keys).subtracting(onChain.keys)
             onChain.merge(try await index.entries(requestIds: elsewhere), uniquingKeysWith: { a, _ in a })
-            var findings = AuditLog.differences(onChain: onChain, local: rows)
+            var findings = AuditLog.differences(onChain: onChain, local: rows).map { finding in
+                Self.explainedByRestore(finding, incarnation: incarnation)
+            }
             let late = try await lateReleases.findings(Array(onChain.values), at: UInt64(max(through, 0)))
             for finding in late {
                 logger.error(
@@ -94,6 +102,7 @@ package struct AuditChecker: Sendable {
         }
         let missing = try await index.findings(.missingOnChain, limit: Self.listed)
         let unknown = try await index.findings(.unknownHere, limit: Self.listed)
+        let lost = try await index.findings(.lostInRestore, limit: Self.listed)
         let mismatch = try await index.findings(.commitmentMismatch, limit: Self.listed)
         let rejected = try await local.rejected(limit: Self.listed)
         let waiting = try await local.waiting(indexedThrough: position.indexedThrough, limit: Self.listed)
@@ -116,7 +125,7 @@ package struct AuditChecker: Sendable {
         let report = ConsistencyReport(
             custodian: custodian.checksummed, onChainEntries: try await index.count(), localEntries: try await local.countMeantForChain(),
             missingOnChain: hex(missing.requestIds), waiting: hex(waiting.requestIds), rejected: hex(rejected.requestIds),
-            unknownHere: hex(unknown.requestIds), commitmentMismatch: hex(mismatch.requestIds),
+            unknownHere: hex(unknown.requestIds), lostInRestore: hex(lost.requestIds), commitmentMismatch: hex(mismatch.requestIds),
             overdue: hex(overdue.requestIds),
             servedAfterRevocation: hex(late[.servedAfterRevocation]?.requestIds ?? []),
             servedAfterExpiry: hex(late[.servedAfterExpiry]?.requestIds ?? []),
@@ -125,11 +134,21 @@ package struct AuditChecker: Sendable {
                 && sequence.repeatedNumbers == 0 && overdue.count == 0 && lateCount == 0,
             counts: .init(
                 missingOnChain: missing.count, waiting: waiting.count, rejected: rejected.count, unknownHere: unknown.count,
+                lostInRestore: lost.count,
                 commitmentMismatch: mismatch.count, overdue: overdue.count,
                 servedAfterRevocation: late[.servedAfterRevocation]?.count ?? 0, servedAfterExpiry: late[.servedAfterExpiry]?.count ?? 0,
                 servedAfterRegistrationChange: late[.servedAfterRegistrationChange]?.count ?? 0),
-            indexedThroughBlock: position.indexedThrough, checkedEntries: checked, sequence: sequence)
+            indexedThroughBlock: position.indexedThrough, checkedEntries: checked, sequence: sequence,
+            databaseRestoredAt: incarnation.restoredAt.map { Int64($0.timeIntervalSince1970) })
         metrics?.auditFindings(report)
         return report
+    }
+
+    /// An on-chain entry with no row here, logged before the database was restored: one of this
+    /// custodian's rows that the restore lost (the database cannot tell it from another writer's
+    /// before then). Every other finding stays as it is.
+    static func explainedByRestore(_ finding: AuditFinding, incarnation: DatabaseIncarnationStore.Incarnation) -> AuditFinding {
+        guard finding.kind == .unknownHere, incarnation.lostWithRestore(block: finding.blockNumber) else { return finding }
+        return AuditFinding(requestId: finding.requestId, kind: .lostInRestore, blockNumber: finding.blockNumber)
     }
 }

@@ -70,7 +70,7 @@ extension OutboxWriter {
     /// record left, and the chain does not accept the log entry that was to account for it (a
     /// node that answered falsely, or a bug), so it raises an alert (error log and metric).
     func reject(_ requestId: Bytes32, reason: String, entries: [AccessEntry]) async throws {
-        let served = entries.first { $0.requestId == requestId }?.outcome == AccessOutcome.served.rawValue
+        let served = entries.first { $0.requestId == requestId }.flatMap { AccessOutcome(rawValue: $0.outcome) }?.released ?? false
         // Named reasons only, so the metric's label values stay few.
         metrics.logEntryRejected(served: served, reason: reason.allSatisfy { $0.isLetter || $0 == " " } ? reason : "unnamed")
         if served {
@@ -113,7 +113,9 @@ extension OutboxWriter {
     /// same entry (every field; a served row may be on-chain as served without a grant) is marked
     /// with it. A number taken by anything else is an entry this gateway did not write, by
     /// someone holding the custodian's key, which the operator must hear about; the next batch is
-    /// numbered after it, and the audit check reports it (`unknown_here`). Until every number is
+    /// numbered after it, and the audit check reports it (`unknown_here`). An entry made before
+    /// this database was restored from a backup is one of ours that the restore lost: no alert,
+    /// and the check lists it apart (`lost_in_restore`). Until every number is
     /// accounted for, and deep enough, the outbox waits rather than log anything twice.
     func resolveSequence(expected: UInt64, given: UInt64) async throws {
         guard expected > given else {
@@ -161,6 +163,7 @@ extension OutboxWriter {
             }
         }
         let rows = try await store.pendingEntries(requestIds: found.values.map(\.entry.requestId))
+        let incarnation = try await incarnations.current(chainHead: head.blockNumber)
         for number in given..<expected {
             guard let onChain = found[number] else { continue }
             let requestId = onChain.entry.requestId
@@ -169,6 +172,12 @@ extension OutboxWriter {
                 if logged.withoutGrant { alertServedWithoutGrant(requestId) }
                 try await store.confirmEntry(requestId, tx: onChain.transactionHash, block: onChain.blockNumber, logIndex: onChain.logIndex, logged: logged)
                 logger.info("access entry was already on-chain; marked", metadata: ["request": "\(requestId)", "sequence": "\(number)"])
+            } else if incarnation.lostWithRestore(block: onChain.blockNumber) {
+                // Logged before this database was restored: a row of ours the restore lost. The
+                // chain holds it; the audit check lists it (`lost_in_restore`).
+                logger.warning(
+                    "an entry of this custodian's log was lost from the database with its restore; the chain holds it",
+                    metadata: ["sequence": "\(number)", "request": "\(requestId)", "block": "\(onChain.blockNumber)"])
             } else {
                 metrics.logEntryRejected(served: false, reason: "ForeignEntry")
                 logger.error(
@@ -182,7 +191,7 @@ extension OutboxWriter {
     /// Whether the chain's entry is the row's: every field, with the contract's one rewrite (a
     /// served entry without a grant it holds is logged as served without a grant).
     static func sameEntry(_ row: AccessEntry, onChain: AccessEntry) -> Bool {
-        guard onChain.outcome == AccessOutcome.servedWithoutGrant.rawValue, row.outcome == AccessOutcome.served.rawValue else {
+        guard onChain.outcome == AccessOutcome.servedWithoutGrant.rawValue, AccessOutcome(rawValue: row.outcome)?.released == true else {
             return row == onChain
         }
         return row == AccessEntry(

@@ -53,6 +53,8 @@ public struct OutboxWriter: Service {
     /// Told each transaction's hash before it is sent (the chain view: a block of the writer's
     /// own transactions changes nothing it caches).
     package var noteSent: (@Sendable (Bytes32) -> Void)?
+    /// Which cluster and timeline the database runs on: tells a restore from a second writer.
+    var incarnations: DatabaseIncarnationStore { DatabaseIncarnationStore(client: store.client, clock: store.clock, logger: logger) }
     let key: PrivateKey
     let chainId: BigUInt
     let configuration: Configuration
@@ -176,6 +178,8 @@ public struct OutboxWriter: Service {
                 if !holdsLock { holdsLock = try await tryLock(session) }
             }
             announcedStandby = false
+            // A restored or promoted database is noticed (and logged) as soon as one writes.
+            _ = try await incarnations.current(chainHead: try await client.blockNumber())
             let term = store.lease.term?.number ?? 0
             logger.notice("this gateway process writes the on-chain log", metadata: ["term": "\(term)", "advisoryLock": "\(holdsLock)"])
             metrics.outboxWriterTerm(term)

@@ -16,6 +16,12 @@ public struct APIError: Error, Equatable, Sendable {
         case grantExpired = "grant_expired"
         case staffNotRegistered = "staff_not_registered"
         case registrationChanged = "registration_changed"
+        case emergencyNotFound = "emergency_not_found"
+        case notDeclarant = "not_emergency_declarant"
+        case emergencyExpired = "emergency_expired"
+        case emergencyPurpose = "emergency_purpose_required"
+        case emergencyRefusedByPatient = "emergency_refused_by_patient"
+        case justificationMismatch = "justification_mismatch"
         case notCustodianStaff = "not_custodian_staff"
         case notAuditor = "not_auditor"
         case notPatient = "not_patient"
@@ -46,11 +52,12 @@ public struct APIError: Error, Equatable, Sendable {
             case .badRequest: .badRequest
             case .signatureMissing, .signatureInvalid, .requestStale: .unauthorized
             case .nonceReused, .recordConflict: .conflict
-            case .grantNotFound, .recordNotFound, .notFound: .notFound
+            case .grantNotFound, .emergencyNotFound, .recordNotFound, .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .rateLimited: .tooManyRequests
             case .notGrantee, .grantRevoked, .grantExpired, .staffNotRegistered, .registrationChanged, .notCustodianStaff,
-                .notAuditor, .notPatient, .addressMismatch, .wrongCustodian:
+                .notAuditor, .notPatient, .addressMismatch, .wrongCustodian, .notDeclarant, .emergencyExpired, .emergencyPurpose,
+                .emergencyRefusedByPatient, .justificationMismatch:
                 .forbidden
             case .recordErased: .gone
             case .addressInvalid, .contentHashMismatch: .unprocessableContent

@@ -8,6 +8,7 @@ public struct ConsistencyReport: Codable, Sendable {
         public let waiting: Int
         public let rejected: Int
         public let unknownHere: Int
+        public let lostInRestore: Int
         public let commitmentMismatch: Int
         public let overdue: Int
         public let servedAfterRevocation: Int
@@ -15,13 +16,14 @@ public struct ConsistencyReport: Codable, Sendable {
         public let servedAfterRegistrationChange: Int
 
         public init(
-            missingOnChain: Int, waiting: Int, rejected: Int, unknownHere: Int, commitmentMismatch: Int, overdue: Int = 0,
+            missingOnChain: Int, waiting: Int, rejected: Int, unknownHere: Int, lostInRestore: Int = 0, commitmentMismatch: Int, overdue: Int = 0,
             servedAfterRevocation: Int = 0, servedAfterExpiry: Int = 0, servedAfterRegistrationChange: Int = 0
         ) {
             self.missingOnChain = missingOnChain
             self.waiting = waiting
             self.rejected = rejected
             self.unknownHere = unknownHere
+            self.lostInRestore = lostInRestore
             self.commitmentMismatch = commitmentMismatch
             self.overdue = overdue
             self.servedAfterRevocation = servedAfterRevocation
@@ -43,6 +45,11 @@ public struct ConsistencyReport: Codable, Sendable {
     public let rejected: [String]
     /// On-chain entries of this custodian with no row here.
     public let unknownHere: [String]
+    /// On-chain entries of this custodian with no row here, made before the database was
+    /// restored from a backup: rows the restore lost, which the chain still holds. They do not
+    /// make the log inconsistent (the chain's account is whole), but the custodian's copy is
+    /// short by them.
+    public let lostInRestore: [String]
     /// Entries whose on-chain commitment does not match the row (the row or the log was altered).
     public let commitmentMismatch: [String]
     /// Served accesses still not on-chain after the outbox's stall bound: records that left and
@@ -62,12 +69,15 @@ public struct ConsistencyReport: Codable, Sendable {
     public let checkedEntries: Int
     /// Whether the custodian's numbered log has every number up to the contract's last.
     public let sequence: LogSequenceReport
+    /// When the gateway first saw its database restored from a backup (or a standby promoted),
+    /// in Unix seconds; absent for the original database.
+    public let databaseRestoredAt: Int64?
 
     public init(
         custodian: String, onChainEntries: Int, localEntries: Int, missingOnChain: [String], waiting: [String], rejected: [String],
-        unknownHere: [String], commitmentMismatch: [String], overdue: [String] = [], servedAfterRevocation: [String] = [],
+        unknownHere: [String], lostInRestore: [String] = [], commitmentMismatch: [String], overdue: [String] = [], servedAfterRevocation: [String] = [],
         servedAfterExpiry: [String] = [], servedAfterRegistrationChange: [String] = [], consistent: Bool, counts: Counts,
-        indexedThroughBlock: Int64, checkedEntries: Int, sequence: LogSequenceReport
+        indexedThroughBlock: Int64, checkedEntries: Int, sequence: LogSequenceReport, databaseRestoredAt: Int64? = nil
     ) {
         self.custodian = custodian
         self.onChainEntries = onChainEntries
@@ -76,6 +86,7 @@ public struct ConsistencyReport: Codable, Sendable {
         self.waiting = waiting
         self.rejected = rejected
         self.unknownHere = unknownHere
+        self.lostInRestore = lostInRestore
         self.commitmentMismatch = commitmentMismatch
         self.overdue = overdue
         self.servedAfterRevocation = servedAfterRevocation
@@ -86,5 +97,6 @@ public struct ConsistencyReport: Codable, Sendable {
         self.indexedThroughBlock = indexedThroughBlock
         self.checkedEntries = checkedEntries
         self.sequence = sequence
+        self.databaseRestoredAt = databaseRestoredAt
     }
 }

@@ -1,6 +1,24 @@
 /// What `GET /v1/patients/{patient}/accesses` answers: every access and refused attempt on the
 /// patient's records held by this custodian.
 public struct PatientHistory: Codable, Sendable, Equatable {
+    /// What the custodian keeps of a release in a declared emergency (break-glass).
+    public struct Emergency: Codable, Sendable, Equatable {
+        /// The declaration's id (the entry's token).
+        public let id: String
+        /// Its reason code (see `EmergencyReason`) and the code's words.
+        public let reason: Int
+        public let reasonText: String?
+        /// The justification the staff member gave; its SHA-256 is on-chain.
+        public let justification: String
+
+        public init(id: String, reason: Int, reasonText: String?, justification: String) {
+            self.id = id
+            self.reason = reason
+            self.reasonText = reasonText
+            self.justification = justification
+        }
+    }
+
     /// One access or refused attempt.
     public struct Access: Codable, Sendable, Equatable {
         public let requestId: String
@@ -14,7 +32,8 @@ public struct PatientHistory: Codable, Sendable, Equatable {
         public let purpose: Int
         public let purposeCode: String?
         public let purposeText: String?
-        /// 1 = served; else the refusal (see `AccessOutcome`), with the API's code in `reason`.
+        /// 1 = served, 20 = served in a declared emergency; else the refusal (see `AccessOutcome`),
+        /// with the API's code in `reason`.
         public let outcome: Int
         public let reason: String?
         public let rangeStart: Int64?
@@ -22,11 +41,13 @@ public struct PatientHistory: Codable, Sendable, Equatable {
         /// The on-chain entry's transaction, when it is on-chain.
         public let transactionHash: String?
         public let blockNumber: UInt64?
+        /// Present for a release in a declared emergency (outcome 20): shown apart.
+        public let emergency: Emergency?
 
         public init(
             requestId: String, recordId: String, accessedAt: UInt64, staff: String, hospital: String?, purpose: Int,
             purposeCode: String?, purposeText: String?, outcome: Int, reason: String?, rangeStart: Int64?, rangeEnd: Int64?,
-            transactionHash: String?, blockNumber: UInt64?
+            transactionHash: String?, blockNumber: UInt64?, emergency: Emergency? = nil
         ) {
             self.requestId = requestId
             self.recordId = recordId
@@ -42,6 +63,7 @@ public struct PatientHistory: Codable, Sendable, Equatable {
             self.rangeEnd = rangeEnd
             self.transactionHash = transactionHash
             self.blockNumber = blockNumber
+            self.emergency = emergency
         }
     }
 

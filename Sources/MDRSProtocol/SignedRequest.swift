@@ -18,6 +18,10 @@ public enum SignedRequest {
         public static let recordSHA256 = "MDRS-Record-SHA256"
         /// A store's document metadata (``DocumentMetadata/headerValue``).
         public static let document = "MDRS-Document"
+        /// A fetch in a declared emergency: the justification's text (percent-encoded UTF-8),
+        /// whose SHA-256 the declaration put on-chain. Its presence makes the token an
+        /// emergency's id rather than a grant's.
+        public static let emergencyJustification = "MDRS-Emergency-Justification"
     }
 
     static let domainFields: [TypedData.Field] = [

@@ -13,7 +13,7 @@ struct MDRSCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, KeysCommand.self, RecordsCommand.self, OutboxCommand.self, StaffCommand.self, ContractCommand.self,
             PutCommand.self,
-            GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, DocumentsCommand.self, AuditCommand.self, HistoryCommand.self,
+            GrantCommand.self, RevokeCommand.self, RequestAccessCommand.self, FetchCommand.self, EmergencyCommand.self, DocumentsCommand.self, AuditCommand.self, HistoryCommand.self,
             BenchCommand.self,
         ]
     )

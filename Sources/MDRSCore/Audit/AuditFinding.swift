@@ -7,6 +7,9 @@ package struct AuditFinding: Equatable, Sendable {
         case missingOnChain = "missing_on_chain"
         /// An entry of this custodian on-chain with no row here.
         case unknownHere = "unknown_here"
+        /// An entry of this custodian on-chain with no row here, made before the database was
+        /// restored from a backup: the restore lost the row; the chain holds the entry.
+        case lostInRestore = "lost_in_restore"
         /// The row, or the log, was altered: the commitments differ.
         case commitmentMismatch = "commitment_mismatch"
         /// A served entry whose grant the chain had revoked before it was released (by more

@@ -63,7 +63,7 @@ public struct GatewayMetrics: Sendable {
     package func auditFindings(_ report: ConsistencyReport) {
         let counts = report.counts
         let kinds: [(String, Int)] = [
-            ("missing_on_chain", counts.missingOnChain), ("unknown_here", counts.unknownHere), ("commitment_mismatch", counts.commitmentMismatch),
+            ("missing_on_chain", counts.missingOnChain), ("unknown_here", counts.unknownHere), ("lost_in_restore", counts.lostInRestore), ("commitment_mismatch", counts.commitmentMismatch),
             ("rejected", counts.rejected), ("overdue", counts.overdue), ("served_after_revocation", counts.servedAfterRevocation),
             ("served_after_expiry", counts.servedAfterExpiry), ("served_after_registration_change", counts.servedAfterRegistrationChange),
             ("sequence_gaps", Int(report.sequence.missingNumbers)), ("sequence_repeats", Int(report.sequence.repeatedNumbers)),

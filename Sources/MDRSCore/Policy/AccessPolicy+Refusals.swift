@@ -38,6 +38,12 @@ extension AccessPolicy {
         case .recordNotFound: .recordNotFound
         case .recordErased: .recordErased
         case .recordConflict: .recordConflict
+        case .emergencyNotFound: .emergencyUnknown
+        case .notDeclarant: .notDeclarant
+        case .emergencyExpired: .emergencyExpired
+        case .emergencyPurpose: .emergencyPurpose
+        case .emergencyRefusedByPatient: .emergencyRefusedByPatient
+        case .justificationMismatch: .justificationMismatch
         default: .refused
         }
     }

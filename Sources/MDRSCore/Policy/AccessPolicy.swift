@@ -64,8 +64,14 @@ package struct AccessPolicy: Sendable {
 
     /// The encrypted address must open to the granted record.
     package func checkAddress(_ address: RecordAddress, grant: GrantState) throws {
-        guard address.recordId == grant.recordId else {
-            throw APIError(.addressMismatch, "the encrypted address names another record than the grant")
+        try checkAddress(address, recordId: grant.recordId, of: "the grant")
+    }
+
+    /// The encrypted address must open to `recordId`, the one `authority` (a grant, an
+    /// emergency) is for.
+    package func checkAddress(_ address: RecordAddress, recordId: Bytes32, of authority: String) throws {
+        guard address.recordId == recordId else {
+            throw APIError(.addressMismatch, "the encrypted address names another record than \(authority)")
         }
     }
 

@@ -9,7 +9,7 @@ import PostgresNIO
 /// Reads this custodian's access rows for the audit: pages of them, and what the consistency
 /// check compares with the chain.
 package struct AccessLogStore: Sendable {
-    let client: PostgresDatabase
+    package let client: PostgresDatabase
     let custodian: Address
     let logger: Logger
 
@@ -96,7 +96,7 @@ package struct AccessLogStore: Sendable {
     package func overdue(before cutoff: Date, limit: Int) async throws -> (count: Int, requestIds: [Bytes32]) {
         try await requestIds(
             """
-            outcome = 1 AND chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))
+            outcome IN (1, 20) AND chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))
                 AND created_at < \(cutoff)
             """, limit: limit)
     }
@@ -126,6 +126,20 @@ package struct AccessLogStore: Sendable {
         var ids = [Bytes32]()
         for try await id in try await client.query(listing, logger: logger).decode(ByteBuffer.self) { ids.append(try Bytes32(buffer: id)) }
         return (count, ids)
+    }
+
+    /// What is kept of the releases among `requestIds` made in a declared emergency.
+    package func emergencies(requestIds: some Collection<Bytes32>) async throws -> [Bytes32: EmergencyRelease] {
+        guard !requestIds.isEmpty else { return [:] }
+        var found = [Bytes32: EmergencyRelease]()
+        let rows = try await client.query(
+            "SELECT request_id, emergency, reason, justification FROM emergency_accesses WHERE request_id = ANY(\(requestIds.map(\.buffer)))",
+            logger: logger)
+        for try await (requestId, emergency, reason, justification) in rows.decode((ByteBuffer, ByteBuffer, Int16, String).self) {
+            found[try Bytes32(buffer: requestId)] = EmergencyRelease(
+                emergency: try Bytes32(buffer: emergency), reason: UInt8(truncatingIfNeeded: reason), justification: justification)
+        }
+        return found
     }
 
     private func rows(_ query: PostgresQuery) async throws -> [LocalAccess] {

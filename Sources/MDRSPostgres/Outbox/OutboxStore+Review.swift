@@ -52,7 +52,7 @@ extension OutboxStore {
         """
 
     /// A served row the chain does not account for as a granted release.
-    static let incident = "outcome = 1 AND \(unaccounted)"
+    static let incident = "outcome IN (1, 20) AND \(unaccounted)"
 
     /// Adds refusals that were only counted to their (signer, minute, reason) tallies.
     func addTallies(_ tallies: [Address: [String: Int]], minute: Date) async throws {

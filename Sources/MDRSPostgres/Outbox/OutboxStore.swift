@@ -63,12 +63,23 @@ public struct OutboxStore: Sendable {
     /// flushes the buffered CommandComplete with its farewell) would have the release go ahead
     /// on a row that was never committed. COMMIT's own CommandComplete is sent only after the
     /// commit is flushed to the WAL.
-    package func insert(_ access: AccessRecord, onChain: Bool, clientAddress: String? = nil, claiming nonce: NonceClaim) async throws -> Bool {
-        let statement = InsertAccessClaimingNonce(
-            access: access, state: onChain ? .pending : .localOnly, now: clock.now(), clientAddress: clientAddress, nonce: nonce)
+    ///
+    /// A release in an emergency keeps its reason and justification in the same statement.
+    package func insert(
+        _ access: AccessRecord, onChain: Bool, clientAddress: String? = nil, emergency: EmergencyRelease? = nil, claiming nonce: NonceClaim
+    ) async throws -> Bool {
+        let state: LogState = onChain ? .pending : .localOnly
+        let now = clock.now()
         return try await client.transaction(logger: logger) { connection in
             var claimed = false
-            for try await _ in try await connection.execute(statement, logger: logger) { claimed = true }
+            if let emergency {
+                let statement = InsertEmergencyAccessClaimingNonce(
+                    access: access, state: state, now: now, clientAddress: clientAddress, nonce: nonce, emergency: emergency)
+                for try await _ in try await connection.execute(statement, logger: logger) { claimed = true }
+            } else {
+                let statement = InsertAccessClaimingNonce(access: access, state: state, now: now, clientAddress: clientAddress, nonce: nonce)
+                for try await _ in try await connection.execute(statement, logger: logger) { claimed = true }
+            }
             return claimed
         }
     }
@@ -156,6 +167,48 @@ public struct OutboxStore: Sendable {
     }
 
     /// Queues a record's anchor, on the connection (and transaction) that completes the record.
+    /// A release in a declared emergency: the nonce, the access row and what the custodian
+    /// keeps of the emergency (its reason and the justification's text) in one statement.
+    struct InsertEmergencyAccessClaimingNonce: PostgresPreparedStatement {
+        static let sql = """
+            WITH claimed AS (
+                INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($17, $18, $19)
+                ON CONFLICT DO NOTHING RETURNING 1
+            ), logged AS (
+                INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
+                    range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed
+                RETURNING request_id
+            )
+            INSERT INTO emergency_accesses (request_id, emergency, reason, justification)
+            SELECT request_id, $20, $21, $22 FROM logged
+            RETURNING 1
+            """
+        static let bindingDataTypes: [PostgresDataType] = InsertAccess.accessTypes + [.bytea, .bytea, .timestamptz, .bytea, .int2, .text]
+        typealias Row = Int32
+
+        let access: AccessRecord
+        let state: LogState
+        let now: Date
+        let clientAddress: String?
+        let nonce: NonceClaim
+        let emergency: EmergencyRelease
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 22)
+            try InsertAccess.bindAccess(access, state: state, now: now, clientAddress: clientAddress, into: &bindings)
+            bindings.append(nonce.signer.buffer)
+            bindings.append(nonce.nonce.buffer)
+            bindings.append(nonce.expiry)
+            bindings.append(emergency.emergency.buffer)
+            bindings.append(Int16(emergency.reason))
+            bindings.append(emergency.justification)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
+    }
+
     package static func insertAnchor(_ anchor: RecordAnchorInput, on connection: PostgresConnection, logger: Logger, now: Date) async throws {
         try await connection.query(
             """
@@ -188,7 +241,7 @@ public struct OutboxStore: Sendable {
         try await entries(
             """
             SELECT \(unescaped: Self.entryColumns) FROM access_log
-            WHERE chain_state = \(unescaped: LogState.pending.sql) ORDER BY (outcome <> 1), created_at, request_id LIMIT \(limit)
+            WHERE chain_state = \(unescaped: LogState.pending.sql) ORDER BY (outcome NOT IN (1, 20)), created_at, request_id LIMIT \(limit)
             """)
     }
 
@@ -234,8 +287,8 @@ public struct OutboxStore: Sendable {
             SELECT
                 (SELECT count(*) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)))
                     + (SELECT count(*) FROM record_anchors WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))),
-                (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome = 1),
-                (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome <> 1),
+                (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome IN (1, 20)),
+                (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome NOT IN (1, 20)),
                 (SELECT min(created_at) FROM record_anchors WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))),
                 (SELECT count(*) FROM access_log WHERE \(unescaped: Self.incident) AND reviewed_at IS NULL)
             """, logger: logger)

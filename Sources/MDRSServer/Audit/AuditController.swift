@@ -166,13 +166,20 @@ struct AuditController: Sendable {
         for staff in Set(entries.map(\.staff)) {
             hospitals[staff] = try await chain.staff(try Address(staff))?.custodian.checksummed
         }
+        let emergencies = try await localLog.emergencies(
+            requestIds: entries.filter { $0.outcome == Int(AccessOutcome.servedEmergency.rawValue) }.compactMap { try? Bytes32($0.requestId) })
         let accesses = entries.map { entry in
             let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
+            let emergency = (try? Bytes32(entry.requestId)).flatMap { emergencies[$0] }.map { kept in
+                PatientHistory.Emergency(
+                    id: kept.emergency.hex, reason: Int(kept.reason), reasonText: EmergencyReason(rawValue: kept.reason)?.words,
+                    justification: kept.justification)
+            }
             return PatientHistory.Access(
                 requestId: entry.requestId, recordId: entry.recordId, accessedAt: entry.accessedAt, staff: entry.staff,
                 hospital: hospitals[entry.staff], purpose: entry.purpose, purposeCode: purpose?.code, purposeText: purpose?.words,
                 outcome: entry.outcome, reason: entry.local?.reason, rangeStart: entry.local?.rangeStart, rangeEnd: entry.local?.rangeEnd,
-                transactionHash: entry.onChain?.transactionHash, blockNumber: entry.onChain?.blockNumber)
+                transactionHash: entry.onChain?.transactionHash, blockNumber: entry.onChain?.blockNumber, emergency: emergency)
         }
         return try Response.json(PatientHistory(patient: patient.checksummed, custodian: custodian, accesses: accesses, next: next?.text))
     }

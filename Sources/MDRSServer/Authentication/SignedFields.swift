@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import MDRSProtocol
 
@@ -19,6 +20,7 @@ struct SignedFields: Sendable {
     static let queryNames = [
         SignedRequest.Header.token: "token", SignedRequest.Header.purpose: "purpose", SignedRequest.Header.nonce: "nonce",
         SignedRequest.Header.issuedAt: "issuedAt", SignedRequest.Header.signature: "signature",
+        SignedRequest.Header.emergencyJustification: "justification",
     ]
 
     /// The signed fields of a signed URL; nil if the request has no query string. A query
@@ -53,5 +55,18 @@ struct SignedFields: Sendable {
             throw APIError(.badRequest, "malformed \(describe(name))")
         }
         return value
+    }
+
+    /// An optional field of free text: percent-encoded UTF-8 in a header (header values are
+    /// ASCII), an ordinary (decoded) parameter in a query string. Nil if absent.
+    func text(_ name: String, maximumBytes: Int) throws -> String? {
+        guard let raw = lookup(name) else { return nil }
+        guard let text = isSignedURL ? raw : raw.removingPercentEncoding, !text.isEmpty else {
+            throw APIError(.badRequest, "malformed \(describe(name)): percent-encoded UTF-8 text expected")
+        }
+        guard text.utf8.count <= maximumBytes else {
+            throw APIError(.badRequest, "\(describe(name)) is longer than \(maximumBytes) bytes")
+        }
+        return text
     }
 }

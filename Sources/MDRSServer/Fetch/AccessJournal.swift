@@ -24,7 +24,8 @@ struct AccessJournal: Sendable {
     /// Claims the request's nonce and writes the served row in one statement (and in strict mode
     /// waits for the chain to have it). A used nonce writes nothing and refuses the fetch.
     func logServed(_ access: AccessRecord, claiming nonce: NonceClaim, attempt: inout FetchAttempt) async throws {
-        try attempt.settleNonce(claimed: try await outbox.insert(access, onChain: true, clientAddress: attempt.clientAddress, claiming: nonce))
+        try attempt.settleNonce(claimed: try await outbox.insert(
+            access, onChain: true, clientAddress: attempt.clientAddress, emergency: attempt.emergency, claiming: nonce))
         attempt.servedRowWritten = true
         outboxStatus.noteInsert(.served)
         if configuration.strict {

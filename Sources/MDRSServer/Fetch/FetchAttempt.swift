@@ -28,6 +28,8 @@ struct FetchAttempt: Sendable {
     var servedRowWritten = false
     /// The requester's IP address as the connection showed it (kept with the row, never on-chain).
     var clientAddress: String?
+    /// A release in a declared emergency: what is kept with its row.
+    var emergency: EmergencyRelease?
 
     /// Settles the claim of ``nonce`` (by the served row's statement or by a refusal's): claimed,
     /// the request is fresh; found used, the fetch is a replay and is refused as one.

@@ -79,21 +79,44 @@ struct FetchController: Sendable {
         let nonce = try authenticator.freshness(signer: signer, signature, window: fields.isSignedURL ? signedURLWindow : nil)
         attempt.nonce = nonce
 
-        let grant = try policy.existingGrant(try await chain.grant(attempt.token))
-        attempt.recordId = grant.recordId
-        attempt.patient = grant.patient
-        attempt.recordHeldHere = grant.custodian == policy.custodian
-        // A grant just made may have been read at a newer head than the registration: decide on
-        // one head (the registration is cached per block, so this costs nothing when it is the same).
-        let registration = try policy.registeredStaff(try await chain.staff(signer))
-        attempt.registration = registration
-        try policy.checkGrantee(grant, signer: signer)
-        let now = try chain.now()
-        try policy.checkValidity(grant, registration: registration, now: now)
-        try policy.checkAddress(try vault.open(encryptedAddress), grant: grant)
-        let record = try await vault.record(grant.recordId)
+        let recordId: Bytes32
+        let now: UInt64
+        let outcome: AccessOutcome
+        if let justification = try fields.text(SignedRequest.Header.emergencyJustification, maximumBytes: AccessPolicy.maximumJustificationBytes) {
+            // Break-glass: the token is a declared emergency's id.
+            let emergency = try policy.existingEmergency(try await chain.emergency(attempt.token))
+            attempt.recordId = emergency.recordId
+            attempt.patient = emergency.patient
+            attempt.recordHeldHere = emergency.custodian == policy.custodian
+            let registration = try policy.registeredStaff(try await chain.staff(signer))
+            attempt.registration = registration
+            now = try chain.now()
+            try policy.checkEmergency(emergency, signer: signer, registration: registration, purpose: purpose, now: now)
+            try policy.checkEmergencyPolicy(try await chain.emergencyPolicy(of: emergency.patient), registration: registration, emergency: emergency)
+            try policy.checkJustification(justification, emergency: emergency)
+            try policy.checkAddress(try vault.open(encryptedAddress), recordId: emergency.recordId, of: "the emergency")
+            attempt.emergency = EmergencyRelease(emergency: emergency.id, reason: emergency.reason, justification: justification)
+            recordId = emergency.recordId
+            outcome = .servedEmergency
+        } else {
+            let grant = try policy.existingGrant(try await chain.grant(attempt.token))
+            attempt.recordId = grant.recordId
+            attempt.patient = grant.patient
+            attempt.recordHeldHere = grant.custodian == policy.custodian
+            // A grant just made may have been read at a newer head than the registration: decide
+            // on one head (the registration is cached per block: no cost when it is the same).
+            let registration = try policy.registeredStaff(try await chain.staff(signer))
+            attempt.registration = registration
+            try policy.checkGrantee(grant, signer: signer)
+            now = try chain.now()
+            try policy.checkValidity(grant, registration: registration, now: now)
+            try policy.checkAddress(try vault.open(encryptedAddress), grant: grant)
+            recordId = grant.recordId
+            outcome = .served
+        }
+        let record = try await vault.record(recordId)
         do {
-            try policy.checkAnchor(try await chain.anchor(grant.recordId), record: record)
+            try policy.checkAnchor(try await chain.anchor(recordId), record: record)
         } catch let error as APIError where error.code == .recordConflict {
             logger.error("stored record does not match its on-chain anchor", metadata: ["record": "\(record.id)"])
             throw error
@@ -110,7 +133,7 @@ struct FetchController: Sendable {
         let reader = try vault.reader(record, range: range)
         // The name the download is saved under; metadata that fails to open is refused like a chunk.
         let fileName = try reader.document()?.fileName
-        let access = attempt.record(custodian: policy.custodian, outcome: .served, reason: "served", accessedAt: now)
+        let access = attempt.record(custodian: policy.custodian, outcome: outcome, reason: "served", accessedAt: now)
         try await journal.logServed(access, claiming: nonce, attempt: &attempt)
         // The access row is the record of the release; this line is for tracing a request.
         logger.debug("record released", metadata: ["request": "\(access.requestId)", "record": "\(record.id)", "staff": "\(signer)"])

@@ -40,6 +40,10 @@ struct AuditCommand: AsyncParsableCommand {
                 let counts = report.counts
                 print("missing on-chain \(counts.missingOnChain), unknown here \(counts.unknownHere), commitment mismatches \(counts.commitmentMismatch), waiting \(counts.waiting), rejected \(counts.rejected)")
                 print("overdue (served, not on-chain past the stall bound) \(counts.overdue); released after the grant ended: revoked \(counts.servedAfterRevocation), expired \(counts.servedAfterExpiry), registration changed \(counts.servedAfterRegistrationChange)")
+                if counts.lostInRestore > 0 {
+                    let restored = report.databaseRestoredAt.map { " on \(Date(timeIntervalSince1970: TimeInterval($0)))" } ?? ""
+                    print("lost in the database's restore\(restored): \(counts.lostInRestore) entries made before it are on-chain but no longer here")
+                }
                 print("checked through block \(report.indexedThroughBlock) (\(report.checkedEntries) entries new since the last check)")
                 let sequence = report.sequence
                 if sequence.complete {
@@ -55,7 +59,7 @@ struct AuditCommand: AsyncParsableCommand {
                     for item in sequence.repeats { print("  repeat: entry \(item.sequence) repeats entry \(item.repeats) (\(item.requestId))") }
                 }
                 for (kind, ids) in [
-                    ("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("commitment mismatch", report.commitmentMismatch),
+                    ("missing on-chain", report.missingOnChain), ("unknown here", report.unknownHere), ("lost in the restore", report.lostInRestore), ("commitment mismatch", report.commitmentMismatch),
                     ("rejected", report.rejected), ("overdue", report.overdue), ("released after revocation", report.servedAfterRevocation),
                     ("released after expiry", report.servedAfterExpiry), ("released after the registration changed", report.servedAfterRegistrationChange),
                 ] {

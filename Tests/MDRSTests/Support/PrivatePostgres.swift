@@ -52,6 +52,63 @@ final class PrivatePostgres: @unchecked Sendable {
     }
 
     var dataDirectory: String { directory + "/data" }
+    /// Where the WAL is archived once ``enableArchiving()`` ran.
+    var archiveDirectory: String { directory + "/archive" }
+
+    /// Turns WAL archiving on (`archive_mode`, which needs a restart): every finished WAL file
+    /// is copied to ``archiveDirectory``, for a point-in-time recovery.
+    func enableArchiving() async throws {
+        try FileManager.default.createDirectory(atPath: archiveDirectory, withIntermediateDirectories: true)
+        chmod(archiveDirectory, 0o777)
+        try await sql("ALTER SYSTEM SET archive_mode = on")
+        try await sql("ALTER SYSTEM SET archive_command = 'test ! -f \(archiveDirectory)/%f && cp %p \(archiveDirectory)/%f'")
+        try await restart(onPort: port)
+    }
+
+    /// A base backup (`pg_basebackup`, with the WAL it needs) in a directory of its own; returns
+    /// the directory.
+    func baseBackup() async throws -> String {
+        let backup = directory + "/base-\(UUID().uuidString.prefix(8))"
+        try await Self.run(
+            as: true, Self.binaries + "/pg_basebackup", "-h", "127.0.0.1", "-p", String(port), "-U", Self.user, "-D", backup,
+            "-X", "stream", "-c", "fast")
+        return backup
+    }
+
+    /// Ends the current WAL file and waits until the archive holds it: what was written up to
+    /// now can be recovered from the archive.
+    func archiveCurrentWAL() async throws {
+        let file = try await TestEnvironment.run(client()) { client in
+            for try await name in try await client.query("SELECT pg_walfile_name(pg_switch_wal())", logger: TestEnvironment.logger).decode(String.self) {
+                return name
+            }
+            return ""
+        }
+        try await eventually("the WAL file \(file) is archived", timeout: .seconds(30)) {
+            FileManager.default.fileExists(atPath: self.archiveDirectory + "/" + file)
+        }
+    }
+
+    /// A disaster and its recovery: the server is stopped at once and its data directory set
+    /// aside, and the base backup `backup` is recovered from the WAL archive up to the restore
+    /// point `name` (`pg_create_restore_point`), then promoted, on the same port.
+    func restore(from backup: String, toRestorePoint name: String) async throws {
+        try await stopImmediately()
+        try await Self.run(as: true, "/bin/mv", dataDirectory, directory + "/data-before-restore")
+        try await Self.run(as: true, "/bin/cp", "-a", backup, dataDirectory)
+        let settings = """
+
+            restore_command = 'cp \(archiveDirectory)/%f %p'
+            recovery_target_name = '\(name)'
+            recovery_target_action = 'promote'
+
+            """
+        try await Self.run(as: true, "/bin/sh", "-c", "printf '%s' \"$0\" >> \(dataDirectory)/postgresql.auto.conf && touch \(dataDirectory)/recovery.signal", settings)
+        try await start()
+        try await eventually("the restored database has recovered and been promoted", timeout: .seconds(60)) {
+            try await self.count("SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END") == 0
+        }
+    }
 
     /// Starts the server; after a crash PostgreSQL first replays its WAL. A postmaster killed
     /// with SIGKILL leaves backends behind that still hold its shared memory until they notice;

@@ -18,7 +18,7 @@ struct ConsortiumCORSMiddleware<Context: RequestContext>: RouterMiddleware {
     static var allowedHeaders: String {
         [
             SignedRequest.Header.token, SignedRequest.Header.purpose, SignedRequest.Header.nonce, SignedRequest.Header.issuedAt,
-            SignedRequest.Header.signature, SignedRequest.Header.patient, "Range",
+            SignedRequest.Header.signature, SignedRequest.Header.patient, SignedRequest.Header.emergencyJustification, "Range",
         ].joined(separator: ", ")
     }
 

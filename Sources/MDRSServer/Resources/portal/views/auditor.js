@@ -112,6 +112,11 @@ export async function render({ info, wallet, main, notify, guarded }) {
           ...report.sequence.repeats.map((r) => mono(`#${r.sequence} repeats #${r.repeats}`)))
         : "",
       report.counts.waiting ? el("p", { class: "muted" }, `${report.counts.waiting} entries are still on their way to the blockchain.`) : "",
+      report.counts.lostInRestore
+        ? el("p", { class: "bad", id: "check-restore" },
+          `The hospital's database was restored from a backup on ${new Date(report.databaseRestoredAt * 1000).toLocaleString()}: `
+          + `${report.counts.lostInRestore} accesses made before then are on the blockchain but no longer in the hospital's copy.`)
+        : "",
       ...problems.filter(([, list]) => list.length).map(([what, list]) => el("p", {}, `${what}: `, ...list.map((id) => mono(id)))));
   }
 
