@@ -13,7 +13,7 @@ extension OutboxWriter {
     func startBatch() async throws -> Bool {
         let anchors = try await store.pendingAnchors(limit: configuration.maximumAnchors)
         let entries = try await store.pendingEntries(limit: configuration.maximumEntries)
-        guard !anchors.isEmpty || !entries.isEmpty else { return false }
+        guard !anchors.isEmpty || !entries.isEmpty else { return try await startReview() }
 
         // Numbered after everything this custodian logged; the contract refuses anything else
         // (OutOfSequence), which resolveSequence explains.

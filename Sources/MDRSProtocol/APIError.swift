@@ -22,6 +22,7 @@ public struct APIError: Error, Equatable, Sendable {
         case emergencyPurpose = "emergency_purpose_required"
         case emergencyRefusedByPatient = "emergency_refused_by_patient"
         case justificationMismatch = "justification_mismatch"
+        case emergencyAlreadyReviewed = "emergency_already_reviewed"
         case notCustodianStaff = "not_custodian_staff"
         case notAuditor = "not_auditor"
         case notPatient = "not_patient"
@@ -51,7 +52,7 @@ public struct APIError: Error, Equatable, Sendable {
             switch self {
             case .badRequest: .badRequest
             case .signatureMissing, .signatureInvalid, .requestStale: .unauthorized
-            case .nonceReused, .recordConflict: .conflict
+            case .nonceReused, .recordConflict, .emergencyAlreadyReviewed: .conflict
             case .grantNotFound, .emergencyNotFound, .recordNotFound, .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .rateLimited: .tooManyRequests

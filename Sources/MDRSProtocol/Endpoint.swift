@@ -4,10 +4,10 @@ import HTTPTypes
 /// against `docs/openapi.json`, so the document cannot drift from the code.
 public enum Endpoint: String, CaseIterable, Sendable {
     case info, staffDirectory, storeRecord, anchorStatus, recordDocument, fetch, auditAccesses, auditCheck, patientAccesses,
-        patientDocuments, fhirAuditEvents, fhirDocumentReferences, fhirDocumentReference, live, ready, metrics
+        patientDocuments, emergencies, emergencyReview, fhirAuditEvents, fhirDocumentReferences, fhirDocumentReference, live, ready, metrics
 
     public var method: HTTPRequest.Method {
-        self == .storeRecord ? .post : .get
+        self == .storeRecord || self == .emergencyReview ? .post : .get
     }
 
     /// The path in Hummingbird's syntax (`:name` parameters).
@@ -23,6 +23,8 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .auditCheck: "/v1/audit/check"
         case .patientAccesses: "/v1/patients/:patient/accesses"
         case .patientDocuments: "/v1/patients/:patient/documents"
+        case .emergencies: "/v1/emergencies"
+        case .emergencyReview: "/v1/emergencies/:emergency/review"
         case .fhirAuditEvents: "/fhir/AuditEvent"
         case .fhirDocumentReferences: "/fhir/DocumentReference"
         case .fhirDocumentReference: "/fhir/DocumentReference/:id"

@@ -120,6 +120,17 @@ public enum SignedRequest {
             nonce: nonce, issuedAt: issuedAt, domain: domain)
     }
 
+    /// An auditor's review of an emergency released by this custodian: the verdict (1
+    /// justified, 2 not justified) and the note, exactly as sent in the body.
+    public static func emergencyReview(
+        emergency: Bytes32, verdict: UInt8, note: String, nonce: Bytes32, issuedAt: UInt64, domain: SigningDomain
+    ) -> TypedData {
+        message(
+            "EmergencyReview",
+            [("emergency", "bytes32", .string(emergency.hex)), ("verdict", "uint8", .string(String(verdict))), ("note", "string", .string(note))],
+            nonce: nonce, issuedAt: issuedAt, domain: domain)
+    }
+
     /// The domain and the types of every request, as `GET /v1/info` publishes them.
     public static func typeDefinitions(chainId: BigUInt, contract: Address) -> (domain: JSONValue, types: [String: [TypedData.Field]]) {
         let domain = SigningDomain(chainId: chainId, contract: contract, custodian: .zero)
@@ -130,6 +141,7 @@ public enum SignedRequest {
             document(recordId: .zero, token: .zero, nonce: .zero, issuedAt: 0, domain: domain),
             audit(query: "", nonce: .zero, issuedAt: 0, domain: domain),
             patient(.zero, query: "", nonce: .zero, issuedAt: 0, domain: domain),
+            emergencyReview(emergency: .zero, verdict: 1, note: "", nonce: .zero, issuedAt: 0, domain: domain),
         ]
         var types = [String: [TypedData.Field]]()
         for message in messages { types.merge(message.types) { first, _ in first } }

@@ -138,6 +138,9 @@ extension GatewayConfiguration {
         let indexInterval = try s.int("audit.index_interval_ms", default: 2000)
         guard indexInterval > 0 else { throw GatewayError(.invalidConfiguration, "audit.index_interval_ms must be positive") }
         auditIndexInterval = .milliseconds(indexInterval)
+        let reviewHours = try s.int("emergency.review_within_hours", default: 72)
+        guard reviewHours > 0 else { throw GatewayError(.invalidConfiguration, "emergency.review_within_hours must be positive") }
+        emergencyReviewWithin = .seconds(reviewHours * 3600)
         migrationsDirectory = s.string("migrations.directory")
         portal.enabled = try s.bool("portal.enabled", default: true)
         portal.directory = s.string("portal.directory")

@@ -193,6 +193,9 @@ public struct GatewayConfiguration: Sendable {
     public var auditFromBlock: UInt64 = 0
     /// How often the audit index reads new blocks (an audit request also catches it up first).
     public var auditIndexInterval: Duration = .seconds(2)
+    /// How long an emergency (break-glass) may wait for an auditor's review before readiness
+    /// and the metrics call it overdue.
+    public var emergencyReviewWithin: Duration = .seconds(72 * 3600)
     /// Where the SQL migrations are read from; nil: the ones bundled with the binary.
     public var migrationsDirectory: String?
     public var logLevel = "info"
@@ -212,6 +215,7 @@ public struct GatewayConfiguration: Sendable {
         "custodian.key_file", "keys.master_file", "keys.previous_master_files", "keys.retired_address_key_files",
         "storage.chunk_size", "storage.max_record_bytes",
         "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block", "audit.index_interval_ms",
+        "emergency.review_within_hours",
         "migrations.directory", "log.level",
         "portal.enabled", "portal.directory", "portal.wallet_rpc_url", "portal.chain_name",
     ]

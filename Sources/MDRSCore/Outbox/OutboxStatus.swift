@@ -21,10 +21,17 @@ public final class OutboxStatus: Sendable {
         public var oldestDenial: Date?
         /// Served accesses the contract refused to log, not yet reviewed by an operator.
         public var unreviewedRejections = 0
+        /// Emergencies (break-glass) released here that no auditor has reviewed yet, and when
+        /// the oldest of them first released a record.
+        public var unreviewedEmergencies = 0
+        public var oldestUnreviewedEmergency: Date?
 
         public init(
-            depth: Int = 0, oldestServed: Date? = nil, oldestAnchor: Date? = nil, oldestDenial: Date? = nil, unreviewedRejections: Int = 0
+            depth: Int = 0, oldestServed: Date? = nil, oldestAnchor: Date? = nil, oldestDenial: Date? = nil, unreviewedRejections: Int = 0,
+            unreviewedEmergencies: Int = 0, oldestUnreviewedEmergency: Date? = nil
         ) {
+            self.unreviewedEmergencies = unreviewedEmergencies
+            self.oldestUnreviewedEmergency = oldestUnreviewedEmergency
             self.depth = depth
             self.oldestServed = oldestServed
             self.oldestAnchor = oldestAnchor
@@ -78,6 +85,12 @@ public final class OutboxStatus: Sendable {
 
     /// Served accesses the chain refused to account for, awaiting review: fetches stop meanwhile.
     public var unreviewedRejections: Int { state.withLock { $0.unreviewedRejections } }
+
+    /// Emergencies released here and not yet reviewed by an auditor.
+    public var unreviewedEmergencies: Int { state.withLock { $0.unreviewedEmergencies } }
+
+    /// How long ago the oldest unreviewed emergency first released a record (0 if none).
+    public var unreviewedEmergencyAge: TimeInterval { age(\.oldestUnreviewedEmergency) }
 
     /// A rejection was just recorded (the writer's next refresh confirms the count).
     package func noteRejectedServed() {

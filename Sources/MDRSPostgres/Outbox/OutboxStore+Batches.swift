@@ -73,7 +73,8 @@ extension OutboxStore {
     /// entries from `firstSequence` in order, in one transaction: after this commits, a crash
     /// cannot lose track of what was sent, and the same numbers are sent again.
     package func createBatch(
-        signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32], firstSequence: UInt64
+        signer: Address, transaction: SignedTransaction, anchors: [Bytes32], entries: [Bytes32], firstSequence: UInt64,
+        review: Bytes32? = nil
     ) async throws -> Int64 {
         let term = lease.term?.number
         return try await writerTransaction { connection in
@@ -91,6 +92,15 @@ extension OutboxStore {
                 try await connection.query(
                     "UPDATE record_anchors SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId) WHERE record_id = \(id.buffer) AND chain_state = \(unescaped: LogState.pending.sql)",
                     logger: logger)
+            }
+            if let review {
+                let claimed = try await connection.query(
+                    """
+                    UPDATE emergency_reviews SET chain_state = \(unescaped: LogState.submitted.sql), batch_id = \(batchId)
+                    WHERE emergency = \(review.buffer) AND chain_state = \(unescaped: LogState.pending.sql) RETURNING 1
+                    """, logger: logger
+                ).collect().count
+                guard claimed == 1 else { throw GatewayError(.unexpectedDatabaseState, "the review of the new batch is no longer pending") }
             }
             // One statement for all the rows, however many (a round can carry 500).
             let sequences = entries.indices.map { Int64(firstSequence) + Int64($0) }
@@ -209,6 +219,11 @@ extension OutboxStore {
                     WHERE access_log.request_id = found.request_id AND access_log.batch_id = \(batch)
                     """, logger: logger)
             }
+            try await connection.query(
+                """
+                UPDATE emergency_reviews SET chain_state = \(unescaped: LogState.confirmed.sql), tx_hash = \(tx), block_number = \(block)
+                WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)
+                """, logger: logger)
             // Every row of the batch must be in its receipt: one left `submitted` in a finished
             // batch would never be sent again.
             var missing: Int64 = 0
@@ -235,6 +250,9 @@ extension OutboxStore {
                 logger: logger)
             try await connection.query(
                 "UPDATE record_anchors SET chain_state = \(unescaped: LogState.pending.sql), batch_id = NULL WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)",
+                logger: logger)
+            try await connection.query(
+                "UPDATE emergency_reviews SET chain_state = \(unescaped: LogState.pending.sql), batch_id = NULL WHERE batch_id = \(batch) AND chain_state = \(unescaped: LogState.submitted.sql)",
                 logger: logger)
         }
     }

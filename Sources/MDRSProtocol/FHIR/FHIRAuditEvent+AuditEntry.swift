@@ -7,11 +7,16 @@ extension FHIRAuditEvent {
     /// requester's IP address out (masked), for readers other than auditors.
     /// `staffName` is how people read the staff member ("Dr. Ana Silva, physician, Cardiology"),
     /// when the hospital's directory names them; `hospital` is the custodian's name on-chain.
+    ///
+    /// A release in a declared emergency (break-glass) is a security alert: type DICOM 110113
+    /// "Security Alert", subtype 110127 "Emergency Override Started" beside the read, purpose
+    /// ETREAT, and an entity naming the declaration.
     public init(
         _ entry: AuditEntry, chainId: String, custodian: String, serverAddress: String, showClientAddress: Bool, staffName: String? = nil,
         hospital: String? = nil
     ) {
-        let served = entry.outcome == Int(AccessOutcome.served.rawValue)
+        let emergency = entry.outcome == Int(AccessOutcome.servedEmergency.rawValue)
+        let served = entry.outcome == Int(AccessOutcome.served.rawValue) || emergency
         let purpose = UInt8(exactly: entry.purpose).flatMap(PurposeOfUse.init(rawValue:))
         let purposeOfUse = purpose.map { FHIRCodeableConcept(coding: [FHIRCoding(system: System.purposeOfUse, code: $0.code, display: $0.words)]) }
             ?? FHIRCodeableConcept(text: "purpose \(entry.purpose) (not an HL7 code this gateway knows)")
@@ -57,10 +62,20 @@ extension FHIRAuditEvent {
             description: entry.onChain == nil ? "the request (not yet on the consortium chain)" : "the request, and its entry in the consortium chain's log",
             detail: transactionDetail))
 
+        if emergency {
+            entities.append(Entity(
+                what: FHIRReference(identifier: .emergency(entry.token, chainId: chainId)),
+                type: FHIRCoding(system: System.entityType, code: "2", display: "System Object"),
+                role: FHIRCoding(system: System.objectRole, code: "13", display: "Security Resource"),
+                description: "the emergency declared on the consortium chain (break-glass) that opened the record without a grant"))
+        }
+        let read = FHIRCoding(system: System.restfulInteraction, code: "read", display: "read")
         self.init(
             id: String(entry.requestId.dropFirst(entry.requestId.hasPrefix("0x") ? 2 : 0)),
-            type: FHIRCoding(system: System.auditEventType, code: "rest", display: "RESTful Operation"),
-            subtype: [FHIRCoding(system: System.restfulInteraction, code: "read", display: "read")],
+            type: emergency
+                ? FHIRCoding(system: System.dicom, code: "110113", display: "Security Alert")
+                : FHIRCoding(system: System.auditEventType, code: "rest", display: "RESTful Operation"),
+            subtype: emergency ? [FHIRCoding(system: System.dicom, code: "110127", display: "Emergency Override Started"), read] : [read],
             action: "R",
             recorded: FHIRDateTime.instant(entry.accessedAt),
             outcome: served ? "0" : Self.failureSeverity(entry),

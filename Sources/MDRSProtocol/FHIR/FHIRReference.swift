@@ -35,6 +35,11 @@ public struct FHIRIdentifier: Codable, Sendable, Equatable {
         FHIRIdentifier(system: "urn:mdrs:eip155:\(chainId):record", value: id)
     }
 
+    /// A declared emergency (break-glass): its id on the chain.
+    public static func emergency(_ id: String, chainId: String) -> FHIRIdentifier {
+        FHIRIdentifier(system: "urn:mdrs:eip155:\(chainId):emergency", value: id)
+    }
+
     /// A request to the gateway: its id, as answered in `MDRS-Request-Id` and logged on-chain.
     public static func request(_ id: String, chainId: String) -> FHIRIdentifier {
         FHIRIdentifier(system: "urn:mdrs:eip155:\(chainId):request", value: id)

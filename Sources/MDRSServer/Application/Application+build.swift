@@ -103,8 +103,8 @@ public func buildApplication(
         metrics: metrics)
     let operations = OperationsRoutes(
         operations: OperationsController(
-            database: databaseHealth, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound, logger: logger,
-            drain: drain),
+            database: databaseHealth, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound,
+            emergencyReviewWithin: configuration.emergencyReviewWithin, logger: logger, drain: drain),
         metrics: metrics)
     let accessIndex = AccessIndexStore(
         client: database, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)
@@ -158,7 +158,8 @@ public func buildApplication(
             authenticator: authenticator, auditors: configuration.auditors, index: accessIndex, indexer: indexer, localLog: localLog,
             checker: checker, chain: chain,
             serverAddress: configuration.http.networkAddress, directory: staffDirectory,
-            logger: logger, people: StaffDirectoryReader(contract: contract, httpClient: httpClient)),
+            logger: logger, people: StaffDirectoryReader(contract: contract, httpClient: httpClient),
+            emergencyStore: EmergencyStore(client: database, clock: clock, logger: logger)),
         operations: operations, metrics: metrics, publicListener: separateOperations
     ).addRoutes(to: router)
     if let portal { PortalController(assets: portal, consortium: consortiumOrigins).addRoutes(to: router) }

@@ -28,6 +28,8 @@ struct AuditController: Sendable {
     let logger: Logger
     /// The other hospitals' staff by name, from their published directories.
     var people: StaffDirectoryReader? = nil
+    /// The emergencies released here and their reviews.
+    var emergencyStore: EmergencyStore
 
     static let parameters: Set<String> = ["record", "patient", "staff", "outcome", "purpose", "from", "to", "after", "limit"]
     /// A patient's page names each staff member's hospital: a chain read per new name, so pages

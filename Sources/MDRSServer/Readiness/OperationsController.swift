@@ -14,6 +14,9 @@ struct OperationsController: Sendable {
     let outboxStatus: OutboxStatus
     /// How far behind the outbox may fall before the gateway is not ready.
     let stallBound: Duration
+    /// How long an emergency may wait for an auditor's review before readiness names it
+    /// overdue (it never makes the gateway unready: emergencies must stay possible).
+    var emergencyReviewWithin: Duration = .seconds(72 * 3600)
     let logger: Logger
     /// Set while the process shuts down: not ready, whatever else stands.
     var drain: RequestDrain? = nil
@@ -42,6 +45,12 @@ struct OperationsController: Sendable {
         let outboxOldestSeconds: Double
         /// The oldest denial waiting for the chain (reported; it does not make the gateway unready).
         let outboxOldestDenialSeconds: Double
+        /// Emergencies (break-glass) released here that no auditor has reviewed, how long the
+        /// oldest has waited, and whether it has waited past `emergency.review_within_hours`.
+        /// Reported; they never make the gateway unready.
+        let unreviewedEmergencies: Int
+        let oldestUnreviewedEmergencySeconds: Double
+        let emergencyReviewOverdue: Bool
         /// Present (true) while the process shuts down and lets its requests in flight finish.
         var draining: Bool? = nil
     }
@@ -87,6 +96,8 @@ struct OperationsController: Sendable {
         return Readiness(
             ready: database == .ok && chainAnswer == .ok && outbox == .ok, postgres: database, chain: chainAnswer, outbox: outbox,
             chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),
-            outboxOldestDenialSeconds: status.denialAge)
+            outboxOldestDenialSeconds: status.denialAge, unreviewedEmergencies: status.unreviewedEmergencies,
+            oldestUnreviewedEmergencySeconds: status.unreviewedEmergencyAge,
+            emergencyReviewOverdue: status.unreviewedEmergencyAge > emergencyReviewWithin.seconds)
     }
 }

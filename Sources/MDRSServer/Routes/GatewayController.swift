@@ -39,6 +39,8 @@ struct GatewayController: Sendable {
         case .auditCheck: ("audit_check", "consistent")
         case .patientAccesses: ("patient_history", "ok")
         case .fhirAuditEvents: ("fhir_audit", "ok")
+        case .emergencies: ("emergencies", "ok")
+        case .emergencyReview: ("emergency_review", "reviewed")
         case .recordDocument, .patientDocuments: ("document", "ok")
         case .fhirDocumentReferences, .fhirDocumentReference: ("fhir_document", "ok")
         default: nil
@@ -90,6 +92,10 @@ struct GatewayController: Sendable {
                 response = try await audit.patientAccesses(request, patient: try parameters.require("patient"))
             case .fhirAuditEvents:
                 response = try await audit.fhirAuditEvents(request)
+            case .emergencies:
+                response = try await audit.emergencies(request)
+            case .emergencyReview:
+                response = try await audit.reviewEmergency(request, emergency: try parameters.require("emergency"))
             case .auditCheck:
                 let (answer, consistent) = try await audit.check(request)
                 response = answer

@@ -2,6 +2,7 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import MDRSChain
 import MDRSProtocol
 import NIOCore
 import MDRSPostgres
@@ -113,6 +114,13 @@ struct OpenAPIResponseTests {
             unsigned.omitSignature = true
             samples.add(.get, fetch, try await send(unsigned))
 
+            // Break-glass: a release in a declared emergency, so that the log, the history and
+            // the auditor's queue hold one.
+            try await d.send(d.hospital, MedicalAccessContract.setEmergencyStaff(d.doctor.address, allowed: true))
+            let emergency = try #require(try await EmergencyAccessTests.declare(d, d.doctor, recordId: try Bytes32(stored.recordId)).id)
+            let released = try await EmergencyAccessTests.fetch(gateway, d.doctor, id: emergency, encryptedAddress: stored.encryptedAddress)
+            #expect(released.status == 200)
+
             // Audit: the log, the check, a bad parameter, a stranger.
             try await eventually("the accesses are on-chain") {
                 try await gateway.accessRows().allSatisfy { $0.state == "confirmed" || $0.state == "local_only" }
@@ -136,6 +144,31 @@ struct OpenAPIResponseTests {
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check"))
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check?x=1"))
             samples.add(.get, "/v1/audit/check", try await audit(d.auditor, "/v1/audit/check?restart=true"))
+
+            // The emergencies: the auditor's queue, a review, a second one, refusals.
+            samples.add(.get, "/v1/emergencies", try await audit(d.auditor, "/v1/emergencies"))
+            samples.add(.get, "/v1/emergencies", try await audit(d.auditor, "/v1/emergencies?reviewed=false"))
+            samples.add(.get, "/v1/emergencies", try await audit(d.auditor, "/v1/emergencies?x=1"))
+            samples.add(.get, "/v1/emergencies", try await audit(d.doctor, "/v1/emergencies"))
+            func review(_ key: PrivateKey, _ id: Bytes32, note: String) async throws -> TestResponse {
+                let client = try await gateway.client(key)
+                var headers = try client.signedHeaders { nonce, issuedAt in
+                    SignedRequest.emergencyReview(
+                        emergency: id, verdict: 1, note: note, nonce: nonce, issuedAt: issuedAt,
+                        domain: SigningDomain(chainId: d.chainId, contract: d.contract.address, custodian: d.hospital.address))
+                }
+                headers.add(name: "Content-Type", value: "application/json")
+                let body = try JSONEncoder().encode(["verdict": "justified", "note": note])
+                return try await api.execute(
+                    uri: "/v1/emergencies/\(id.hex)/review", method: .post, headers: Self.fields(headers.map { ($0.name, $0.value) }),
+                    body: ByteBuffer(bytes: body))
+            }
+            let template = "/v1/emergencies/{emergency}/review"
+            samples.add(.post, template, try await review(d.doctor, emergency, note: "not mine to review"))
+            samples.add(.post, template, try await review(d.auditor, .random(), note: "no such emergency"))
+            samples.add(.post, template, try await review(d.auditor, emergency, note: "Justified: unconscious on arrival."))
+            samples.add(.post, template, try await review(d.auditor, emergency, note: "a second review"))
+            samples.add(.get, "/v1/emergencies", try await audit(d.auditor, "/v1/emergencies?reviewed=true"))
 
             // A patient's history: the patient, an auditor, a doctor, a bad parameter.
             func history(_ key: PrivateKey, _ target: String) async throws -> TestResponse {
