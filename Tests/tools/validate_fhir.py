@@ -13,7 +13,11 @@ checked here, and so are the rules of IHE Basic Audit Log Patterns' PatientRead 
 network; the entity slices data (exactly one System Object, with a RestObjectRoles role),
 transaction (at most one, BALP XrequestId, with an identifier value) and patient (exactly one);
 type rest, subtype read, action R. A refusal is checked against the same slices (its outcome is 4
-or 8). Exit status 1 lists every problem.
+or 8). A release in a declared emergency (break-glass) is a security alert instead: type DICOM
+110113 "Security Alert", subtype DICOM 110127 "Emergency Override Started" and restful read,
+purpose of use ETREAT, one entity of type Other (4) with role Security Resource (13) naming the
+declaration; the PatientRead slices otherwise hold (it is still a read of one record). Exit
+status 1 lists every problem.
 """
 
 import json
@@ -76,7 +80,8 @@ def check_balp_patient_read(event, where, problems):
         if not condition:
             problems.append(f"{where}: BALP PatientRead: {what}")
 
-    need(has_coding(event.get("type"), AUDIT_EVENT_TYPE, "rest"), "type is not audit-event-type#rest")
+    if not is_security_alert(event):
+        need(has_coding(event.get("type"), AUDIT_EVENT_TYPE, "rest"), "type is not audit-event-type#rest")
     subtypes = event.get("subtype") or []
     need(len(subtypes) >= 1 and sum(has_coding(c, RESTFUL, "read") for c in subtypes) <= 1, "subtype 1.. with at most one read")
     need(event.get("action") == "R", "action is not R")
@@ -121,13 +126,38 @@ def check_balp_patient_read(event, where, problems):
     need(len(entities) >= 2, "fewer than 2 entities")
 
 
+def is_security_alert(event):
+    return has_coding(event.get("type"), DCM, "110113")
+
+
+def check_security_alert(event, where, problems):
+    """A release in a declared emergency: DICOM's Security Alert with Emergency Override Started."""
+    def need(condition, what):
+        if not condition:
+            problems.append(f"{where}: emergency security alert: {what}")
+
+    t = event.get("type") or {}
+    need(t.get("display") == "Security Alert", "type display is not Security Alert")
+    subtypes = event.get("subtype") or []
+    need(any(has_coding(c, DCM, "110127") for c in subtypes), "no subtype DCM#110127 (Emergency Override Started)")
+    need(event.get("outcome") == "0", "an emergency release that is not a success")
+    requestors = [a for a in event.get("agent") or [] if a.get("requestor")]
+    purposes = [c.get("code") for a in requestors for p in a.get("purposeOfUse") or [] for c in codings(p)]
+    need(purposes == ["ETREAT"], f"purpose of use {purposes}, not ETREAT")
+    declarations = [e for e in event.get("entity") or [] if has_coding(e.get("type"), ENTITY_TYPE, "4") and has_coding(e.get("role"), OBJECT_ROLE, "13")]
+    need(len(declarations) == 1 and ((declarations[0].get("what") or {}).get("identifier") or {}).get("value"), "no entity naming the declared emergency")
+
+
 def check_audit_event(event, where, problems):
     def need(condition, what):
         if not condition:
             problems.append(f"{where}: {what}")
 
     t = event.get("type") or {}
-    need(t.get("system") == AUDIT_EVENT_TYPE and t.get("code") == "rest", "type is not audit-event-type#rest")
+    if is_security_alert(event):
+        check_security_alert(event, where, problems)
+    else:
+        need(t.get("system") == AUDIT_EVENT_TYPE and t.get("code") == "rest", "type is not audit-event-type#rest")
     need(any(c.get("system") == RESTFUL and c.get("code") == "read" for c in event.get("subtype") or []), "no subtype restful-interaction#read")
     need(event.get("action") == "R", "action is not R")
     need(event.get("outcome") in ("0", "4", "8", "12"), f"outcome {event.get('outcome')!r} is not in AuditEventOutcome")

@@ -65,7 +65,7 @@ extension FHIRAuditEvent {
         if emergency {
             entities.append(Entity(
                 what: FHIRReference(identifier: .emergency(entry.token, chainId: chainId)),
-                type: FHIRCoding(system: System.entityType, code: "2", display: "System Object"),
+                type: FHIRCoding(system: System.entityType, code: "4", display: "Other"),
                 role: FHIRCoding(system: System.objectRole, code: "13", display: "Security Resource"),
                 description: "the emergency declared on the consortium chain (break-glass) that opened the record without a grant"))
         }

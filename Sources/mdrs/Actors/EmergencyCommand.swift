@@ -1,7 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import EthereumCore
 import Foundation
 import MDRSChain
+import MDRSClient
 import MDRSCore
 import MDRSProtocol
 
@@ -12,7 +14,7 @@ struct EmergencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emergency",
         abstract: "Break-glass: declare an emergency for a record, allow staff to, or refuse it as a patient.",
-        subcommands: [Declare.self, Show.self, Allow.self, Rules.self, Policy.self])
+        subcommands: [Declare.self, Show.self, Queue.self, Review.self, Allow.self, Rules.self, Policy.self])
 
     struct Declare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -87,6 +89,52 @@ struct EmergencyCommand: AsyncParsableCommand {
                     review         \(verdict)\(emergency.verdict == 0 ? "" : " by \(emergency.reviewer.checksummed)")
                     """)
             }
+        }
+    }
+
+    struct Queue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Auditor: the emergencies this hospital released records in; by default those still to review.")
+
+        @OptionGroup var key: KeyOption
+        @Option(help: "Your hospital's gateway.") var gateway = "http://127.0.0.1:8080"
+        @Flag(help: "Every emergency, reviewed ones too.") var all = false
+
+        func run() async throws {
+            let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: HTTPClient.shared)
+            let queue = try await client.emergencies(reviewed: all ? nil : false)
+            let formatter = ISO8601DateFormatter()
+            for emergency in queue.emergencies {
+                let when = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(emergency.firstReleasedAt)))
+                print("\(emergency.id)")
+                print("  \(when): \(emergency.releases) release\(emergency.releases == 1 ? "" : "s") of record \(emergency.recordId) to \(emergency.staff)")
+                print("  reason: \(emergency.reasonText ?? "code \(emergency.reason)"); justification: \(emergency.justification)")
+                if let review = emergency.review {
+                    print("  reviewed: \(review.verdictText) by \(review.reviewer)\(review.transactionHash.map { ", on-chain in \($0)" } ?? ", on its way on-chain"): \(review.note)")
+                } else {
+                    print("  NOT REVIEWED: mdrs emergency review \(emergency.id) --verdict justified|not-justified --note \"...\"")
+                }
+            }
+            print("\(queue.emergencies.count) emergenc\(queue.emergencies.count == 1 ? "y" : "ies")\(all ? "" : " to review")")
+        }
+    }
+
+    struct Review: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Auditor: close an emergency with your verdict and why; signed by you, kept by the hospital and recorded on-chain. Final.")
+
+        @OptionGroup var key: KeyOption
+        @Option(help: "Your hospital's gateway.") var gateway = "http://127.0.0.1:8080"
+        @Argument(help: "The emergency's id.") var id: String
+        @Option(help: "justified or not-justified.") var verdict: String
+        @Option(help: "Why, for the patient and the hospital to read.") var note: String
+
+        func run() async throws {
+            let id = try bytes32(id, "id")
+            guard verdict == "justified" || verdict == "not-justified" else { throw ValidationError("--verdict is justified or not-justified") }
+            let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: HTTPClient.shared)
+            let review = try await client.reviewEmergency(id, justified: verdict == "justified", note: note)
+            print("reviewed: \(review.verdictText) (kept by the hospital; the outbox records it on-chain)")
         }
     }
 

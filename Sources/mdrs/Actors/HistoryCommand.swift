@@ -61,7 +61,7 @@ struct HistoryCommand: AsyncParsableCommand {
         let formatter = ISO8601DateFormatter()
         for (keptBy, access) in rows {
             let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
-            let outcome = access.reason ?? (access.outcome == 1 ? "served" : "refused(\(access.outcome))")
+            let outcome = access.emergency != nil ? "EMERGENCY (no grant)" : access.reason ?? (access.outcome == 1 ? "served" : "refused(\(access.outcome))")
             let purpose = access.purposeText ?? String(access.purpose)
             let who = people[access.staff] ?? access.staff
             print(
@@ -69,5 +69,19 @@ struct HistoryCommand: AsyncParsableCommand {
             )
         }
         print("\(rows.count) entries for \((patient ?? key.address).checksummed)")
+        // Break-glass apart, loud: who, when, why, and what they wrote.
+        let emergencies = rows.filter { $0.access.emergency != nil }
+        if !emergencies.isEmpty {
+            print("")
+            print("!! \(emergencies.count) record\(emergencies.count == 1 ? " was" : "s were") opened WITHOUT your consent, in a declared emergency:")
+            for (keptBy, access) in emergencies {
+                guard let emergency = access.emergency else { continue }
+                let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(access.accessedAt)))
+                print("!! \(time) by \(people[access.staff] ?? access.staff), at \(keptBy): \(titles[access.recordId] ?? access.recordId)")
+                print("!!   reason: \(emergency.reasonText ?? "code \(emergency.reason)")")
+                print("!!   justification: \(emergency.justification)")
+                print("!!   emergency \(emergency.id) (mdrs emergency show \(emergency.id): its review)")
+            }
+        }
     }
 }

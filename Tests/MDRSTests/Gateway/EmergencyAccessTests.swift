@@ -42,6 +42,15 @@ struct EmergencyAccessTests {
         return (Int(response.status.code), code, body)
     }
 
+    /// Waits until the gateway's chain view has reached `block`.
+    static func waitForHead(_ gateway: LiveGateway, _ block: UInt64) async throws {
+        struct Ready: Decodable { let chainHead: UInt64? }
+        try await eventually("the gateway's head reaches block \(block)") {
+            let answer = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+            return try JSONDecoder().decode(Ready.self, from: Data(answer.body.readableBytesView)).chainHead ?? 0 >= block
+        }
+    }
+
     struct APIErrorBody: Decodable {
         struct Inner: Decodable { let code: String }
         let error: Inner
@@ -80,7 +89,9 @@ struct EmergencyAccessTests {
             }
 
             // The patient refuses emergency access: the open window no longer serves, and a new declaration is refused on-chain.
-            try await d.send(d.patient, MedicalAccessContract.setEmergencyPolicy(.refuse))
+            let refusal = try await d.send(d.patient, MedicalAccessContract.setEmergencyPolicy(.refuse))
+            // The gateway decides at the head it has seen, within one poll of the block (as for a revocation).
+            try await Self.waitForHead(gateway, refusal.blockNumber)
             let optedOut = try await Self.fetch(gateway, d.doctor, id: id, encryptedAddress: stored.encryptedAddress)
             #expect(optedOut.status == 403 && optedOut.code == "emergency_refused_by_patient", "\(optedOut.status) \(optedOut.code ?? "")")
             #expect(try await Self.declare(d, d.doctor, recordId: recordId).why == 1)

@@ -2,6 +2,7 @@ import EthereumCore
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import MDRSChain
 import MDRSClient
 import MDRSProtocol
 @testable import MDRSServer
@@ -76,6 +77,16 @@ struct FHIRAuditEventTests {
             let unsatisfiable = try await gateway.client.execute(uri: badRange.uri, method: .get, headers: rangeHeaders, body: nil)
             #expect(unsatisfiable.status == .rangeNotSatisfiable)
             let rangeRefusedId = try #require(unsatisfiable.headers[HTTPField.Name(SignedRequest.Header.requestId)!])
+            // Break-glass: a release in a declared emergency, without a grant.
+            try await d.send(d.hospital, MedicalAccessContract.setEmergencyStaff(d.doctor.address, allowed: true))
+            let emergency = try #require(try await EmergencyAccessTests.declare(d, d.doctor, recordId: try Bytes32(stored.recordId)).id)
+            let breakGlass = try await gateway.client(d.doctor).fetch(
+                token: emergency, encryptedAddress: stored.encryptedAddress, purpose: .emergencyTreatment,
+                justification: EmergencyAccessTests.justification)
+            #expect(breakGlass.status == .ok)
+            let emergencyId = try #require(breakGlass.headers.first(name: SignedRequest.Header.requestId))
+            _ = try await breakGlass.body.collect(upTo: 1 << 20)
+            served.append(emergencyId)
             try await eventually("the accesses are on-chain") {
                 try await gateway.accessRows().allSatisfy { $0.state == "confirmed" || $0.state == "local_only" }
             }
@@ -123,6 +134,13 @@ struct FHIRAuditEventTests {
             #expect(read.entity?.first { $0.role?.code == "1" }?.what?.type == "Patient")
             let rangeRefusal = try #require(events[String(rangeRefusedId.dropFirst(2))])
             #expect(rangeRefusal.outcome == "4" && rangeRefusal.outcomeDesc == "refused: range_not_satisfiable")
+            // The emergency release is a security alert (DICOM 110113 / 110127), for ETREAT,
+            // naming the declaration.
+            let alert = try #require(events[String(emergencyId.dropFirst(2))])
+            #expect(alert.type.code == "110113" && alert.type.display == "Security Alert" && alert.outcome == "0")
+            #expect(alert.subtype?.map(\.code) == ["110127", "read"])
+            #expect(alert.agent.first { $0.requestor }?.purposeOfUse?.first?.coding?.first?.code == "ETREAT")
+            #expect(alert.entity?.contains { $0.role?.code == "13" && $0.what?.identifier?.value == emergency.hex } == true)
             let rangedEvent = try #require(events[String(served[2].dropFirst(2))])
             #expect(rangedEvent.entity?.contains { $0.detail?.contains { $0.type == "range" && $0.valueString == "bytes=0-3" } == true } == true)
 
