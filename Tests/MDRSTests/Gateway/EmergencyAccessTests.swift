@@ -170,4 +170,39 @@ struct EmergencyAccessTests {
             }
         }
     }
+
+    @Test(
+        "the review is kept when it is answered: a gateway killed at once (kill -9) records it on-chain after its restart, and it stays final",
+        .timeLimit(.minutes(4)))
+    func reviewSurvivesRestart() async throws {
+        let stack = try await DatabaseFaultTests.Stack.start(gateways: 1)
+        let d = stack.deployment, gateway = stack.gateways[0]
+        try await d.send(d.hospital, MedicalAccessContract.setEmergencyStaff(d.doctor.address, allowed: true))
+        let id = try #require(try await Self.declare(d, d.doctor, recordId: try Bytes32(stack.stored.recordId)).id)
+        let doctor = try await GatewayClient(baseURL: gateway.baseURL, key: d.doctor, httpClient: HTTPClient.shared)
+        let released = try await doctor.fetch(
+            token: id, encryptedAddress: stack.stored.encryptedAddress, purpose: .emergencyTreatment, justification: Self.justification)
+        #expect(released.status == .ok)
+        #expect(Array((try await released.body.collect(upTo: 1 << 20)).readableBytesView) == stack.body)
+
+        let auditor = try await GatewayClient(baseURL: gateway.baseURL, key: d.auditor, httpClient: HTTPClient.shared)
+        let note = "Not justified: the patient was conscious and could have granted access."
+        _ = try await auditor.reviewEmergency(id, justified: false, note: note)
+        await gateway.crash()
+        try await gateway.start()
+        try await eventually("the review is on-chain after the restart", timeout: .seconds(60)) {
+            try await d.contract.emergency(id)?.verdict == 2
+        }
+        let onChain = try #require(try await d.contract.emergency(id))
+        #expect(onChain.reviewer == d.auditor.address && onChain.reviewNote == AccessPolicy.justificationHash(note))
+        let restarted = try await GatewayClient(baseURL: gateway.baseURL, key: d.auditor, httpClient: HTTPClient.shared)
+        try await eventually("the kept review shows its transaction") {
+            try await restarted.emergencies(reviewed: true).emergencies.first?.review?.transactionHash != nil
+        }
+        let kept = try #require(try await restarted.emergencies().emergencies.first?.review)
+        #expect(kept.verdict == 2 && kept.note == note && kept.reviewer == d.auditor.address.checksummed)
+        let again = await #expect(throws: GatewayClientError.self) { _ = try await restarted.reviewEmergency(id, justified: true, note: "changed my mind") }
+        #expect(again?.code == "emergency_already_reviewed")
+        #expect(await gateway.terminate() == 0)
+    }
 }
