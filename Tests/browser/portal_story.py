@@ -160,6 +160,10 @@ def check_modules(page, args):
         "getGrant": ({"token": token}, ["bytes32"], [bytes.fromhex("cd" * 32)]),
         "getCustodian": ({"custodian": staff}, ["address"], [staff]),
         "getStaff": ({"staff": staff}, ["address"], [staff]),
+        "declareEmergency": ({"recordId": record, "reason": 3, "justification": token}, ["bytes32", "uint8", "bytes32"],
+                             [bytes.fromhex("ab" * 32), 3, bytes.fromhex("cd" * 32)]),
+        "getEmergency": ({"emergency": token}, ["bytes32"], [bytes.fromhex("cd" * 32)]),
+        "mayDeclareEmergency": ({"staff": staff}, ["address"], [staff]),
     }
     for name, (args_js, types, values) in cases.items():
         data = page.evaluate("async ([name, args]) => (await import('/portal/abi.js')).encodeCall(name, args)", [name, args_js])
@@ -172,6 +176,13 @@ def check_modules(page, args):
     custodian_tuple = encode(["(string,bool,uint256,string,bytes32)"], [("St. Elsewhere Hospital ✓", True, 5, "https://mdrs.st-elsewhere.example", bytes.fromhex("ef" * 32))])
     decoded = page.evaluate("async (hex) => (await import('/portal/abi.js')).decodeResult('getCustodian', hex)", "0x" + custodian_tuple.hex())
     assert decoded == {"name": "St. Elsewhere Hospital ✓", "active": True, "registeredAt": 5, "gateway": "https://mdrs.st-elsewhere.example", "directory": "0x" + "ef" * 32}, decoded
+    other = "0x" + "34" * 20
+    emergency_tuple = encode(["(address,address,bytes32,address,address,uint64,uint8,bytes32,uint256,uint64,uint8,address,bytes32)"],
+                             [(staff, other, bytes.fromhex("ab" * 32), other, staff, 3, 1, bytes.fromhex("cd" * 32), 42, 1_900_000_000, 2, other, bytes.fromhex("ef" * 32))])
+    decoded = page.evaluate("async (hex) => (await import('/portal/abi.js')).decodeResult('getEmergency', hex)", "0x" + emergency_tuple.hex())
+    assert decoded == {"staff": staff, "patient": other, "recordId": record, "custodian": other, "staffCustodian": staff, "staffEpoch": 3, "reason": 1,
+                       "justification": token, "declaredAt": 42, "expiresAt": 1_900_000_000, "verdict": 2, "reviewer": other,
+                       "reviewNote": "0x" + "ef" * 32}, decoded
     step("ABI selectors, topics, call encodings and result decodings match the contract's ABI and eth-abi")
 
     openapi = json.loads((ROOT / "docs/openapi.json").read_text())
@@ -187,7 +198,8 @@ def check_decoded_events(page, wallet, args, contract):
     logs = wallet.rpc("eth_getLogs", [{"address": contract, "fromBlock": "0x0", "toBlock": "latest"}])
     decoded = page.evaluate("async (logs) => { const abi = await import('/portal/abi.js'); return logs.map(abi.decodeLog); }", logs)
     names = {d["name"] for d in decoded if d}
-    expected = {"CustodianRegistered", "StaffRegistered", "RecordAnchored", "AccessRequested", "Granted", "Revoked", "Accessed"}
+    expected = {"CustodianRegistered", "StaffRegistered", "RecordAnchored", "AccessRequested", "Granted", "Revoked", "Accessed",
+                "EmergencyDeclared", "EmergencyReviewed"}
     assert expected <= names, names
     from eth_abi import decode
     for log, ours in zip(logs, decoded):
@@ -196,6 +208,13 @@ def check_decoded_events(page, wallet, args, contract):
             assert ours["custodian"] == values[0].lower() and ours["sequence"] == values[1], (ours, values)
             assert ours["requestId"] == "0x" + values[3].hex(), (ours, values)
             assert (ours["purpose"], ours["outcome"], ours["accessedAt"]) == values[4:7], (ours, values)
+        if ours and ours["name"] == "EmergencyDeclared":
+            values = decode(["bytes32", "address", "uint8", "bytes32", "uint64"], bytes.fromhex(log["data"][2:]))
+            assert ours["recordId"] == "0x" + values[0].hex() and ours["custodian"] == values[1].lower(), (ours, values)
+            assert (ours["reason"], ours["justification"], ours["expiresAt"]) == (values[2], "0x" + values[3].hex(), values[4]), (ours, values)
+        if ours and ours["name"] == "EmergencyReviewed":
+            values = decode(["uint8", "bytes32"], bytes.fromhex(log["data"][2:]))
+            assert ours["verdict"] == values[0] and ours["note"] == "0x" + values[1].hex(), (ours, values)
         if ours and ours["name"] == "Granted":
             values = decode(["bytes32", "uint64", "address", "uint64"], bytes.fromhex(log["data"][2:]))
             assert ours["recordId"] == "0x" + values[0].hex() and ours["expiresAt"] == values[1], (ours, values)
@@ -348,6 +367,77 @@ def story(args, browser, wallets):
     auditor.shot("7-auditor-consistent")
     step("the auditor sees the three entries, the check passes, and the CSV holds them")
 
+    # Break-glass. St. Elsewhere allows its emergency physician to (a hospital's step, with the CLI).
+    env = dict(os.environ, MDRS_CHAIN_RPC_URL=args.rpc, MDRS_CHAIN_CHAIN_ID=str(args.chain_id), MDRS_CHAIN_CONTRACT=args.contract)
+    subprocess.run([args.mdrs, "emergency", "allow", "--key", str(Path(args.keys) / "hospital.key"), "--staff", wallets["doctor2"].address],
+                   check=True, capture_output=True, text=True, env=env)
+    # The patient is brought in unconscious; Dr. Lee Chen declares an emergency in the portal and
+    # the record downloads for emergency treatment.
+    er = Portal(browser, args, "er-doctor", wallets["doctor2"])
+    er.open("doctor")
+    justification = "Unconscious after a fall; the discharge letter lists his medication and allergies before surgery."
+    er.page.fill("#emergency-record", record_id)
+    er.page.select_option("#emergency-reason", "1")
+    er.page.fill("#emergency-justification", justification)
+    try:
+        with er.page.expect_download(timeout=90_000) as pending:
+            er.page.click("#emergency-button")
+    except Exception:
+        er.shot("8-er-doctor-failed")
+        print(er.page.locator("#break-glass").inner_text(), er.console_errors)
+        raise
+    emergency_file = work / "emergency.txt"
+    pending.value.save_as(str(emergency_file))
+    assert emergency_file.read_bytes() == record_file.read_bytes(), "the emergency download differs"
+    expect(er.page.locator("#emergency-status")).to_contain_text("Emergency declared", timeout=20_000)
+    expect(er.page.locator("#verify-result")).to_contain_text("Verified", timeout=20_000)
+    er.shot("8-er-doctor-broke-the-glass")
+    step("the emergency physician declared an emergency on-chain and downloaded the record without a grant; the bytes match the anchor")
+
+    # The patient sees it flagged, by name, with the reason and the justification.
+    for _ in range(60):
+        patient.reload("patient")
+        patient.page.locator("#history").wait_for(timeout=30_000)
+        flagged = patient.page.locator("#emergencies")
+        if flagged.count() and justification in flagged.inner_text():
+            break
+        time.sleep(1)
+    else:
+        patient.shot("9-patient-emergency-missing")
+        raise AssertionError(f"the patient's view lacks the emergency: {patient.page.locator('main').inner_text()[:3000]} {patient.console_errors}")
+    text = patient.page.locator("#emergencies").inner_text()
+    assert "Dr. Lee Chen, physician, Emergency Medicine, St. Elsewhere Hospital" in text, text
+    assert "cannot consent" in text and "not reviewed yet" in text and "Discharge letter, cardiology ward" in text, text
+    assert patient.page.locator("#history tr.emergency").count() >= 1, "the emergency's row in the history is not marked"
+    expect(patient.page.locator("#history")).to_contain_text("EMERGENCY: opened without your consent")
+    patient.shot("9-patient-emergency-flag")
+    step("the patient sees the emergency access flagged in red, with who, the reason and the justification")
+
+    # The auditor finds it in the queue and closes it with a signed review, recorded on-chain.
+    auditor.reload("auditor")
+    expect(auditor.page.locator("#emergency-count")).to_contain_text("1 emergency to review", timeout=30_000)
+    queue = auditor.page.locator("#emergency-queue")
+    expect(queue).to_contain_text("Dr. Lee Chen")
+    expect(queue).to_contain_text(justification)
+    auditor.shot("10-auditor-emergency-queue")
+    queue.locator("input[aria-label='note']").fill("Justified: unconscious on arrival, medication needed before surgery.")
+    queue.get_by_role("button", name="Sign the review").click()
+    expect(auditor.page.locator("#notice")).to_contain_text("Review signed", timeout=30_000)
+    expect(auditor.page.locator("#emergency-count")).to_contain_text("No emergency waits for review", timeout=30_000)
+    for _ in range(60):
+        patient.reload("patient")
+        patient.page.locator("#history").wait_for(timeout=30_000)
+        if "reviewed: justified" in patient.page.locator("#emergencies").inner_text():
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError("the review did not reach the chain")
+    auditor.reload("auditor")
+    expect(auditor.page.locator("#emergency-queue")).to_contain_text("by you, on the blockchain", timeout=30_000)
+    auditor.shot("11-auditor-reviewed")
+    patient.shot("12-patient-emergency-reviewed")
+    step("the auditor reviewed the emergency (signed, kept, on-chain); the patient sees the verdict")
+
     check_decoded_events(auditor.page, wallets["auditor"], args, info["contract"])
 
     # A grant with the largest expiry there is (anyone with a record can make one to any doctor)
@@ -364,7 +454,7 @@ def story(args, browser, wallets):
     expect(doctor.page.locator("#my-grants")).to_contain_text("far in the future", timeout=20_000)
     step("a grant with an absurd expiry shows as 'far in the future' and breaks nothing")
 
-    for portal in (clerk, doctor, patient, auditor):
+    for portal in (clerk, doctor, patient, auditor, er):
         foreign = {origin for origin in portal.origins if origin not in (args.gateway, args.gateway2, "blob:", "data:")}
         assert not foreign, f"{portal.name}'s page reached other origins: {foreign}"
         scripts = portal.page.evaluate("() => Array.from(document.scripts).map((s) => ({ src: s.src, inline: !s.src }))")
@@ -471,7 +561,7 @@ def main():
     ap.add_argument("--big-mib", type=int, default=256)
     args = ap.parse_args()
     Path(args.screenshots).mkdir(parents=True, exist_ok=True)
-    wallets = {name: TestWallet(read_key(args.keys, name), args.rpc, args.chain_id) for name in ("clerk", "doctor3", "auditor")}
+    wallets = {name: TestWallet(read_key(args.keys, name), args.rpc, args.chain_id) for name in ("clerk", "doctor3", "doctor2", "auditor")}
     # The patient's wallet starts on Ethereum mainnet: the portal must ask it to switch.
     wallets["patient"] = TestWallet(read_key(args.keys, "patient"), args.rpc, args.chain_id, starts_on=1)
     check_page_security(args)

@@ -111,7 +111,7 @@ struct AuditCommand: AsyncParsableCommand {
             let formatter = ISO8601DateFormatter()
             for e in entries {
                 let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(e.accessedAt)))
-                let outcome = e.local?.reason ?? (e.outcome == 1 ? "served" : "refused(\(e.outcome))")
+                let outcome = e.outcome == 20 ? "EMERGENCY (no grant)" : e.local?.reason ?? (e.outcome == 1 ? "served" : "refused(\(e.outcome))")
                 let chain = e.onChain.map { "block \($0.blockNumber)" } ?? (e.local?.chainState.rawValue ?? "-")
                 let who = people[e.staff] ?? e.staff
                 print("\(time.padding(toLength: 20, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 21, withPad: " ", startingAt: 0)) \(who.prefix(80).padding(toLength: 70, withPad: " ", startingAt: 0)) \(e.recordId.prefix(10))…  \(chain)")

@@ -76,17 +76,23 @@ struct EmergencyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = try bytes32(id, "id")
-            try await chain.withClient { client, _ in
-                guard let emergency = try await chain.contract(client).emergency(id) else { throw ValidationError("no emergency has this id") }
+            try await chain.withClient { client, httpClient in
+                let contract = try chain.contract(client)
+                guard let emergency = try await contract.emergency(id) else { throw ValidationError("no emergency has this id") }
+                // People and hospitals by name, from each hospital's directory checked against the chain.
+                let people = StaffDirectoryReader(contract: contract, httpClient: httpClient)
+                let declarer = await people.person(emergency.staff).display
+                let holder = await people.hospitalName(emergency.custodian) ?? emergency.custodian.checksummed
                 let verdict = ["not reviewed yet", "justified", "not justified"][Int(min(emergency.verdict, 2))]
+                let reviewer = emergency.verdict == 0 ? "" : " by \(await people.person(emergency.reviewer).display) (\(emergency.reviewer.checksummed))"
                 print("""
                     emergency      \(emergency.id)
-                    declared by    \(emergency.staff.checksummed) (registered by \(emergency.staffCustodian.checksummed)) in block \(emergency.declaredAt)
-                    record         \(emergency.recordId) of patient \(emergency.patient.checksummed), held by \(emergency.custodian.checksummed)
+                    declared by    \(declarer) (\(emergency.staff.checksummed)) in block \(emergency.declaredAt)
+                    record         \(emergency.recordId) of patient \(emergency.patient.checksummed), held by \(holder)
                     reason         \(EmergencyReason(rawValue: emergency.reason)?.words ?? "code \(emergency.reason)")
-                    justification  sha256 \(emergency.justification)
+                    justification  sha256 \(emergency.justification) (the text is kept by \(holder))
                     open until     \(Date(timeIntervalSince1970: TimeInterval(emergency.expiresAt)))
-                    review         \(verdict)\(emergency.verdict == 0 ? "" : " by \(emergency.reviewer.checksummed)")
+                    review         \(verdict)\(reviewer)
                     """)
             }
         }
@@ -96,6 +102,7 @@ struct EmergencyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Auditor: the emergencies this hospital released records in; by default those still to review.")
 
+        @OptionGroup var chain: ChainOptions
         @OptionGroup var key: KeyOption
         @Option(help: "Your hospital's gateway.") var gateway = "http://127.0.0.1:8080"
         @Flag(help: "Every emergency, reviewed ones too.") var all = false
@@ -103,14 +110,23 @@ struct EmergencyCommand: AsyncParsableCommand {
         func run() async throws {
             let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: HTTPClient.shared)
             let queue = try await client.emergencies(reviewed: all ? nil : false)
+            // Staff by name, from their hospitals' directories checked against the chain.
+            let names = try await chain.withClient { ethereum, httpClient in
+                let reader = StaffDirectoryReader(contract: try chain.contract(ethereum), httpClient: httpClient)
+                var names = [String: String]()
+                for staff in Swift.Set(queue.emergencies.map(\.staff) + queue.emergencies.compactMap(\.review?.reviewer)) {
+                    if let address = try? Address(staff) { names[staff] = await reader.person(address).display }
+                }
+                return names
+            }
             let formatter = ISO8601DateFormatter()
             for emergency in queue.emergencies {
                 let when = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(emergency.firstReleasedAt)))
                 print("\(emergency.id)")
-                print("  \(when): \(emergency.releases) release\(emergency.releases == 1 ? "" : "s") of record \(emergency.recordId) to \(emergency.staff)")
+                print("  \(when): \(emergency.releases) release\(emergency.releases == 1 ? "" : "s") of record \(emergency.recordId.prefix(10))… (patient \(emergency.patient ?? "?")) to \(names[emergency.staff] ?? emergency.staff)")
                 print("  reason: \(emergency.reasonText ?? "code \(emergency.reason)"); justification: \(emergency.justification)")
                 if let review = emergency.review {
-                    print("  reviewed: \(review.verdictText) by \(review.reviewer)\(review.transactionHash.map { ", on-chain in \($0)" } ?? ", on its way on-chain"): \(review.note)")
+                    print("  reviewed: \(review.verdictText) by \(names[review.reviewer] ?? review.reviewer)\(review.transactionHash.map { ", on-chain in \($0)" } ?? ", on its way on-chain"): \(review.note)")
                 } else {
                     print("  NOT REVIEWED: mdrs emergency review \(emergency.id) --verdict justified|not-justified --note \"...\"")
                 }

@@ -10,6 +10,9 @@ export const selectors = {
   getGrant: "0xe483ac04", // getGrant(bytes32)
   getCustodian: "0xcb5aa7e9", // getCustodian(address)
   getStaff: "0xddd79504", // getStaff(address)
+  declareEmergency: "0x05fdc625", // declareEmergency(bytes32,uint8,bytes32)
+  getEmergency: "0x76fe9075", // getEmergency(bytes32)
+  mayDeclareEmergency: "0x28af627c", // mayDeclareEmergency(address)
 };
 
 export const topics = {
@@ -21,6 +24,9 @@ export const topics = {
   Granted: "0xba51bceed3296ec83fbe42ca107232c5157804cdb3ff558dab357b0a8011db28",
   Revoked: "0x41255a52cf87eef471b972aa1ab728693bdd0417fc0fa73261de237d4bdf140f",
   Accessed: "0x72e9e2b1b04475a4a79b12f976605203750b77eba8c4819f28e85f980b76ede7",
+  EmergencyDeclared: "0xf1b0588c3603feebf6c351243f567b8577186dd87148f659bc06b9b4a7524ef5",
+  EmergencyRefused: "0xf04aaff589661dfc296cdca99896cb5884b2e46364349416c7b3b0a3b0f5de5b",
+  EmergencyReviewed: "0xd1eb6388b506658bf83aff683ace37837cecc321adb1f6e85a0ccc64c98f0911",
 };
 
 const HEX = /^0x[0-9a-fA-F]*$/;
@@ -59,6 +65,10 @@ export function encodeCall(name, args) {
     case "getGrant": return selectors.getGrant + bytes32Word(args.token);
     case "getCustodian": return selectors.getCustodian + addressWord(args.custodian).slice(2);
     case "getStaff": return selectors.getStaff + addressWord(args.staff).slice(2);
+    case "declareEmergency":
+      return selectors.declareEmergency + bytes32Word(args.recordId) + uintWord(args.reason) + bytes32Word(args.justification);
+    case "getEmergency": return selectors.getEmergency + bytes32Word(args.emergency);
+    case "mayDeclareEmergency": return selectors.mayDeclareEmergency + addressWord(args.staff).slice(2);
     default: throw new Error(`no encoding for ${name}`);
   }
 }
@@ -136,6 +146,15 @@ export function decodeResult(name, hex) {
     }
     case "getStaff":
       return { custodian: w.address(0), epoch: w.number(1), registeredAt: w.number(2) };
+    case "getEmergency":
+      // A struct of static members only: inline, no offset.
+      return {
+        staff: w.address(0), patient: w.address(1), recordId: w.bytes32(2), custodian: w.address(3), staffCustodian: w.address(4),
+        staffEpoch: w.number(5), reason: w.number(6), justification: w.bytes32(7), declaredAt: w.number(8), expiresAt: w.clampedNumber(9),
+        verdict: w.number(10), reviewer: w.address(11), reviewNote: w.bytes32(12),
+      };
+    case "mayDeclareEmergency":
+      return w.bool(0);
     default: throw new Error(`no decoding for ${name}`);
   }
 }
@@ -172,6 +191,18 @@ export function decodeLog(log) {
         name: "Accessed", recordId: t[1], staff: topicAddress(2), patient: topicAddress(3), custodian: w.address(0), sequence: w.number(1),
         token: w.bytes32(2), requestId: w.bytes32(3), purpose: w.number(4), outcome: w.number(5), accessedAt: w.clampedNumber(6),
         commitment: w.bytes32(7), ...common,
+      };
+    case topics.EmergencyDeclared:
+      return {
+        name: "EmergencyDeclared", emergency: t[1], staff: topicAddress(2), patient: topicAddress(3), recordId: w.bytes32(0),
+        custodian: w.address(1), reason: w.number(2), justification: w.bytes32(3), expiresAt: w.clampedNumber(4), ...common,
+      };
+    case topics.EmergencyRefused:
+      return { name: "EmergencyRefused", staff: topicAddress(1), patient: topicAddress(2), recordId: t[3], why: w.number(0), ...common };
+    case topics.EmergencyReviewed:
+      return {
+        name: "EmergencyReviewed", emergency: t[1], custodian: topicAddress(2), reviewer: topicAddress(3), verdict: w.number(0),
+        note: w.bytes32(1), ...common,
       };
     default:
       return null;

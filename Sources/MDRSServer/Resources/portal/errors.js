@@ -36,6 +36,13 @@ export const sentences = {
   method_not_allowed: "The gateway does not accept this kind of request here.",
   internal_error: "Something went wrong inside the gateway. Try again; if it persists, tell the hospital.",
   shutting_down: "The hospital's gateway is restarting. Try again in a moment.",
+  emergency_not_found: "No emergency was declared with this id. Declare the emergency first.",
+  not_emergency_declarant: "This emergency was declared by someone else. Only the staff member who declared it can use it.",
+  emergency_expired: "The emergency's window has closed. If the emergency goes on, declare it again.",
+  emergency_purpose_required: "An emergency opens a record for emergency treatment only.",
+  emergency_refused_by_patient: "The patient has refused emergency access to their records (or allows it only to the staff of the hospital that holds them).",
+  justification_mismatch: "The justification does not match the one you declared. Use exactly the same text.",
+  emergency_already_reviewed: "This emergency has been reviewed already; a review is final.",
 };
 
 /** A sentence for an error from the gateway or the wallet; never raw JSON. */

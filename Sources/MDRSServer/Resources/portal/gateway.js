@@ -107,14 +107,48 @@ export async function anchorStatus(recordId) {
  * streams the record to disk. It is good once, only as a URL, and only within the gateway's
  * signed-URL window of the time it was signed.
  */
-export async function signedFetchURL(info, wallet, { token, encryptedAddress, purpose }) {
+export async function signedFetchURL(info, wallet, { token, encryptedAddress, purpose, justification = null }) {
   const nonce = randomNonce();
   const issuedAt = now();
   const signature = await wallet.signTypedData(typedData(info, "FetchLinkRequest", {
     token, encryptedAddress, purpose, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
   }));
   const query = new URLSearchParams({ token, purpose: String(purpose), nonce, issuedAt: String(issuedAt), signature });
-  return `/v1/access/${encryptedAddress}?${query}`;
+  // Break-glass: the token is a declared emergency's id, and the justification's text (whose
+  // SHA-256 the declaration put on-chain) travels with the link.
+  if (justification) query.set("justification", justification);
+  // URLSearchParams writes a space as "+", which the gateway reads as a "+": spell it %20 (a
+  // literal "+" is already %2B).
+  return `/v1/access/${encryptedAddress}?${query.toString().replace(/\+/g, "%20")}`;
+}
+
+/** A patient's history at the gateway at `base` ("" for this one): one page, newest last. */
+export async function patientHistory(base, remote, wallet, patient) {
+  const target = `/v1/patients/${patient}/accesses?limit=100`;
+  return signedJSON(base, remote, wallet, target, "PatientRequest", { patient, query: target });
+}
+
+/** The emergencies released here, for an auditor; `reviewed` false: the queue still to review. */
+export async function emergencies(info, wallet, reviewed = null) {
+  return audit(info, wallet, "/v1/emergencies" + (reviewed === null ? "" : `?reviewed=${reviewed}`));
+}
+
+/** An auditor's signed verdict on an emergency: `justified` true or false, and why. */
+export async function reviewEmergency(info, wallet, emergency, justified, note) {
+  const nonce = randomNonce();
+  const issuedAt = now();
+  const verdict = justified ? 1 : 2;
+  const signature = await wallet.signTypedData(typedData(info, "EmergencyReview", {
+    emergency, verdict, note, nonce, issuedAt: String(issuedAt), custodian: info.custodian,
+  }));
+  const response = await fetch(`/v1/emergencies/${emergency}/review`, {
+    method: "POST",
+    cache: "no-store",
+    headers: { "Content-Type": "application/json", "MDRS-Nonce": nonce, "MDRS-Issued-At": String(issuedAt), "MDRS-Signature": signature },
+    body: JSON.stringify({ verdict: justified ? "justified" : "not_justified", note }),
+  });
+  if (response.status !== 201) throw await errorOf(response);
+  return response.json();
 }
 
 /** The encrypted address a record's anchor carries, in the form the fetch path takes. */

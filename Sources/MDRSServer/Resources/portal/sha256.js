@@ -113,3 +113,10 @@ export async function sha256OfBlob(blob, onProgress = () => {}, sliceSize = 4 <<
   }
   return toHex(hasher.digest());
 }
+
+/** SHA-256 of a text's UTF-8 bytes, 0x-hex: how a justification or a note goes on-chain. */
+export function sha256OfText(text) {
+  const hasher = new SHA256();
+  hasher.update(new TextEncoder().encode(text));
+  return toHex(hasher.digest());
+}

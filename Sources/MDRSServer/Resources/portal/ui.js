@@ -54,8 +54,21 @@ const outcomes = {
   1: "served", 2: "signature invalid", 3: "request stale", 4: "nonce reused", 5: "unknown grant", 6: "not the grantee",
   7: "grant revoked", 8: "grant expired", 9: "staff not registered", 10: "address invalid", 11: "address of another record",
   12: "record not found", 13: "record erased", 14: "record conflict", 15: "another hospital's record",
-  16: "registration changed", 254: "served without a grant on the chain (incident)", 255: "refused",
+  16: "registration changed", 20: "opened in an emergency, without consent", 21: "unknown emergency", 22: "not the emergency's declarant",
+  23: "emergency window closed", 24: "not for emergency treatment", 25: "the patient refuses emergency access", 26: "justification mismatch",
+  254: "served without a grant on the chain (incident)", 255: "refused",
 };
+
+/** Why a member of staff broke the glass: the reason codes a declaration carries on-chain. */
+export const emergencyReasons = [
+  [1, "the patient cannot consent (unconscious or incapacitated)"], [2, "a life-threatening emergency"],
+  [3, "urgent care while the patient cannot be reached"], [4, "another emergency (say which in the justification)"],
+];
+
+export function emergencyReasonText(code) {
+  const match = emergencyReasons.find(([n]) => n === code);
+  return match ? match[1] : `reason ${code}`;
+}
 
 export function outcomeText(number) {
   return outcomes[number] || `refused (${number})`;

@@ -2,13 +2,13 @@
 
 import { topics } from "../abi.js";
 import { readDirectory } from "../directory.js";
-import { audit } from "../gateway.js";
+import { audit, emergencies, reviewEmergency } from "../gateway.js";
 import { readPeople } from "../people.js";
 import { sameAddress } from "../wallet.js";
-import { el, isAddress, isBytes32, mono, outcomeText, purposeText, table, time } from "../ui.js";
+import { el, emergencyReasonText, isAddress, isBytes32, mono, outcomeText, purposeText, table, time } from "../ui.js";
 
 export const title = "Auditor";
-export const intro = "Read the hospital's access log, joined with what is on the blockchain, and check that the two agree.";
+export const intro = "Review the emergencies in which the hospital released records without consent, read its access log joined with what is on the blockchain, and check that the two agree.";
 
 const columns = ["accessedAt", "requestId", "recordId", "staff", "patient", "purpose", "outcome", "reason", "chainState", "transaction", "block"];
 
@@ -61,7 +61,7 @@ export async function render({ info, wallet, main, notify, guarded }) {
     results.replaceChildren(el("p", { class: "muted" }, `${entries.length} entries${next ? " so far" : ""}`), table(
       ["when", "staff", "record", "patient", "purpose", "outcome", "here", "on-chain"],
       entries.map((e) => [time(e.accessedAt), people.cell(e.staff), mono(e.recordId), e.patient ? mono(e.patient) : "—", purposeText(e.purpose),
-        el("span", { class: e.outcome === 1 ? "ok" : "bad" }, e.outcome === 1 ? "served" : outcomeText(e.outcome)),
+        el("span", { class: e.outcome === 1 ? "ok" : "bad" }, e.outcome === 1 ? "served" : e.outcome === 20 ? "EMERGENCY (no grant)" : outcomeText(e.outcome)),
         e.local ? `${e.local.chainState}${e.local.commitmentValid ? "" : " (row altered!)"}` : el("span", { class: "bad" }, "no row here"),
         e.onChain ? `block ${e.onChain.blockNumber}` : el("span", { class: "warn" }, "not on-chain")]),
       "No access matches."), moreButton);
@@ -120,7 +120,48 @@ export async function render({ info, wallet, main, notify, guarded }) {
       ...problems.filter(([, list]) => list.length).map(([what, list]) => el("p", {}, `${what}: `, ...list.map((id) => mono(id)))));
   }
 
+  // Emergencies: the queue still to review first, then the reviewed ones; each review is
+  // signed by the auditor's wallet, kept by the hospital and recorded on-chain.
+  const queue = el("div", { id: "emergency-queue" });
+  async function loadEmergencies() {
+    const answer = await emergencies(info, wallet);
+    const open = answer.emergencies.filter((e) => !e.review);
+    const rows = answer.emergencies.map((e) => {
+      let verdictCell;
+      if (e.review) {
+        verdictCell = el("span", { class: e.review.verdict === 1 ? "ok" : "bad" },
+          `${e.review.verdictText} (by ${sameAddress(e.review.reviewer, wallet.account) ? "you" : people.name(e.review.reviewer) || `auditor ${e.review.reviewer}`}, `
+          + `${e.review.transactionHash ? "on the blockchain" : "on its way to the blockchain"}): ${e.review.note}`);
+      } else {
+        const verdict = el("select", { "aria-label": "verdict", dataset: { emergency: e.id } },
+          el("option", { value: "1" }, "justified"), el("option", { value: "2" }, "not justified"));
+        const note = el("input", { "aria-label": "note", placeholder: "why (the patient and the hospital will read it)", dataset: { emergency: e.id } });
+        const button = el("button", {
+          type: "button", dataset: { action: "review", emergency: e.id },
+          onclick: (event) => {
+            if (!note.value.trim()) { notify("Write why: a review needs a note.", "error"); return; }
+            event.target.disabled = true;
+            guarded(async () => {
+              await reviewEmergency(info, wallet, e.id, verdict.value === "1", note.value.trim());
+              notify("Review signed and kept; the hospital records it on the blockchain.");
+              await loadEmergencies();
+            }, queue).finally(() => { event.target.disabled = false; });
+          },
+        }, "Sign the review");
+        verdictCell = el("span", { class: "row" }, verdict, note, button);
+      }
+      return [time(e.firstReleasedAt), people.cell(e.staff), e.patient ? mono(e.patient) : "—", mono(e.recordId),
+        emergencyReasonText(e.reason), e.justification, String(e.releases), verdictCell];
+    });
+    queue.replaceChildren(
+      el("p", { class: open.length ? "bad" : "ok", id: "emergency-count" }, open.length
+        ? `${open.length} emergenc${open.length === 1 ? "y" : "ies"} to review.`
+        : "No emergency waits for review."),
+      table(["first release", "who", "patient", "record", "reason", "justification", "releases", "review"], rows, "No record was released in an emergency here."));
+  }
+
   main.replaceChildren(
+    el("section", { class: "card emergency", id: "emergencies" }, el("h2", {}, "Emergencies (break-glass) to review"), queue),
     el("section", { class: "card", id: "log" }, el("h2", {}, "Access log"),
       el("div", { class: "row" },
         el("div", {}, el("label", { for: "filter-record" }, "Record"), record),
@@ -134,5 +175,6 @@ export async function render({ info, wallet, main, notify, guarded }) {
       results),
     el("section", { class: "card", id: "consistency" }, el("h2", {}, "Consistency check"),
       el("button", { type: "button", id: "check-button", onclick: () => guarded(runCheck, check) }, "Check the log against the blockchain"), check));
+  await guarded(() => loadEmergencies(), queue);
   await guarded(() => load(), results);
 }

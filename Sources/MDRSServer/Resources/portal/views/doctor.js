@@ -8,11 +8,11 @@ import { streamDownload, supported as streamingSupported } from "../download.js"
 import { explain } from "../errors.js";
 import { encryptedAddressOf, recordDocument, signedFetchURL, GatewayError } from "../gateway.js";
 import { readPeople } from "../people.js";
-import { sha256OfBlob } from "../sha256.js";
-import { documentCell, el, isBytes32, mono, purposeSelect, table, time } from "../ui.js";
+import { sha256OfBlob, sha256OfText } from "../sha256.js";
+import { documentCell, el, emergencyReasons, isBytes32, mono, purposeSelect, table, time } from "../ui.js";
 
 export const title = "Doctor";
-export const intro = "See the grants patients gave you at every hospital, ask for access, and download granted records from the hospital that holds them.";
+export const intro = "See the grants patients gave you at every hospital, ask for access, download granted records from the hospital that holds them, and, if your hospital allows you, break the glass in an emergency.";
 
 /** Records up to this size can be previewed inline; larger ones are only downloaded. */
 const PREVIEW_LIMIT = 16 << 20;
@@ -43,7 +43,9 @@ export async function render({ info, wallet, main, notify, guarded }) {
   /** A single-use signed URL at the gateway of the hospital that holds the record. */
   async function linkFor(grant, purpose, anchor) {
     const gateway = await gatewayOf(wallet, info, anchor.custodian);
-    const path = await signedFetchURL(gateway.info, wallet, { token: grant.token, encryptedAddress: encryptedAddressOf(anchor), purpose });
+    const path = await signedFetchURL(gateway.info, wallet, {
+      token: grant.token, encryptedAddress: encryptedAddressOf(anchor), purpose, justification: grant.justification || null,
+    });
     return { url: gateway.base + path, gateway };
   }
 
@@ -211,5 +213,55 @@ export async function render({ info, wallet, main, notify, guarded }) {
         },
       }, "Ask for access"))));
 
-  main.replaceChildren(grantsCard, requestCard);
+  // Break-glass: declared on-chain, then the record downloads for emergency treatment only.
+  const allowed = await wallet.view("mayDeclareEmergency", { staff: wallet.account });
+  const emergencyRecord = el("input", { id: "emergency-record", placeholder: "0x… record id" });
+  const emergencyReason = el("select", { id: "emergency-reason" }, emergencyReasons.map(([n, words]) => el("option", { value: String(n) }, words)));
+  const emergencyText = el("textarea", { id: "emergency-justification", rows: "3", maxlength: "2000",
+    placeholder: "Why you must open this record now, without the patient's consent" });
+  const emergencyOutput = el("div", { id: "emergency-result" });
+  async function breakGlass(button) {
+    const recordId = emergencyRecord.value.trim().toLowerCase();
+    const justification = emergencyText.value.trim();
+    if (!isBytes32(recordId)) { notify("Enter a record id: 0x and 64 hex digits.", "error"); return; }
+    if (!justification) { notify("Write why: the patient and the auditors will read it.", "error"); return; }
+    button.disabled = true;
+    try {
+      await guarded(async () => {
+        emergencyOutput.replaceChildren(el("p", { class: "muted" }, "Declaring the emergency on the blockchain…"));
+        const { events } = await wallet.transact("declareEmergency", {
+          recordId, reason: Number(emergencyReason.value), justification: sha256OfText(justification),
+        });
+        const refused = events.find((e) => e.name === "EmergencyRefused");
+        if (refused) {
+          const why = { 1: "the patient refuses emergency access to their records", 2: "the patient allows emergency access only to the staff of the hospital that holds the record", 3: "you have reached today's limit of emergency declarations" }[refused.why] || "refused";
+          emergencyOutput.replaceChildren(el("p", { class: "bad", role: "alert", id: "emergency-status" }, `Refused, and logged on the blockchain: ${why}.`));
+          return;
+        }
+        const declared = events.find((e) => e.name === "EmergencyDeclared");
+        if (!declared) throw new Error("The declaration went through but the contract did not answer it.");
+        emergencyOutput.replaceChildren(el("p", { class: "warn", id: "emergency-status" },
+          `Emergency declared: open until ${time(declared.expiresAt)}, for emergency treatment only. The patient and the hospital's auditors will see it.`));
+        const emergency = { token: declared.emergency, recordId, justification };
+        output.scrollIntoView();
+        await download(emergency, 2);
+      }, emergencyOutput);
+    } finally {
+      button.disabled = false;
+    }
+  }
+  const emergencyCard = el("section", { class: "card emergency", id: "break-glass" }, el("h2", {}, "Break the glass (emergency)"),
+    allowed
+      ? el("div", {},
+        el("p", { class: "warn" }, "Only when a patient cannot grant and treatment cannot wait. The declaration is on the blockchain, the patient sees it, and an auditor reviews it."),
+        el("div", { class: "row" },
+          el("div", {}, el("label", { for: "emergency-record" }, "Record"), emergencyRecord),
+          el("div", {}, el("label", { for: "emergency-reason" }, "Reason"), emergencyReason)),
+        el("label", { for: "emergency-justification" }, "Justification"), emergencyText,
+        el("p", {}, el("button", { type: "button", class: "danger", id: "emergency-button", onclick: (e) => breakGlass(e.target) },
+          "Declare an emergency and open the record")),
+        emergencyOutput)
+      : el("p", { class: "muted", id: "break-glass-not-allowed" }, "Your hospital has not allowed you to break the glass."));
+
+  main.replaceChildren(grantsCard, requestCard, emergencyCard);
 }

@@ -5,9 +5,9 @@ import { addressWord, topics } from "../abi.js";
 import { gatewayOf } from "../consortium.js";
 import { readDirectory } from "../directory.js";
 import { explain } from "../errors.js";
-import { patientDocuments } from "../gateway.js";
+import { patientDocuments, patientHistory } from "../gateway.js";
 import { readPeople } from "../people.js";
-import { documentCell, el, mono, outcomeText, purposeText, table, time, isAddress, isBytes32 } from "../ui.js";
+import { documentCell, el, emergencyReasonText, mono, outcomeText, purposeText, table, time, isAddress, isBytes32 } from "../ui.js";
 
 export const title = "Patient";
 export const intro = "See your records, answer requests for access, grant and revoke, and see who looked at your records.";
@@ -119,13 +119,46 @@ export async function render({ info, wallet, main, notify, guarded }) {
   const grantsCard = el("section", { class: "card", id: "grants" }, el("h2", {}, "My grants"), manual,
     table(["who", "hospital", "document", "expires", "state", ""], grantRows, "You have not granted anyone access."));
 
+  const outcomeCell = (a) => a.outcome === 20
+    ? el("span", { class: "bad" }, "EMERGENCY: opened without your consent")
+    : el("span", { class: a.outcome === 1 ? "ok" : "bad" }, a.outcome === 1 ? "looked at" : `refused: ${outcomeText(a.outcome)}`);
   const historyRows = accessed.slice().reverse().map((a) => [
     time(a.accessedAt), people.cell(a.staff, a.block), directory.hospitalOf(a.staff, a.block) || "not registered", doc(a.recordId),
-    purposeText(a.purpose), el("span", { class: a.outcome === 1 ? "ok" : "bad" }, a.outcome === 1 ? "looked at" : `refused: ${outcomeText(a.outcome)}`),
-    directory.hospitalName(a.custodian), mono(a.tx)]);
+    purposeText(a.purpose), outcomeCell(a), directory.hospitalName(a.custodian), mono(a.tx)]);
+  const historyTable = table(["when", "who", "their hospital", "document", "purpose", "outcome", "kept by", "transaction"], historyRows, "Nobody has accessed your records.");
+  // Emergency releases stand out in the table as well as in their own card.
+  const bodyRows = historyTable.querySelectorAll("tbody tr");
+  accessed.slice().reverse().forEach((a, i) => { if (a.outcome === 20 && bodyRows[i]) bodyRows[i].classList.add("emergency"); });
   const historyCard = el("section", { class: "card", id: "history" }, el("h2", {}, "Who looked at my records"),
-    el("p", { class: "muted" }, "Every access and refused attempt the hospitals wrote to the blockchain."),
-    table(["when", "who", "their hospital", "document", "purpose", "outcome", "kept by", "transaction"], historyRows, "Nobody has accessed your records."));
+    el("p", { class: "muted" }, "Every access and refused attempt the hospitals wrote to the blockchain."), historyTable);
 
-  main.replaceChildren(recordsCard, requestsCard, grantsCard, historyCard);
+  // Break-glass: each record opened without consent, with who, when, why and what they wrote
+  // (the reason from the chain; the justification from the hospital that keeps it).
+  const emergencyAccesses = accessed.filter((a) => a.outcome === 20);
+  const cards = [];
+  if (emergencyAccesses.length) {
+    const justifications = new Map();
+    await Promise.all([...new Set(emergencyAccesses.map((a) => a.custodian.toLowerCase()))].map(async (custodian) => {
+      try {
+        const gateway = await gatewayOf(wallet, info, custodian);
+        const history = await patientHistory(gateway.base, gateway.info, wallet, wallet.account);
+        for (const entry of history.accesses) if (entry.emergency) justifications.set(entry.requestId.toLowerCase(), entry.emergency.justification);
+      } catch (error) {
+        unreachable.push(`${directory.hospitalName(custodian)}: ${explain(error)}`);
+      }
+    }));
+    const rows = await Promise.all(emergencyAccesses.slice().reverse().map(async (a) => {
+      const declared = await wallet.view("getEmergency", { emergency: a.token }).catch(() => null);
+      const review = !declared ? "—" : declared.verdict === 0 ? el("span", { class: "warn" }, "not reviewed yet")
+        : el("span", { class: declared.verdict === 1 ? "ok" : "bad" }, declared.verdict === 1 ? "reviewed: justified" : "reviewed: NOT justified");
+      return [time(a.accessedAt), people.cell(a.staff, a.block), directory.hospitalOf(a.staff, a.block) || "not registered", doc(a.recordId),
+        declared ? emergencyReasonText(declared.reason) : "—", justifications.get(a.requestId.toLowerCase()) || el("span", { class: "muted" }, "kept by the hospital; not readable now"),
+        review];
+    }));
+    cards.push(el("section", { class: "card emergency", id: "emergencies" }, el("h2", { class: "bad" }, "Opened without your consent (emergencies)"),
+      el("p", {}, `${emergencyAccesses.length === 1 ? "One of your records was" : `${emergencyAccesses.length} of your records were`} opened by staff who declared an emergency on the blockchain. Each is reviewed by the hospital's auditors.`),
+      table(["when", "who", "their hospital", "document", "reason", "justification", "review"], rows)));
+  }
+
+  main.replaceChildren(...cards, recordsCard, requestsCard, grantsCard, historyCard);
 }
