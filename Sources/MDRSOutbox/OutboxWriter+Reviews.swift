@@ -13,7 +13,7 @@ extension OutboxWriter {
     /// sent, replaced, confirmed or given back like any other. Reviews go when no access entry
     /// or anchor waits. Every review is simulated first: a refusal is settled, never sent.
     func startReview() async throws -> Bool {
-        guard let review = try await store.pendingReview() else { return false }
+        guard lastReviewLook.due(every: Self.reviewLookInterval), let review = try await store.pendingReview() else { return false }
         let data = try MedicalAccessContract.reviewEmergency(
             review.emergency, reviewer: review.reviewer, verdict: review.verdict, note: review.noteHash)
         let gas: UInt64

@@ -66,6 +66,12 @@ public struct OutboxWriter: Service {
     /// Set when a batch sent with the computed bound ran out of gas: from then on every batch is
     /// simulated (the bound is wrong for some shape of batch; it must not cost a revert a round).
     let boundTooLow = Flag()
+    /// When the writer last read what it reads only now and then (pending reviews, the
+    /// break-glass counts): an idle writer goes round several times a second.
+    let lastSlowRefresh = Every()
+    let lastReviewLook = Every()
+    static let slowRefreshInterval = Duration.seconds(5)
+    static let reviewLookInterval = Duration.seconds(2)
 
     package init(store: OutboxStore, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
         self.store = store
@@ -301,7 +307,9 @@ public struct OutboxWriter: Service {
     }
 
     private func refreshStatus() async {
-        guard let backlog = try? await store.backlog() else { return }
+        // The break-glass counts only once every few seconds: they are reported, never decide.
+        let emergencies = lastSlowRefresh.due(every: Self.slowRefreshInterval)
+        guard let backlog = try? await store.backlog(emergencies: emergencies) else { return }
         status.update(backlog)
         metrics.outbox(backlog, now: store.clock.now())
     }

@@ -41,9 +41,11 @@ public struct GatewayMetrics: Sendable {
             Gauge(label: "mdrs_outbox_oldest_age_seconds", dimensions: [("kind", kind)], factory: factory)
                 .record(oldest.map { now.timeIntervalSince($0) } ?? 0)
         }
-        Gauge(label: "mdrs_emergencies_unreviewed", factory: factory).record(backlog.unreviewedEmergencies)
-        Gauge(label: "mdrs_emergency_oldest_unreviewed_seconds", factory: factory)
-            .record(backlog.oldestUnreviewedEmergency.map { now.timeIntervalSince($0) } ?? 0)
+        if let unreviewed = backlog.unreviewedEmergencies {
+            Gauge(label: "mdrs_emergencies_unreviewed", factory: factory).record(unreviewed)
+            Gauge(label: "mdrs_emergency_oldest_unreviewed_seconds", factory: factory)
+                .record(backlog.oldestUnreviewedEmergency.map { now.timeIntervalSince($0) } ?? 0)
+        }
     }
 
     /// Whether the database probe finds PostgreSQL answering (1) or not (0). While it is 0 the

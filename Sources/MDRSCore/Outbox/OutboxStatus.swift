@@ -22,13 +22,14 @@ public final class OutboxStatus: Sendable {
         /// Served accesses the contract refused to log, not yet reviewed by an operator.
         public var unreviewedRejections = 0
         /// Emergencies (break-glass) released here that no auditor has reviewed yet, and when
-        /// the oldest of them first released a record.
-        public var unreviewedEmergencies = 0
+        /// the oldest of them first released a record; nil when not read this time (the last
+        /// reading stands).
+        public var unreviewedEmergencies: Int?
         public var oldestUnreviewedEmergency: Date?
 
         public init(
             depth: Int = 0, oldestServed: Date? = nil, oldestAnchor: Date? = nil, oldestDenial: Date? = nil, unreviewedRejections: Int = 0,
-            unreviewedEmergencies: Int = 0, oldestUnreviewedEmergency: Date? = nil
+            unreviewedEmergencies: Int? = nil, oldestUnreviewedEmergency: Date? = nil
         ) {
             self.unreviewedEmergencies = unreviewedEmergencies
             self.oldestUnreviewedEmergency = oldestUnreviewedEmergency
@@ -52,7 +53,14 @@ public final class OutboxStatus: Sendable {
     }
 
     package func update(_ backlog: Backlog) {
-        state.withLock { $0 = backlog }
+        state.withLock { state in
+            var next = backlog
+            if next.unreviewedEmergencies == nil {
+                next.unreviewedEmergencies = state.unreviewedEmergencies
+                next.oldestUnreviewedEmergency = state.oldestUnreviewedEmergency
+            }
+            state = next
+        }
         known.withLock { $0 = true }
     }
 
@@ -87,7 +95,7 @@ public final class OutboxStatus: Sendable {
     public var unreviewedRejections: Int { state.withLock { $0.unreviewedRejections } }
 
     /// Emergencies released here and not yet reviewed by an auditor.
-    public var unreviewedEmergencies: Int { state.withLock { $0.unreviewedEmergencies } }
+    public var unreviewedEmergencies: Int { state.withLock { $0.unreviewedEmergencies ?? 0 } }
 
     /// How long ago the oldest unreviewed emergency first released a record (0 if none).
     public var unreviewedEmergencyAge: TimeInterval { age(\.oldestUnreviewedEmergency) }

@@ -281,7 +281,10 @@ public struct OutboxStore: Sendable {
     }
 
     /// How many rows wait for the chain, and since when the oldest of each kind.
-    package func backlog() async throws -> OutboxStatus.Backlog {
+    ///
+    /// `emergencies` false leaves the break-glass counts out (nil): they are only reported, and
+    /// an idle writer asks for the backlog several times a second.
+    package func backlog(emergencies: Bool = true) async throws -> OutboxStatus.Backlog {
         let rows = try await client.query(
             """
             SELECT
@@ -291,17 +294,17 @@ public struct OutboxStore: Sendable {
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome NOT IN (1, 20)),
                 (SELECT min(created_at) FROM record_anchors WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))),
                 (SELECT count(*) FROM access_log WHERE \(unescaped: Self.incident) AND reviewed_at IS NULL),
-                (SELECT count(DISTINCT e.emergency) FROM emergency_accesses e
-                    WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)),
-                (SELECT min(a.created_at) FROM emergency_accesses e JOIN access_log a USING (request_id)
-                    WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency))
+                CASE WHEN \(emergencies) THEN (SELECT count(DISTINCT e.emergency) FROM emergency_accesses e
+                    WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)) END,
+                CASE WHEN \(emergencies) THEN (SELECT min(a.created_at) FROM emergency_accesses e JOIN access_log a USING (request_id)
+                    WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)) END
             """, logger: logger)
-        for try await (count, served, denial, anchor, unreviewed, emergencies, oldestEmergency) in rows.decode(
-            (Int64, Date?, Date?, Date?, Int64, Int64, Date?).self)
+        for try await (count, served, denial, anchor, unreviewed, unreviewedEmergencies, oldestEmergency) in rows.decode(
+            (Int64, Date?, Date?, Date?, Int64, Int64?, Date?).self)
         {
             return OutboxStatus.Backlog(
                 depth: Int(count), oldestServed: served, oldestAnchor: anchor, oldestDenial: denial, unreviewedRejections: Int(unreviewed),
-                unreviewedEmergencies: Int(emergencies), oldestUnreviewedEmergency: oldestEmergency)
+                unreviewedEmergencies: unreviewedEmergencies.map { Int($0) }, oldestUnreviewedEmergency: oldestEmergency)
         }
         return OutboxStatus.Backlog()
     }

@@ -68,7 +68,7 @@ struct EmergencyContractTests {
             "NotEmergencyStaff", c.doctor, MedicalAccessContract.declareEmergency(c.recordId, reason: 1, justification: justification))
     }
 
-    @Test("a declaration opens the holder's window; the patient's refusal and the daily bound are logged refusals; the log and the review", .timeLimit(.minutes(3)))
+    @Test("a declaration opens the holder's window; the patient's refusal and the daily bound are logged refusals; the log and the review", .timeLimit(.minutes(6)))
     func declarationWindowBoundsLogAndReview() async throws {
         let c = try await Consortium.make()
         try await c.send(c.hospital, MedicalAccessContract.setEmergencyStaff(c.doctor.address, allowed: true))

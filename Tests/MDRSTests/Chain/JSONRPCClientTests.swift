@@ -74,7 +74,7 @@ struct JSONRPCClientTests {
         }
     }
 
-    @Test("the dev chain's timed mode mines on its clock, several transactions per block", .timeLimit(.minutes(2)))
+    @Test("the dev chain's timed mode mines on its clock, several transactions per block", .timeLimit(.minutes(6)))
     func blockTime() async throws {
         let chain = try await PrivateChain(blockTime: 1)
         let client = chain.client

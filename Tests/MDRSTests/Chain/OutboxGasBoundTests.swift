@@ -10,7 +10,7 @@ import Testing
 /// included (128-byte encrypted addresses, a patient's first record, cold slots).
 @Suite("Outbox gas bound")
 struct OutboxGasBoundTests {
-    @Test("the computed bound covers one and many anchors, and entries, as the contract measures them", .timeLimit(.minutes(3)))
+    @Test("the computed bound covers one and many anchors, and entries, as the contract measures them", .timeLimit(.minutes(6)))
     func boundCoversMeasured() async throws {
         let d = try await Deployment.make()
         func anchor() -> RecordAnchorInput {
@@ -46,7 +46,7 @@ struct OutboxGasBoundTests {
         print("gas: " + measured.joined(separator: "; "))
     }
 
-    @Test("right after start, a one-anchor batch and then a many-anchor one land without running out of gas", .timeLimit(.minutes(3)))
+    @Test("right after start, a one-anchor batch and then a many-anchor one land without running out of gas", .timeLimit(.minutes(6)))
     func anchorsAfterStart() async throws {
         try await LiveGateway.run { gateway in
             _ = try await gateway.store(Array("first".utf8), contentType: "text/plain")

@@ -7,7 +7,7 @@ import Testing
 /// lands exactly once.
 @Suite("Transaction submitter")
 struct TransactionSubmitterTests {
-    @Test("two submitters racing on one key: every call lands, none twice", .timeLimit(.minutes(2)))
+    @Test("two submitters racing on one key: every call lands, none twice", .timeLimit(.minutes(6)))
     func sharedKey() async throws {
         let client = try DevChain.client()
         let key = try await DevChain.fundedKey(on: client)

@@ -10,7 +10,7 @@ import Testing
 /// gateway on-chain: CORS and the portal's Content-Security-Policy follow the chain.
 @Suite("Consortium origins")
 struct ConsortiumOriginsTests {
-    @Test("CORS and the portal's connect-src allow the gateways registered on-chain, for the portal's routes, and no other origin", .timeLimit(.minutes(3)))
+    @Test("CORS and the portal's connect-src allow the gateways registered on-chain, for the portal's routes, and no other origin", .timeLimit(.minutes(6)))
     func originsFollowTheChain() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment

@@ -35,7 +35,7 @@ struct DocumentMetadataTests {
 
     @Test(
         "metadata is sealed at rest, read by the patient, a grantee and a records clerk, refused to others, and erased by shredding",
-        .timeLimit(.minutes(4)))
+        .timeLimit(.minutes(6)))
     func sealedReadableAndErased() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -135,7 +135,7 @@ struct DocumentMetadataTests {
         }
     }
 
-    @Test("a malformed document, or one other than the signed one, is refused and stores nothing", .timeLimit(.minutes(2)))
+    @Test("a malformed document, or one other than the signed one, is refused and stores nothing", .timeLimit(.minutes(6)))
     func malformedOrUnsigned() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment

@@ -24,7 +24,7 @@ struct GatewayDiscoveryTests {
         #expect(GatewayURL.origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080")
     }
 
-    @Test("a custodian publishes and changes its gateway URL on-chain, with an event; no one else can", .timeLimit(.minutes(2)))
+    @Test("a custodian publishes and changes its gateway URL on-chain, with an event; no one else can", .timeLimit(.minutes(6)))
     func publishAndChange() async throws {
         let d = try await Deployment.make()
         let directory = ConsortiumDirectory(contract: d.contract)
@@ -47,7 +47,7 @@ struct GatewayDiscoveryTests {
         #expect(try await d.contract.custodian(d.hospital.address).gateway == "https://gateway.st-elsewhere.example")
     }
 
-    @Test("mdrs fetch finds the record's gateway on-chain; without one, the error names the hospital", .timeLimit(.minutes(3)))
+    @Test("mdrs fetch finds the record's gateway on-chain; without one, the error names the hospital", .timeLimit(.minutes(6)))
     func fetchWithoutGateway() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment

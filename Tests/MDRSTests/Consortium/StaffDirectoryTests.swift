@@ -14,7 +14,7 @@ import Testing
 /// does not hash to what the hospital published.
 @Suite("Staff directory")
 struct StaffDirectoryTests {
-    @Test("a published directory names the hospital's staff; a forged one is refused; another hospital's staff are not named by it", .timeLimit(.minutes(3)))
+    @Test("a published directory names the hospital's staff; a forged one is refused; another hospital's staff are not named by it", .timeLimit(.minutes(6)))
     func namesBoundToCustodian() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -60,7 +60,7 @@ struct StaffDirectoryTests {
 
     @Test(
         "another hospital's staff are named in this hospital's FHIR AuditEvents, from the directory that hospital published",
-        .timeLimit(.minutes(4)))
+        .timeLimit(.minutes(6)))
     func foreignStaffInAuditEvents() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment

@@ -33,7 +33,7 @@ struct AuditIndexTests {
         try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check" + (restart ? "?restart=true" : "")))
     }
 
-    @Test("pages return every entry exactly once while new accesses arrive", .timeLimit(.minutes(3)))
+    @Test("pages return every entry exactly once while new accesses arrive", .timeLimit(.minutes(6)))
     func pagingWhileAccessesArrive() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -81,7 +81,7 @@ struct AuditIndexTests {
         }
     }
 
-    @Test("the check is incremental, remembers what it found, and a restart finds a row altered later", .timeLimit(.minutes(3)))
+    @Test("the check is incremental, remembers what it found, and a restart finds a row altered later", .timeLimit(.minutes(6)))
     func incrementalCheck() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -128,7 +128,7 @@ struct AuditIndexTests {
         }
     }
 
-    @Test("a reorganisation of the dev chain is repaired: the entries move to their new blocks", .timeLimit(.minutes(3)))
+    @Test("a reorganisation of the dev chain is repaired: the entries move to their new blocks", .timeLimit(.minutes(6)))
     func reorganisation() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)

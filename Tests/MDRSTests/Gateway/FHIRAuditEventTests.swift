@@ -51,7 +51,7 @@ struct FHIRAuditEventTests {
         #expect(outcome.issue.first?.details?.coding?.first?.code == code, "\(outcome)", sourceLocation: sourceLocation)
     }
 
-    @Test("auditors and the patient read the log as AuditEvents, paged, filtered by date; others are refused; all of it validates", .timeLimit(.minutes(4)))
+    @Test("auditors and the patient read the log as AuditEvents, paged, filtered by date; others are refused; all of it validates", .timeLimit(.minutes(6)))
     func auditEvents() async throws {
         let answers = Answers()
         try await LiveGateway.run { gateway in

@@ -27,7 +27,7 @@ struct GatewayAbuseTests {
         return total
     }
 
-    @Test("strangers' requests cost no row, no nonce and no chain read", .timeLimit(.minutes(3)))
+    @Test("strangers' requests cost no row, no nonce and no chain read", .timeLimit(.minutes(6)))
     func strangers() async throws {
         try await LiveGateway.run(adjust: { $0.http.rateLimitPerSecond = 0 }) { gateway in
             let d = gateway.deployment
@@ -74,7 +74,7 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("a burst of fetches shares its chain reads, and a revocation after the writer's own blocks is still seen", .timeLimit(.minutes(3)))
+    @Test("a burst of fetches shares its chain reads, and a revocation after the writer's own blocks is still seen", .timeLimit(.minutes(6)))
     func burstSharesReads() async throws {
         try await LiveGateway.run(adjust: { $0.http.rateLimitPerSecond = 0 }) { gateway in
             let d = gateway.deployment
@@ -111,7 +111,7 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("a client over its rate is refused with 429 before any work", .timeLimit(.minutes(2)))
+    @Test("a client over its rate is refused with 429 before any work", .timeLimit(.minutes(6)))
     func rateLimit() async throws {
         // Practically no refill, so that the count does not depend on how fast the machine is.
         try await LiveGateway.run(adjust: { $0.http.rateLimitPerSecond = 0.0001; $0.http.rateLimitBurst = 5 }) { gateway in
@@ -132,7 +132,7 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("one registered staff key cannot flood the log or stall serving", .timeLimit(.minutes(4)))
+    @Test("one registered staff key cannot flood the log or stall serving", .timeLimit(.minutes(6)))
     func denialFlood() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -193,7 +193,7 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("a signer's stale requests cannot use up the budget that logs its decisions; what is over budget is tallied", .timeLimit(.minutes(2)))
+    @Test("a signer's stale requests cannot use up the budget that logs its decisions; what is over budget is tallied", .timeLimit(.minutes(6)))
     func budgets() async throws {
         let budget = RefusalBudget(perSignerPerMinute: 3, foreignPerCustodianPerMinute: 2)
         let signer = PrivateKey.random().address
@@ -218,7 +218,7 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("another hospital's staff cannot multiply the denials this one logs on-chain", .timeLimit(.minutes(3)))
+    @Test("another hospital's staff cannot multiply the denials this one logs on-chain", .timeLimit(.minutes(6)))
     func foreignDenials() async throws {
         try await LiveGateway.run(adjust: { $0.foreignDenialsPerMinute = 4; $0.http.rateLimitPerSecond = 0 }) { gateway in
             let d = gateway.deployment
@@ -254,7 +254,7 @@ struct GatewayAbuseTests {
         }
     }
 
-    @Test("stale and replayed requests' rows are deleted after their retention; decisions never are", .timeLimit(.minutes(1)))
+    @Test("stale and replayed requests' rows are deleted after their retention; decisions never are", .timeLimit(.minutes(6)))
     func retention() async throws {
         try await TestEnvironment.withDatabase { client, _ in
             let outbox = OutboxStore(client: client, logger: TestEnvironment.logger)

@@ -16,7 +16,7 @@ import Testing
 /// outbox's reading of what the contract already holds.
 @Suite("Gateway authorization")
 struct GatewayAuthorizationTests {
-    @Test("an off-boarded doctor is not served again on old grants when another hospital hires them", .timeLimit(.minutes(3)))
+    @Test("an off-boarded doctor is not served again on old grants when another hospital hires them", .timeLimit(.minutes(6)))
     func registrationChanged() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -51,7 +51,7 @@ struct GatewayAuthorizationTests {
         }
     }
 
-    @Test("another hospital cannot take over a served access's on-chain entry", .timeLimit(.minutes(3)))
+    @Test("another hospital cannot take over a served access's on-chain entry", .timeLimit(.minutes(6)))
     func squattedRequestId() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -86,7 +86,7 @@ struct GatewayAuthorizationTests {
         }
     }
 
-    @Test("entries already on-chain under the next numbers: the row's own entry is found, another writer's is skipped and reported", .timeLimit(.minutes(3)))
+    @Test("entries already on-chain under the next numbers: the row's own entry is found, another writer's is skipped and reported", .timeLimit(.minutes(6)))
     func outOfSequenceResolution() async throws {
         let d = try await Deployment.make()
         // Two denials of the hospital's doctor, as the gateway would log them.
@@ -129,7 +129,7 @@ struct GatewayAuthorizationTests {
         }
     }
 
-    @Test("a request id logged twice on-chain is a repeat the check names, not a gap", .timeLimit(.minutes(3)))
+    @Test("a request id logged twice on-chain is a repeat the check names, not a gap", .timeLimit(.minutes(6)))
     func repeatedRequestId() async throws {
         let d = try await Deployment.make()
         // Another writer with the custodian's key logs one request under numbers 1 and 3.
@@ -157,7 +157,7 @@ struct GatewayAuthorizationTests {
         }
     }
 
-    @Test("a crash between numbering a batch and sending it: the same numbers are sent after restart, none skipped or doubled", .timeLimit(.minutes(3)))
+    @Test("a crash between numbering a batch and sending it: the same numbers are sent after restart, none skipped or doubled", .timeLimit(.minutes(6)))
     func crashAfterNumbering() async throws {
         let d = try await Deployment.make()
         @Sendable func denial() -> AccessRecord {

@@ -14,7 +14,7 @@ import Testing
 /// audit answers, methods and paths no route serves, ranges at the edges, the operations listener.
 @Suite("Gateway HTTP surface")
 struct GatewayHTTPSurfaceTests {
-    @Test("a store whose body ends before its Content-Length is the client's error, and nothing is kept", .timeLimit(.minutes(2)))
+    @Test("a store whose body ends before its Content-Length is the client's error, and nothing is kept", .timeLimit(.minutes(6)))
     func truncatedStore() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -45,7 +45,7 @@ struct GatewayHTTPSurfaceTests {
         }
     }
 
-    @Test("released records cannot be sniffed or rendered here; audit answers are not cached", .timeLimit(.minutes(2)))
+    @Test("released records cannot be sniffed or rendered here; audit answers are not cached", .timeLimit(.minutes(6)))
     func responseHeaders() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -73,7 +73,7 @@ struct GatewayHTTPSurfaceTests {
         }
     }
 
-    @Test("other methods and unknown paths answer 405 and 404 with the JSON error body", .timeLimit(.minutes(2)))
+    @Test("other methods and unknown paths answer 405 and 404 with the JSON error body", .timeLimit(.minutes(6)))
     func methodsAndPaths() async throws {
         try await LiveGateway.run { gateway in
             for method in [HTTPRequest.Method.head, .post, .put, .delete] {
@@ -93,7 +93,7 @@ struct GatewayHTTPSurfaceTests {
         }
     }
 
-    @Test("unknown, repeated or malformed audit query parameters are refused, not ignored", .timeLimit(.minutes(2)))
+    @Test("unknown, repeated or malformed audit query parameters are refused, not ignored", .timeLimit(.minutes(6)))
     func auditParameters() async throws {
         try await LiveGateway.run { gateway in
             let auditor = try await gateway.client(gateway.deployment.auditor)
@@ -114,7 +114,7 @@ struct GatewayHTTPSurfaceTests {
         }
     }
 
-    @Test("a range past the end of the record is cut at the end", .timeLimit(.minutes(2)))
+    @Test("a range past the end of the record is cut at the end", .timeLimit(.minutes(6)))
     func hugeRange() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -135,7 +135,7 @@ struct GatewayHTTPSurfaceTests {
         }
     }
 
-    @Test("with an operations listener, metrics and readiness details leave the public one", .timeLimit(.minutes(2)))
+    @Test("with an operations listener, metrics and readiness details leave the public one", .timeLimit(.minutes(6)))
     func operationsListener() async throws {
         let port = try freePort()
         try await LiveGateway.run(adjust: { $0.http.operationsPort = port }) { gateway in

@@ -16,7 +16,7 @@ import Testing
 /// syncing, and one that lies about a grant.
 @Suite("Gateway and its chain nodes")
 struct GatewayNodeTrustTests {
-    @Test("a node that keeps answering but stopped following the chain is detected; so is a syncing one", .timeLimit(.minutes(3)))
+    @Test("a node that keeps answering but stopped following the chain is detected; so is a syncing one", .timeLimit(.minutes(6)))
     func frozenNode() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -68,7 +68,7 @@ struct GatewayNodeTrustTests {
         }
     }
 
-    @Test("a forged grant is refused when a second node disagrees; served alone, the contract's refusal raises an alert", .timeLimit(.minutes(3)))
+    @Test("a forged grant is refused when a second node disagrees; served alone, the contract's refusal raises an alert", .timeLimit(.minutes(6)))
     func forgedGrant() async throws {
         let d = try await Deployment.make()
         // The forger answers any token with a grant to doctor2 for the record the token names;
@@ -123,7 +123,7 @@ struct GatewayNodeTrustTests {
         }
     }
 
-    @Test("a witness catches a revocation the first node hides, even for a grant already cached", .timeLimit(.minutes(3)))
+    @Test("a witness catches a revocation the first node hides, even for a grant already cached", .timeLimit(.minutes(6)))
     func hiddenRevocation() async throws {
         let d = try await Deployment.make()
         let hider = try await ForgingNode.hidingRevocations(upstream: d.rpcURL)
@@ -147,7 +147,7 @@ struct GatewayNodeTrustTests {
         }
     }
 
-    @Test("a node that freezes its head with fresh timestamps is caught by its witness", .timeLimit(.minutes(3)))
+    @Test("a node that freezes its head with fresh timestamps is caught by its witness", .timeLimit(.minutes(6)))
     func frozenHeadWithFreshTimestamps() async throws {
         let chain = try await PrivateChain()
         let d = try await Deployment.make(rpcURL: chain.url)
@@ -179,7 +179,7 @@ struct GatewayNodeTrustTests {
 
     @Test(
         "a single lying node keeps a revoked grant alive: the audit check, read from an honest node, flags every release after the revocation bound",
-        .timeLimit(.minutes(4)), arguments: ["hides revocations", "freezes its head"])
+        .timeLimit(.minutes(6)), arguments: ["hides revocations", "freezes its head"])
     func lateReleasesFlagged(_ lie: String) async throws {
         let chain = try await PrivateChain()
         let d = try await Deployment.make(rpcURL: chain.url)
@@ -250,7 +250,7 @@ struct GatewayNodeTrustTests {
         }
     }
 
-    @Test("a node that dates its head in the future is refused (chain.max_clock_skew_seconds)", .timeLimit(.minutes(3)))
+    @Test("a node that dates its head in the future is refused (chain.max_clock_skew_seconds)", .timeLimit(.minutes(6)))
     func headFromTheFuture() async throws {
         let chain = try await PrivateChain()
         let d = try await Deployment.make(rpcURL: chain.url)

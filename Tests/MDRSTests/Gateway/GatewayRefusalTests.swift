@@ -130,7 +130,7 @@ struct GatewayRefusalTests {
 
     @Test(
         "each malformed or unauthorised fetch is refused with its code, streams nothing, and is logged or counted",
-        .timeLimit(.minutes(3)), arguments: [false, true])
+        .timeLimit(.minutes(6)), arguments: [false, true])
     func refusals(asSignedURL: Bool) async throws {
         try await LiveGateway.run { gateway in
             let fixture = try await Self.makeFixture(gateway)
@@ -169,7 +169,7 @@ struct GatewayRefusalTests {
         }
     }
 
-    @Test("a signed URL works once, and not when expired, altered in any part, or another's", .timeLimit(.minutes(3)))
+    @Test("a signed URL works once, and not when expired, altered in any part, or another's", .timeLimit(.minutes(6)))
     func signedURLs() async throws {
         try await LiveGateway.run { gateway in
             let fixture = try await Self.makeFixture(gateway)
@@ -255,7 +255,7 @@ struct GatewayRefusalTests {
         }
     }
 
-    @Test("a replayed request is refused even with a valid signature", .timeLimit(.minutes(2)))
+    @Test("a replayed request is refused even with a valid signature", .timeLimit(.minutes(6)))
     func replay() async throws {
         try await LiveGateway.run { gateway in
             let fixture = try await Self.makeFixture(gateway)
@@ -271,7 +271,7 @@ struct GatewayRefusalTests {
         }
     }
 
-    @Test("revoked, expired, deregistered and erased are refused", .timeLimit(.minutes(3)))
+    @Test("revoked, expired, deregistered and erased are refused", .timeLimit(.minutes(6)))
     func grantStates() async throws {
         try await LiveGateway.run { gateway in
             let fixture = try await Self.makeFixture(gateway)
@@ -312,7 +312,7 @@ struct GatewayRefusalTests {
         }
     }
 
-    @Test("store refusals: not this hospital's staff, wrong hash, too large; nothing is stored", .timeLimit(.minutes(2)))
+    @Test("store refusals: not this hospital's staff, wrong hash, too large; nothing is stored", .timeLimit(.minutes(6)))
     func storeRefusals() async throws {
         try await LiveGateway.run(adjust: { $0.storage.maximumRecordSize = 64 * 1024 }) { gateway in
             let d = gateway.deployment

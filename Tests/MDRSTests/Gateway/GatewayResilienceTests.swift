@@ -15,7 +15,7 @@ import Testing
 /// the test can stop or kill.
 @Suite("Gateway resilience")
 struct GatewayResilienceTests {
-    @Test("chain down: fetches and stores are refused with 503 and nothing is served", .timeLimit(.minutes(3)))
+    @Test("chain down: fetches and stores are refused with 503 and nothing is served", .timeLimit(.minutes(6)))
     func chainDown() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -48,7 +48,7 @@ struct GatewayResilienceTests {
 
     @Test(
         "a node that is killed, or stops answering: nothing is served from chain.head_staleness_ms after its last answer",
-        .timeLimit(.minutes(4)), arguments: ["killed", "frozen"])
+        .timeLimit(.minutes(6)), arguments: ["killed", "frozen"])
     func nodeFailureBound(_ failure: String) async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -91,7 +91,7 @@ struct GatewayResilienceTests {
         }
     }
 
-    @Test("a restarted gateway with a stalled log refuses from its first request", .timeLimit(.minutes(4)))
+    @Test("a restarted gateway with a stalled log refuses from its first request", .timeLimit(.minutes(6)))
     func restartWithStalledLog() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -131,7 +131,7 @@ struct GatewayResilienceTests {
         }
     }
 
-    @Test("strict mode: nothing leaves before the access is on-chain", .timeLimit(.minutes(3)))
+    @Test("strict mode: nothing leaves before the access is on-chain", .timeLimit(.minutes(6)))
     func strictMode() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -160,7 +160,7 @@ struct GatewayResilienceTests {
         }
     }
 
-    @Test("a stalled outbox refuses new fetches until it catches up", .timeLimit(.minutes(3)))
+    @Test("a stalled outbox refuses new fetches until it catches up", .timeLimit(.minutes(6)))
     func stalledOutbox() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -186,7 +186,7 @@ struct GatewayResilienceTests {
         }
     }
 
-    @Test("a served access not on-chain past the stall bound makes the audit check inconsistent, naming it", .timeLimit(.minutes(3)))
+    @Test("a served access not on-chain past the stall bound makes the audit check inconsistent, naming it", .timeLimit(.minutes(6)))
     func overdueReleaseInCheck() async throws {
         let chain = try await PrivateChain()
         let deployment = try await Deployment.make(rpcURL: chain.url)
@@ -214,7 +214,7 @@ struct GatewayResilienceTests {
         }
     }
 
-    @Test("two gateway processes on one database: both serve, one writes the log, neither reports a stall", .timeLimit(.minutes(3)))
+    @Test("two gateway processes on one database: both serve, one writes the log, neither reports a stall", .timeLimit(.minutes(6)))
     func twoGatewaysOneDatabase() async throws {
         // A stall bound the test outlasts (six rounds of 2 s) but that a loaded machine's writer meets.
         try await LiveGateway.run(adjust: { $0.outbox.stallBound = .seconds(8) }) { first in

@@ -18,7 +18,7 @@ struct GatewayStoryTests {
         return (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    @Test("store, grant, fetch, audit, revoke: the story", .timeLimit(.minutes(3)))
+    @Test("store, grant, fetch, audit, revoke: the story", .timeLimit(.minutes(6)))
     func story() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment

@@ -31,7 +31,7 @@ struct PatientHistoryTests {
         return try await gateway.client.execute(uri: target, method: .get, headers: headers, body: nil)
     }
 
-    @Test("the patient sees every access and refused attempt, with staff, hospital, purpose and outcome", .timeLimit(.minutes(3)))
+    @Test("the patient sees every access and refused attempt, with staff, hospital, purpose and outcome", .timeLimit(.minutes(6)))
     func ownHistory() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment
@@ -85,7 +85,7 @@ struct PatientHistoryTests {
         #expect(RequestLogMiddleware<GatewayRequestContext>.loggable("/v1/info") == "/v1/info")
     }
 
-    @Test("another patient, a staff member, a stale and a replayed request are refused", .timeLimit(.minutes(3)))
+    @Test("another patient, a staff member, a stale and a replayed request are refused", .timeLimit(.minutes(6)))
     func refusals() async throws {
         try await LiveGateway.run { gateway in
             let d = gateway.deployment

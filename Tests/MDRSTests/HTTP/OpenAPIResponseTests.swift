@@ -38,7 +38,7 @@ struct OpenAPIResponseTests {
         return fields
     }
 
-    @Test("every route's answers validate against the document", .timeLimit(.minutes(3)))
+    @Test("every route's answers validate against the document", .timeLimit(.minutes(6)))
     func answersMatchDocument() async throws {
         let samples = Samples()
         try await LiveGateway.run { gateway in

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Request nonces")
 struct NonceStoreTests {
-    @Test("a nonce is single-use per signer, and purged by the gateway's clock, not the database's", .timeLimit(.minutes(1)))
+    @Test("a nonce is single-use per signer, and purged by the gateway's clock, not the database's", .timeLimit(.minutes(6)))
     func claimAndPurge() async throws {
         try await TestEnvironment.withDatabase { client, _ in
             let nonces = NonceStore(client: client, logger: TestEnvironment.logger)
@@ -30,7 +30,7 @@ struct NonceStoreTests {
         }
     }
 
-    @Test("a served row and its nonce commit together: a used nonce writes no row, a refused row claims no nonce", .timeLimit(.minutes(1)))
+    @Test("a served row and its nonce commit together: a used nonce writes no row, a refused row claims no nonce", .timeLimit(.minutes(6)))
     func claimWithAccessRow() async throws {
         try await TestEnvironment.withDatabase { client, _ in
             let nonces = NonceStore(client: client, logger: TestEnvironment.logger)

@@ -44,20 +44,20 @@ struct PostgresTLSTests {
         }
     }
 
-    @Test("verify-full with the issuing CA connects over TLS, by IP address and by name", .timeLimit(.minutes(1)))
+    @Test("verify-full with the issuing CA connects over TLS, by IP address and by name", .timeLimit(.minutes(6)))
     func verifyFull() async throws {
         let ca = try TestEnvironment.require("MDRS_TEST_PG_CA")
         #expect(try await Self.sessionUsesTLS(try Self.settings("verify-full", ca: ca)))
         #expect(try await Self.sessionUsesTLS(try Self.settings("verify-full", ca: ca, host: "localhost")))
     }
 
-    @Test("verify-full refuses a server whose certificate another CA issued", .timeLimit(.minutes(1)))
+    @Test("verify-full refuses a server whose certificate another CA issued", .timeLimit(.minutes(6)))
     func wrongAuthority() async throws {
         let other = try TestEnvironment.require("MDRS_TEST_PG_OTHER_CA")
         await #expect(throws: (any Error).self) { _ = try await Self.sessionUsesTLS(try Self.settings("verify-full", ca: other)) }
     }
 
-    @Test("require encrypts without checking; disable does not encrypt", .timeLimit(.minutes(1)))
+    @Test("require encrypts without checking; disable does not encrypt", .timeLimit(.minutes(6)))
     func requireAndDisable() async throws {
         #expect(try await Self.sessionUsesTLS(try Self.settings("require")))
         #expect(try await !Self.sessionUsesTLS(try Self.settings("disable")))
@@ -70,7 +70,7 @@ struct PostgresTLSTests {
         #expect(throws: GatewayError.self) { try Self.settings("verify-full", ca: "/nonexistent/ca.crt").clientConfiguration() }
     }
 
-    @Test("mdrs migrate against a server another CA vouches for fails at once, saying so", .timeLimit(.minutes(1)))
+    @Test("mdrs migrate against a server another CA vouches for fails at once, saying so", .timeLimit(.minutes(6)))
     func migrateWithWrongCA() async throws {
         let other = try TestEnvironment.require("MDRS_TEST_PG_OTHER_CA")
         let process = Process()

@@ -2,7 +2,7 @@ import Testing
 
 @Suite("Private PostgreSQL")
 struct PrivatePostgresTests {
-    @Test("starts, crashes and comes back", .timeLimit(.minutes(2)))
+    @Test("starts, crashes and comes back", .timeLimit(.minutes(6)))
     func lifecycle() async throws {
         let postgres = try await PrivatePostgres()
         try await postgres.migrate()

@@ -130,7 +130,10 @@ final class GatewayProcess: @unchecked Sendable {
     func crash() async {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        // Bounded, and stopped by a cancelled test: a Process that never notices the exit must
+        // not keep a test (and the suites serialized after it) waiting for ever.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning && ContinuousClock.now < deadline && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
         self.process = nil
     }
 
