@@ -184,8 +184,6 @@ public struct OutboxWriter: Service {
                 if !holdsLock { holdsLock = try await tryLock(session) }
             }
             announcedStandby = false
-            // A restored or promoted database is noticed (and logged) as soon as one writes.
-            _ = try await incarnations.current(chainHead: try await client.blockNumber())
             let term = store.lease.term?.number ?? 0
             logger.notice("this gateway process writes the on-chain log", metadata: ["term": "\(term)", "advisoryLock": "\(holdsLock)"])
             metrics.outboxWriterTerm(term)

@@ -147,7 +147,8 @@ struct LiveGateway: Sendable {
     func waitUntilReady() async throws {
         let last = Mutex("")
         do {
-            try await eventually("the gateway becomes ready") {
+            // A bound for a hung start, not a timing: the whole suite on two cores is slow.
+            try await eventually("the gateway becomes ready", timeout: .seconds(90)) {
                 let answer = try await client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
                 last.withLock { $0 = String(buffer: answer.body) }
                 return answer.status == .ok
