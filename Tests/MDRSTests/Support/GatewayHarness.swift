@@ -203,7 +203,7 @@ struct LiveGateway: Sendable {
 
 /// Waits until `condition` holds, polling; fails the test after `timeout`.
 func eventually(
-    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(90), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
