@@ -294,9 +294,9 @@ public struct OutboxStore: Sendable {
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome NOT IN (1, 20)),
                 (SELECT min(created_at) FROM record_anchors WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))),
                 (SELECT count(*) FROM access_log WHERE \(unescaped: Self.incident) AND reviewed_at IS NULL),
-                CASE WHEN \(emergencies) THEN (SELECT count(DISTINCT e.emergency) FROM emergency_accesses e
+                CASE WHEN \(unescaped: emergencies ? "true" : "false") THEN (SELECT count(DISTINCT e.emergency) FROM emergency_accesses e
                     WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)) END,
-                CASE WHEN \(emergencies) THEN (SELECT min(a.created_at) FROM emergency_accesses e JOIN access_log a USING (request_id)
+                CASE WHEN \(unescaped: emergencies ? "true" : "false") THEN (SELECT min(a.created_at) FROM emergency_accesses e JOIN access_log a USING (request_id)
                     WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)) END
             """, logger: logger)
         for try await (count, served, denial, anchor, unreviewed, unreviewedEmergencies, oldestEmergency) in rows.decode(
