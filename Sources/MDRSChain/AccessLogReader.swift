@@ -8,7 +8,7 @@ package struct AccessLogReader: Sendable {
     /// Blocks per `eth_getLogs` (Besu's default `--rpc-max-logs-range` is 5000).
     package static let logWindow: UInt64 = 5000
 
-    package let contract: MedicalAccessContract
+    let contract: MedicalAccessContract
     /// The contract as the audit node answers for it.
     package let audited: MedicalAccessContract
     let node: EthereumClient

@@ -70,7 +70,9 @@ package struct AuditChecker: Sendable {
         if restart { try await index.restartCheck() }
         var position = try await index.position()
         var checked = 0
-        let incarnation = try await incarnations.current(chainHead: try await reader.contract.client.blockNumber())
+        // The block the index has read through stands for the chain's head: no chain read per
+        // check (a restore first noticed here counts as of a block at most that old).
+        let incarnation = try await incarnations.current(chainHead: UInt64(max(position.indexedThrough, 0)))
         while position.checkedThrough < position.indexedThrough {
             let after = position.checkedThrough
             let ends = [

@@ -195,11 +195,9 @@ public struct OutboxStore: Sendable {
         let emergency: EmergencyRelease
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 22)
-            try InsertAccess.bindAccess(access, state: state, now: now, clientAddress: clientAddress, into: &bindings)
-            bindings.append(nonce.signer.buffer)
-            bindings.append(nonce.nonce.buffer)
-            bindings.append(nonce.expiry)
+            // $1...$19 as for an ordinary release, then what is kept of the emergency.
+            var bindings = try InsertAccessClaimingNonce(access: access, state: state, now: now, clientAddress: clientAddress, nonce: nonce)
+                .makeBindings()
             bindings.append(emergency.emergency.buffer)
             bindings.append(Int16(emergency.reason))
             bindings.append(emergency.justification)

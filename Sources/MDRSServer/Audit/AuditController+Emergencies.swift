@@ -61,7 +61,7 @@ extension AuditController {
         guard try await emergencyStore.releasedIn(emergency) else {
             throw APIError(.emergencyNotFound, "no record was released here in an emergency with this id")
         }
-        let bytes = signature.signature.r + signature.signature.s + [signature.signature.recoveryId + 27]
+        let bytes = signature.signature.bytes()
         let review = EmergencyStore.SignedReview(
             emergency: emergency, reviewer: signer, verdict: verdict, note: body.note, nonce: signature.nonce, issuedAt: signature.issuedAt,
             signature: bytes)
