@@ -7,20 +7,28 @@ import ServiceLifecycle
 /// pool busy with requests must not look like a database that is down), and keeps
 /// ``DatabaseHealth`` current: down at once when the connection closes or a connection is refused
 /// (a crash, a stop, a restart), down when an answer takes longer than `timeout` (a hung server or
-/// a cut network; a loaded machine answers slowly, so the timeout is generous), up again at the
-/// first answer.
+/// a cut network), up again at the first answer.
+///
+/// The timeout is long (15 s) on purpose: a machine under load (a checkpoint's writes, a burst of
+/// requests on two cores) can leave `SELECT 1` unanswered for several seconds while every
+/// request still completes, and marking the database down then would refuse requests that would
+/// have been served. An answer slower than `slowAnswer` is logged, so a database that is nearly
+/// out of breath shows before it fails.
 public struct DatabaseProbe: Service {
     let configuration: PostgresConnection.Configuration
     let health: DatabaseHealth
     let interval: Duration
     let timeout: Duration
+    let slowAnswer: Duration
     let metrics: GatewayMetrics?
     let logger: Logger
 
     public init(
         configuration: PostgresConnection.Configuration, health: DatabaseHealth, interval: Duration = .milliseconds(250),
-        timeout: Duration = .seconds(5), metrics: GatewayMetrics? = nil, logger: Logger
+        timeout: Duration = .seconds(15), slowAnswer: Duration = .seconds(2), metrics: GatewayMetrics? = nil,
+        logger: Logger
     ) {
+        self.slowAnswer = slowAnswer
         self.metrics = metrics
         var configuration = configuration
         configuration.options.connectTimeout = .milliseconds(
@@ -50,8 +58,15 @@ public struct DatabaseProbe: Service {
                     connection = opened
                 }
                 guard let probing = connection else { continue }
+                let asked = ContinuousClock.now
                 try await withDeadline { [logger] in
                     try await PostgresDatabase.guarded(probing) { try await $0.query("SELECT 1", logger: logger).collect().count }
+                }
+                let waited = ContinuousClock.now - asked
+                if waited > slowAnswer {
+                    logger.warning(
+                        "PostgreSQL answered the probe slowly; requests wait as long",
+                        metadata: ["seconds": "\(waited.components.seconds)"])
                 }
                 health.markReachable()
                 metrics?.databaseUp(true)
