@@ -41,6 +41,18 @@ let package = Package(
                 .product(name: "BigInt", package: "BigInt"),
             ]
         ),
+        // The PKCS#11 interface, as Debian's p11-kit header declares it; modules are dlopen'ed.
+        .systemLibrary(
+            name: "CPKCS11",
+            pkgConfig: "p11-kit-1",
+            providers: [.apt(["libp11-kit-dev"])]
+        ),
+        // Keys in a hardware security module through PKCS#11: AES-GCM and CMAC with a secret key,
+        // secp256k1 ECDSA with a signing key; neither ever leaves the token.
+        .target(
+            name: "PKCS11",
+            dependencies: ["CPKCS11", "EthereumCore"]
+        ),
         // JSON-RPC client, fee quotes and the transaction submitter.
         .target(
             name: "EthereumRPC",
@@ -71,6 +83,7 @@ let package = Package(
             dependencies: [
                 "EthereumCore",
                 "MDRSProtocol",
+                "PKCS11",
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -236,6 +249,7 @@ let package = Package(
                 "MDRSServer",
                 "EthereumCore",
                 "EthereumRPC",
+                "PKCS11",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "Crypto", package: "swift-crypto"),

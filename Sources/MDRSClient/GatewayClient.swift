@@ -13,7 +13,7 @@ import NIOHTTP1
 /// `mdrs audit` use, and what the end-to-end tests drive.
 public struct GatewayClient: Sendable {
     public let baseURL: String
-    public let key: PrivateKey
+    public let key: any DigestSigner
     public let info: GatewayInfo
     /// What this gateway's requests are signed for, from its `/v1/info`.
     public let domain: SigningDomain
@@ -21,7 +21,7 @@ public struct GatewayClient: Sendable {
 
     /// Connects to the gateway at `baseURL` and reads who it is. With `expectedChainId` and
     /// `expectedContract`, refuses a gateway bound to another chain or contract.
-    public init(baseURL: String, key: PrivateKey, httpClient: HTTPClient, expectedChainId: BigUInt? = nil, expectedContract: Address? = nil) async throws {
+    public init(baseURL: String, key: any DigestSigner, httpClient: HTTPClient, expectedChainId: BigUInt? = nil, expectedContract: Address? = nil) async throws {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.key = key
         self.httpClient = httpClient

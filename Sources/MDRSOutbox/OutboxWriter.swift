@@ -55,7 +55,7 @@ public struct OutboxWriter: Service {
     package var noteSent: (@Sendable (Bytes32) -> Void)?
     /// Which cluster and timeline the database runs on: tells a restore from a second writer.
     var incarnations: DatabaseIncarnationStore { DatabaseIncarnationStore(client: store.client, clock: store.clock, logger: logger) }
-    let key: PrivateKey
+    let key: any DigestSigner
     let chainId: BigUInt
     let configuration: Configuration
     let status: OutboxStatus
@@ -73,7 +73,7 @@ public struct OutboxWriter: Service {
     static let slowRefreshInterval = Duration.seconds(5)
     static let reviewLookInterval = Duration.seconds(2)
 
-    package init(store: OutboxStore, contract: MedicalAccessContract, key: PrivateKey, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
+    package init(store: OutboxStore, contract: MedicalAccessContract, key: any DigestSigner, chainId: BigUInt, configuration: Configuration, status: OutboxStatus, metrics: GatewayMetrics, logger: Logger) {
         self.store = store
         self.contract = contract
         self.key = key

@@ -7,7 +7,7 @@ public enum EIP191 {
     }
 
     /// Signs `message` the `personal_sign` way.
-    public static func sign(_ message: [UInt8], with key: PrivateKey) throws -> Signature {
+    public static func sign(_ message: [UInt8], with key: some DigestSigner) throws -> Signature {
         try key.sign(digest: personalMessageHash(message))
     }
 

@@ -69,7 +69,7 @@ public struct TypedData: Equatable, Sendable, Codable {
     }
 
     /// Signs the digest with `key`.
-    public func sign(with key: PrivateKey) throws -> Signature {
+    public func sign(with key: some DigestSigner) throws -> Signature {
         try key.sign(digest: signingHash().bytes)
     }
 

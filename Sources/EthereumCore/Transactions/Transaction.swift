@@ -64,7 +64,7 @@ public enum Transaction: Equatable, Sendable {
     }
 
     /// Signs with `key`.
-    public func signed(with key: PrivateKey) throws -> SignedTransaction {
+    public func signed(with key: some DigestSigner) throws -> SignedTransaction {
         let signature = try key.sign(digest: signingHash)
         return try SignedTransaction(transaction: self, signature: signature)
     }
@@ -72,14 +72,14 @@ public enum Transaction: Equatable, Sendable {
 
 extension LegacyTransaction {
     /// Signs with `key` (EIP-155).
-    public func signed(with key: PrivateKey) throws -> SignedTransaction {
+    public func signed(with key: some DigestSigner) throws -> SignedTransaction {
         try Transaction.legacy(self).signed(with: key)
     }
 }
 
 extension EIP1559Transaction {
     /// Signs with `key`.
-    public func signed(with key: PrivateKey) throws -> SignedTransaction {
+    public func signed(with key: some DigestSigner) throws -> SignedTransaction {
         try Transaction.eip1559(self).signed(with: key)
     }
 }

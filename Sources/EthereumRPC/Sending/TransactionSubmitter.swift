@@ -7,7 +7,7 @@ import Logging
 /// restarts keeps its nonces durably instead.)
 public struct TransactionSubmitter: Sendable {
     public let client: EthereumClient
-    public let key: PrivateKey
+    public let key: any DigestSigner
     public let chainId: BigUInt
     /// How long to wait for a receipt.
     public var receiptTimeout: Duration
@@ -16,7 +16,7 @@ public struct TransactionSubmitter: Sendable {
 
     /// Checks the node's chain id against `expectedChainId` (if given): signing for another
     /// chain than the one configured would be a replayable mistake.
-    public init(client: EthereumClient, key: PrivateKey, expectedChainId: BigUInt? = nil,
+    public init(client: EthereumClient, key: any DigestSigner, expectedChainId: BigUInt? = nil,
                 receiptTimeout: Duration = .seconds(120), pollInterval: Duration = .milliseconds(100)) async throws {
         let chainId = try await client.chainId()
         if let expectedChainId, expectedChainId != chainId {

@@ -105,6 +105,7 @@ extension GatewayConfiguration {
         masterKeyFile = try s.require("keys.master_file")
         previousMasterKeyFiles = s.list("keys.previous_master_files")
         retiredAddressKeyFiles = s.list("keys.retired_address_key_files")
+        pkcs11 = KeyLoader.PKCS11Settings(settings: s)
         storage.chunkSize = try s.int("storage.chunk_size", default: storage.chunkSize)
         storage.maximumRecordSize = Int64(try s.int("storage.max_record_bytes", default: Int(storage.maximumRecordSize)))
         guard storage.maximumRecordSize >= 0 else { throw GatewayError(.invalidConfiguration, "storage.max_record_bytes must not be negative") }

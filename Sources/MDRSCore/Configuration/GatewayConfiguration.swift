@@ -165,9 +165,13 @@ public struct GatewayConfiguration: Sendable {
     public var postgres = Postgres()
     public var chain = Chain()
     public var outbox = Outbox()
-    /// The gateway's signing key file: its address is the custodian's on-chain identity.
+    /// The gateway's signing key: a file, or a `pkcs11:` URI. Its address is the custodian's
+    /// on-chain identity.
     public var custodianKeyFile = ""
+    /// The master key: a file, or a `pkcs11:` URI.
     public var masterKeyFile = ""
+    /// The PKCS#11 module and PIN for keys given as `pkcs11:` URIs; nil: keys are files.
+    public var pkcs11: KeyLoader.PKCS11Settings?
     public var previousMasterKeyFiles: [String] = []
     /// Address keys of retired master keys (`mdrs keys export-address-key`).
     public var retiredAddressKeyFiles: [String] = []
@@ -213,6 +217,7 @@ public struct GatewayConfiguration: Sendable {
         "outbox.max_entries", "outbox.max_anchors", "outbox.interval_ms", "outbox.replace_after_seconds",
         "outbox.stall_seconds", "outbox.log_denials_on_chain", "outbox.max_fee_per_gas",
         "custodian.key_file", "keys.master_file", "keys.previous_master_files", "keys.retired_address_key_files",
+        "pkcs11.module", "pkcs11.pin_file",
         "storage.chunk_size", "storage.max_record_bytes",
         "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block", "audit.index_interval_ms",
         "emergency.review_within_hours",

@@ -1,23 +1,42 @@
 import Crypto
 import EthereumCore
 import Foundation
+import PKCS11
 
 /// The custodian's master key: it wraps every record's data key and derives the key of the
-/// encrypted addresses. It never leaves the gateway and is never stored in PostgreSQL.
+/// encrypted addresses. It never leaves the gateway and is never stored in PostgreSQL; in a
+/// hardware security module (PKCS#11), it never leaves the module either.
 ///
-/// Its id is derived from the key itself (HMAC), so a record's `key_id` can never name the wrong
-/// key, and ids need no bookkeeping.
+/// Its id is derived from the key itself, so a record's `key_id` can never name the wrong key,
+/// and ids need no bookkeeping: HMAC-SHA256 for a key in a file, AES-CMAC (computed in the
+/// module) for a key in a token. The address key is derived the same way, once, at start.
 public struct MasterKey: Sendable {
     /// 8 bytes that name the key; stored beside every wrapped data key.
     public let id: [UInt8]
-    let key: SymmetricKey
+    private let sealing: Sealing
     /// The key of encrypted addresses: HKDF-SHA256 with its own label.
     let addressKey: SymmetricKey
+
+    private static let idLabel = Array("mdrs/master-key-id/v1".utf8)
+
+    /// Where the key that wraps data keys lives.
+    private enum Sealing: Sendable {
+        case memory(SymmetricKey)
+        case token(PKCS11SecretKey)
+    }
 
     /// The address key alone, for ``AddressKey/write(toFile:)``: once every data key is
     /// re-wrapped under a new master key, this lets the old master key be destroyed while the
     /// encrypted addresses sealed under it (anchored on-chain for good) still open.
     public var addressOnly: AddressKey { AddressKey(id: id, key: addressKey) }
+
+    /// Where the key is kept, for messages: a token's key is named by its URI.
+    public var location: String {
+        switch sealing {
+        case .memory: "file"
+        case .token(let key): PKCS11URI(token: key.token.label, object: key.label).description
+        }
+    }
 
     /// A master key from its 32 bytes.
     public init(bytes: [UInt8]) throws {
@@ -25,10 +44,26 @@ public struct MasterKey: Sendable {
             throw GatewayError(.invalidMasterKey, "a master key has 32 bytes, got \(bytes.count)")
         }
         let key = SymmetricKey(data: bytes)
-        self.key = key
-        self.id = Array(HMAC<SHA256>.authenticationCode(for: Array("mdrs/master-key-id/v1".utf8), using: key).prefix(8))
+        self.sealing = .memory(key)
+        self.id = Array(HMAC<SHA256>.authenticationCode(for: Self.idLabel, using: key).prefix(8))
         self.addressKey = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: key, salt: Array("mdrs".utf8), info: Array("mdrs/encrypted-address/v1".utf8), outputByteCount: 32)
+    }
+
+    /// The AES-256 key `key` in a token. Its id and address key come from AES-CMAC of fixed
+    /// labels, computed in the token; the address key is then HKDF over them, in memory (every
+    /// fetch opens an address, and the key alone cannot unwrap a data key).
+    public init(token key: PKCS11SecretKey) throws {
+        do {
+            self.sealing = .token(key)
+            self.id = Array(try key.mac(Self.idLabel).prefix(8))
+            let material = try key.mac(Array("mdrs/encrypted-address/v1/0".utf8)) + key.mac(Array("mdrs/encrypted-address/v1/1".utf8))
+            self.addressKey = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: material), salt: Array("mdrs".utf8),
+                info: Array("mdrs/encrypted-address/v1".utf8), outputByteCount: 32)
+        } catch let error as PKCS11Error {
+            throw GatewayError(.keyStoreFailure, "master key \(key.label) on token '\(key.token.label)': \(error)")
+        }
     }
 
     /// The id as 16 hex digits, as stored in `records.key_id`.
@@ -56,24 +91,52 @@ public struct MasterKey: Sendable {
         return try MasterKey(bytes: bytes)
     }
 
-    /// Wraps a record's data key (AES-256-GCM; the record id and key id are the additional data,
-    /// so a wrapped key copied to another record does not open).
+    /// Wraps a record's data key (AES-256-GCM, `nonce ‖ ciphertext ‖ tag`, in the token for a
+    /// token's key; the record id and key id are the additional data, so a wrapped key copied to
+    /// another record does not open).
     package func wrap(_ dataKey: SymmetricKey, recordId: Bytes32) throws -> [UInt8] {
-        let box = try AES.GCM.seal(dataKey.withUnsafeBytes { Array($0) }, using: key, authenticating: wrapContext(recordId))
-        guard let combined = box.combined else {
-            throw GatewayError(.invalidMasterKey, "AES-GCM produced no combined form")
+        let plaintext = dataKey.withUnsafeBytes { Array($0) }
+        switch sealing {
+        case .memory(let key):
+            let box = try AES.GCM.seal(plaintext, using: key, authenticating: wrapContext(recordId))
+            guard let combined = box.combined else {
+                throw GatewayError(.invalidMasterKey, "AES-GCM produced no combined form")
+            }
+            return Array(combined)
+        case .token(let key):
+            let nonce = Array(AES.GCM.Nonce())
+            do {
+                return nonce + (try key.seal(plaintext, nonce: nonce, authenticating: wrapContext(recordId)))
+            } catch {
+                throw GatewayError(.keyStoreFailure, "wrapping a data key with \(location): \(error)")
+            }
         }
-        return Array(combined)
     }
 
     /// Unwraps a data key wrapped by ``wrap(_:recordId:)``.
     package func unwrap(_ wrapped: [UInt8], recordId: Bytes32) throws -> SymmetricKey {
-        do {
-            let box = try AES.GCM.SealedBox(combined: wrapped)
-            return SymmetricKey(data: try AES.GCM.open(box, using: key, authenticating: wrapContext(recordId)))
-        } catch {
-            throw GatewayError(
-                .integrityFailure, "the data key of record \(recordId.hex) does not open under master key \(idHex)")
+        let doesNotOpen = GatewayError(
+            .integrityFailure, "the data key of record \(recordId.hex) does not open under master key \(idHex)")
+        switch sealing {
+        case .memory(let key):
+            do {
+                let box = try AES.GCM.SealedBox(combined: wrapped)
+                return SymmetricKey(data: try AES.GCM.open(box, using: key, authenticating: wrapContext(recordId)))
+            } catch {
+                throw doesNotOpen
+            }
+        case .token(let key):
+            guard wrapped.count >= 12 + 16 else { throw doesNotOpen }
+            do {
+                return SymmetricKey(
+                    data: try key.open(Array(wrapped[12...]), nonce: Array(wrapped[..<12]), authenticating: wrapContext(recordId)))
+            } catch {
+                // Modules name a tag that does not verify differently (SoftHSM2: CKR_GENERAL_ERROR),
+                // so ask the token something whose answer is known: if it still answers right, the
+                // wrapped key is at fault, not the token.
+                if let answer = try? key.mac(Self.idLabel), Array(answer.prefix(8)) == id { throw doesNotOpen }
+                throw GatewayError(.keyStoreFailure, "unwrapping the data key of record \(recordId.hex) with \(location): \(error)")
+            }
         }
     }
 

@@ -7,6 +7,8 @@ public struct GatewayError: Error, Equatable, CustomStringConvertible {
         case secretFileTooOpen = "secret_file_too_open"
         case invalidMasterKey = "invalid_master_key"
         case unknownMasterKey = "unknown_master_key"
+        /// A hardware security module (PKCS#11) refused or failed an operation with a key.
+        case keyStoreFailure = "key_store_failure"
         // records
         case recordNotFound = "record_not_found"
         case recordErased = "record_erased"

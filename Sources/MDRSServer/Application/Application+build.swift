@@ -28,17 +28,11 @@ public func buildApplication(
         return logger
     }()
 
-    let signingKey: PrivateKey
-    do {
-        signingKey = try PrivateKey(hex: try SecretFile.readText(configuration.custodianKeyFile))
-    } catch let error as GatewayError {
-        throw error
-    } catch {
-        throw GatewayError(.invalidConfiguration, "custodian.key_file \(configuration.custodianKeyFile) holds no valid key")
-    }
+    let keys = KeyLoader(pkcs11: configuration.pkcs11)
+    let signingKey = try keys.signingKey(configuration.custodianKeyFile)
     let keyring = MasterKeyring(
-        current: try MasterKey(contentsOfFile: configuration.masterKeyFile),
-        previous: try configuration.previousMasterKeyFiles.map(MasterKey.init(contentsOfFile:)),
+        current: try keys.masterKey(configuration.masterKeyFile),
+        previous: try configuration.previousMasterKeyFiles.map(keys.masterKey),
         addressKeys: try configuration.retiredAddressKeyFiles.map(AddressKey.init(contentsOfFile:)))
 
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)

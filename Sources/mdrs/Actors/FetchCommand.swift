@@ -70,7 +70,7 @@ struct FetchCommand: AsyncParsableCommand {
 /// (or, with `emergency`, by the declared emergency whose id `token` is), and a client of
 /// `gateway`, checked to be the chain's and contract's, and the record's custodian.
 func staffFetch(
-    _ chain: ChainOptions, _ ethereum: EthereumClient, _ httpClient: HTTPClient, key: PrivateKey, gateway: String?, token: Bytes32,
+    _ chain: ChainOptions, _ ethereum: EthereumClient, _ httpClient: HTTPClient, key: any DigestSigner, gateway: String?, token: Bytes32,
     emergency: Bool = false
 ) async throws -> (GatewayClient, AnchoredRecord) {
     let contract = try chain.contract(ethereum)

@@ -155,7 +155,7 @@ func send(_ chain: ChainOptions, _ key: KeyOption, _ data: [UInt8], _ what: Stri
 
 /// ``send(_:_:_:_:)`` with a key already loaded.
 @discardableResult
-func send(_ chain: ChainOptions, key: PrivateKey, _ data: [UInt8], _ what: String?) async throws -> TransactionReceipt {
+func send(_ chain: ChainOptions, key: any DigestSigner, _ data: [UInt8], _ what: String?) async throws -> TransactionReceipt {
     let contract = try chain.resolvedContract()
     let receipt = try await chain.withClient { client, _ in
         do {

@@ -18,7 +18,7 @@ struct RecordsCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try settings.settings()
             let recordId = try bytes32(record, "--record")
-            let keyring = MasterKeyring(current: try MasterKey(contentsOfFile: try settings.require("keys.master_file")))
+            let keyring = MasterKeyring(current: try settings.keyLoader.masterKey(try settings.require("keys.master_file")))
             try await withPostgres(settings) { client, logger in
                 try await RecordStore(client: client, keyring: keyring, logger: logger).shred(recordId)
             }

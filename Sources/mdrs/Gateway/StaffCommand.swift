@@ -79,7 +79,7 @@ struct StaffCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try settings.settings()
             let configuration = try GatewayConfiguration(settings: settings)
-            let key = try PrivateKey(hex: try SecretFile.readText(configuration.custodianKeyFile))
+            let key = try settings.keyLoader.signingKey(configuration.custodianKeyFile)
             let (digest, body) = try await withPostgres(settings) { client, logger in
                 try await StaffDirectoryStore(client: client, logger: logger).writeDocument(
                     custodian: key.address, issuedAt: UInt64(Date().timeIntervalSince1970))

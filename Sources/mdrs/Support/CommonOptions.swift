@@ -61,7 +61,7 @@ struct ChainOptions: ParsableArguments {
     }
 
     /// A submitter for `key` that has checked the node's chain id.
-    func submitter(_ client: EthereumClient, key: PrivateKey) async throws -> TransactionSubmitter {
+    func submitter(_ client: EthereumClient, key: any DigestSigner) async throws -> TransactionSubmitter {
         try await TransactionSubmitter(client: client, key: key, expectedChainId: try expectedChainId())
     }
 
@@ -70,13 +70,40 @@ struct ChainOptions: ParsableArguments {
     }
 }
 
-/// `--key FILE`: the acting account's private key.
+/// `--key FILE|URI`: the acting account's private key.
 struct KeyOption: ParsableArguments {
-    @Option(name: .long, help: "The private key file of the account acting (64 hex digits).")
+    @Option(name: .long, help: "The acting account's key: a private key file (64 hex digits), or a pkcs11: URI.")
     var key: String
 
+    @OptionGroup var pkcs11: PKCS11Options
+
     /// Loads the key, refusing a file others can read (as the gateway does with its own).
-    func load() throws -> PrivateKey { try PrivateKey(hex: try SecretFile.readText(key)) }
+    func load() throws -> any DigestSigner { try pkcs11.loader().signingKey(key) }
+}
+
+/// Where keys given as `pkcs11:` URIs are found: the module, and the PIN's file. The PIN itself
+/// is never an option (a command line is visible to every user of the machine).
+struct PKCS11Options: ParsableArguments {
+    @Option(name: .customLong("pkcs11-module"), help: "The PKCS#11 module's library (or MDRS_PKCS11_MODULE).")
+    var module: String?
+
+    @Option(
+        name: .customLong("pkcs11-pin-file"),
+        help: "An owner-only file holding the token's user PIN (or MDRS_PKCS11_PIN_FILE; else MDRS_PKCS11_PIN).")
+    var pinFile: String?
+
+    func loader() -> KeyLoader {
+        let environment = ProcessInfo.processInfo.environment
+        let module = module ?? environment["MDRS_PKCS11_MODULE"]
+        return KeyLoader(pkcs11: module.map {
+            KeyLoader.PKCS11Settings(modulePath: $0, pinFile: pinFile ?? environment["MDRS_PKCS11_PIN_FILE"])
+        })
+    }
+}
+
+extension Settings {
+    /// The key loader the configuration describes (`pkcs11.module`, `pkcs11.pin_file`).
+    var keyLoader: KeyLoader { KeyLoader(pkcs11: KeyLoader.PKCS11Settings(settings: self)) }
 }
 
 /// Runs `body` with a running PostgreSQL client for the configured database.

@@ -27,7 +27,7 @@ enum DevChain {
         return key
     }
 
-    static func submitter(_ key: PrivateKey, on client: EthereumClient? = nil) async throws -> TransactionSubmitter {
+    static func submitter(_ key: any DigestSigner, on client: EthereumClient? = nil) async throws -> TransactionSubmitter {
         try await TransactionSubmitter(client: client ?? self.client(), key: key)
     }
 

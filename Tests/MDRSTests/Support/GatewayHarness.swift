@@ -33,8 +33,10 @@ struct Deployment: Sendable {
     let directory: URL
 
     /// Deploys a contract on the chain at `rpcURL`, registers a hospital and its staff, and
-    /// writes the key files a gateway configuration names.
-    static func make(rpcURL: String? = nil) async throws -> Deployment {
+    /// writes the key files a gateway configuration names. With `custodian` (a key in a token),
+    /// that key is the hospital registered on-chain, and it registers the staff; `hospital` is
+    /// then an unregistered key.
+    static func make(rpcURL: String? = nil, custodian tokenCustodian: (any DigestSigner)? = nil) async throws -> Deployment {
         let url = try rpcURL ?? DevChain.rpcURL
         let client = EthereumClient(rpc: JSONRPCClient(configuration: .init(url: url, timeout: .seconds(60)), httpClient: HTTPClient.shared))
         func funded() async throws -> PrivateKey { try await DevChain.fundedKey(on: client) }
@@ -46,9 +48,14 @@ struct Deployment: Sendable {
             rpcURL: url, contract: contract, chainId: try await client.chainId(), admin: admin, hospital: hospital,
             clerk: clerk, doctor: doctor, doctor2: doctor2, patient: patient, auditor: auditor,
             directory: FileManager.default.temporaryDirectory.appendingPathComponent("mdrs-e2e-\(UUID().uuidString)"))
-        try await deployment.send(admin, MedicalAccessContract.registerCustodian(hospital.address, name: "St. Elsewhere"))
+        let custodian: any DigestSigner = tokenCustodian ?? hospital
+        if tokenCustodian != nil {
+            _ = try await client.rpc.call(
+                "dev_fund", [.string(custodian.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+        }
+        try await deployment.send(admin, MedicalAccessContract.registerCustodian(custodian.address, name: "St. Elsewhere"))
         for staff in [clerk, doctor, doctor2] {
-            try await deployment.send(hospital, MedicalAccessContract.registerStaff(staff.address))
+            try await deployment.send(custodian, MedicalAccessContract.registerStaff(staff.address))
         }
         try FileManager.default.createDirectory(at: deployment.directory, withIntermediateDirectories: true)
         try SecretFile.create(deployment.path("custodian.key"), contents: Array(hospital.secretHex.utf8))
@@ -59,7 +66,7 @@ struct Deployment: Sendable {
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     @discardableResult
-    func send(_ key: PrivateKey, _ data: [UInt8]) async throws -> TransactionReceipt {
+    func send(_ key: any DigestSigner, _ data: [UInt8]) async throws -> TransactionReceipt {
         try await DevChain.submitter(key, on: contract.client).submit(to: contract.address, data: data)
     }
 

@@ -1,0 +1,87 @@
+import CPKCS11
+
+/// An AES-256 key that never leaves its token: it seals and opens with AES-GCM, and computes
+/// AES-CMAC, inside the token.
+public struct PKCS11SecretKey: Sendable {
+    public let token: PKCS11Token
+    /// The key's label (CKA_LABEL).
+    public let label: String
+    let handle: CK_OBJECT_HANDLE
+
+    /// The secret key labelled `label`.
+    public init(token: PKCS11Token, label: String) throws {
+        self.token = token
+        self.label = label
+        self.handle = try token.object(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label, kind: "secret key")
+    }
+
+    /// Creates an AES-256 key labelled `label` in the token: a token object, private, sensitive and
+    /// never extractable, allowed to encrypt, decrypt and sign (CMAC) only. Refused if the label
+    /// is taken.
+    public static func generate(in token: PKCS11Token, label: String) throws -> PKCS11SecretKey {
+        guard try token.find(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label).isEmpty else {
+            throw PKCS11Error(.keyExists, "token '\(token.label)' already holds a secret key labelled '\(label)'")
+        }
+        var template = PKCS11Template()
+        template.append(CKA_CLASS, ulong: CK_OBJECT_CLASS(CKO_SECRET_KEY))
+        template.append(CKA_KEY_TYPE, ulong: CK_KEY_TYPE(CKK_AES))
+        template.append(CKA_VALUE_LEN, ulong: 32)
+        template.append(CKA_LABEL, bytes: Array(label.utf8))
+        template.append(CKA_TOKEN, bool: true)
+        template.append(CKA_PRIVATE, bool: true)
+        template.append(CKA_SENSITIVE, bool: true)
+        template.append(CKA_EXTRACTABLE, bool: false)
+        template.append(CKA_ENCRYPT, bool: true)
+        template.append(CKA_DECRYPT, bool: true)
+        template.append(CKA_SIGN, bool: true)
+        template.append(CKA_WRAP, bool: false)
+        template.append(CKA_UNWRAP, bool: false)
+        try token.withSession { session, f in
+            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
+            var handle: CK_OBJECT_HANDLE = 0
+            try template.withAttributes { attributes, count in
+                try token.check(f.C_GenerateKey!(session, &mechanism, attributes, count, &handle), "creating AES key '\(label)'")
+            }
+        }
+        return try PKCS11SecretKey(token: token, label: label)
+    }
+
+    /// AES-256-GCM with a 16-byte tag: `ciphertext ‖ tag`.
+    public func seal(_ plaintext: [UInt8], nonce: [UInt8], authenticating additionalData: [UInt8]) throws -> [UInt8] {
+        try gcm(plaintext, nonce: nonce, additionalData: additionalData, outputCapacity: plaintext.count + 16, encrypt: true)
+    }
+
+    /// Opens what ``seal(_:nonce:authenticating:)`` sealed; throws if the tag does not verify.
+    public func open(_ sealed: [UInt8], nonce: [UInt8], authenticating additionalData: [UInt8]) throws -> [UInt8] {
+        guard sealed.count >= 16 else { throw PKCS11Error(.operationFailed, "a sealed value is at least its 16-byte tag") }
+        return try gcm(sealed, nonce: nonce, additionalData: additionalData, outputCapacity: sealed.count, encrypt: false)
+    }
+
+    /// AES-CMAC of `message` (16 bytes): a pseudo-random function of the key, for deriving
+    /// identifiers and keys from it without it leaving the token.
+    public func mac(_ message: [UInt8]) throws -> [UInt8] {
+        try token.singlePart(
+            "AES-CMAC with '\(label)'", mechanism: CK_MECHANISM_TYPE(CKM_AES_CMAC), key: handle, input: message,
+            outputCapacity: 16, initialize: { $0.C_SignInit }, run: { $0.C_Sign })
+    }
+
+    private func gcm(_ input: [UInt8], nonce: [UInt8], additionalData: [UInt8], outputCapacity: Int, encrypt: Bool) throws -> [UInt8] {
+        var nonce = nonce
+        var additionalData = additionalData
+        return try nonce.withUnsafeMutableBufferPointer { nonceBuffer in
+            try additionalData.withUnsafeMutableBufferPointer { aadBuffer in
+                var parameters = CK_GCM_PARAMS(
+                    pIv: nonceBuffer.baseAddress, ulIvLen: CK_ULONG(nonceBuffer.count), ulIvBits: CK_ULONG(nonceBuffer.count * 8),
+                    pAAD: aadBuffer.baseAddress, ulAADLen: CK_ULONG(aadBuffer.count), ulTagBits: 128)
+                return try withUnsafeMutableBytes(of: &parameters) { parameterBuffer in
+                    try token.singlePart(
+                        encrypt ? "AES-GCM sealing with '\(label)'" : "AES-GCM opening with '\(label)'",
+                        mechanism: CK_MECHANISM_TYPE(CKM_AES_GCM), parameter: parameterBuffer, key: handle, input: input,
+                        outputCapacity: outputCapacity,
+                        initialize: { encrypt ? $0.C_EncryptInit : $0.C_DecryptInit },
+                        run: { encrypt ? $0.C_Encrypt : $0.C_Decrypt })
+                }
+            }
+        }
+    }
+}
