@@ -11,6 +11,8 @@ public struct PKCS11Error: Error, CustomStringConvertible, Sendable {
         case pinMissing
         /// The token holds no key with the label and class asked for.
         case keyNotFound
+        /// A key that can be read out of its token, or of the wrong type or size.
+        case unsafeKey
         /// A key with that label exists already (creating one never replaces it).
         case keyExists
         /// A `pkcs11:` URI that cannot be used.

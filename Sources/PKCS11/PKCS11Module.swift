@@ -26,7 +26,12 @@ public final class PKCS11Module: @unchecked Sendable {
     /// The module at `path`, loaded and initialised (with the operating system's locking, so
     /// that sessions may be used from any thread) the first time it is asked for.
     public static func load(path: String) throws -> PKCS11Module {
-        try loaded.withLock { modules in
+        // One module per file, however its path is spelled: two copies would share the login.
+        let path = realpath(path, nil).map { resolved in
+            defer { free(resolved) }
+            return String(cString: resolved)
+        } ?? path
+        return try loaded.withLock { modules in
             if let module = modules[path] { return module }
             guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
                 let reason = dlerror().map { String(cString: $0) } ?? "unknown reason"
@@ -47,6 +52,7 @@ public final class PKCS11Module: @unchecked Sendable {
             arguments.flags = CKF_OS_LOCKING_OK
             let initialized = initialize(&arguments)
             guard initialized == CKR_OK || initialized == CKR_CRYPTOKI_ALREADY_INITIALIZED else {
+                dlclose(handle)
                 throw PKCS11Error(.moduleNotLoaded, "the PKCS#11 module \(path) did not initialise", returnValue: initialized)
             }
             let module = PKCS11Module(path: path, functions: list)
@@ -55,19 +61,21 @@ public final class PKCS11Module: @unchecked Sendable {
         }
     }
 
-    /// The slots whose token has `label` (blank-padded to 32 bytes in the token's info).
-    func slots(withTokenLabel label: String) throws -> [CK_SLOT_ID] {
+    /// The slots whose token has `label` (blank-padded to 32 bytes in the token's info), with
+    /// the token's flags. A slot whose token cannot be read is skipped.
+    func slots(withTokenLabel label: String) throws -> [(slot: CK_SLOT_ID, flags: CK_FLAGS)] {
         let f = functions.pointee
         var count: CK_ULONG = 0
         try check(f.C_GetSlotList!(CK_BBOOL(CK_TRUE), nil, &count), "listing the module's slots")
+        guard count <= 4096 else { throw PKCS11Error(.operationFailed, "\(path) reported \(count) slots") }
         var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
         try check(f.C_GetSlotList!(CK_BBOOL(CK_TRUE), &slots, &count), "listing the module's slots")
-        return try slots.prefix(Int(count)).filter { slot in
+        return slots.prefix(min(Int(count), slots.count)).compactMap { slot in
             var info = CK_TOKEN_INFO()
-            try check(f.C_GetTokenInfo!(slot, &info), "reading a token's info")
+            guard f.C_GetTokenInfo!(slot, &info) == CKR_OK else { return nil }
             let padded = withUnsafeBytes(of: info.label) { Array($0) }
             let name = String(decoding: padded, as: UTF8.self).trimmingCharacters(inSet: " \0")
-            return name == label
+            return name == label ? (slot, info.flags) : nil
         }
     }
 

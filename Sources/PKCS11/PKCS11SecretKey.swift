@@ -6,13 +6,31 @@ public struct PKCS11SecretKey: Sendable {
     public let token: PKCS11Token
     /// The key's label (CKA_LABEL).
     public let label: String
-    let handle: CK_OBJECT_HANDLE
 
-    /// The secret key labelled `label`.
+    /// The secret key labelled `label`. Refused unless it is a 256-bit AES key that is sensitive
+    /// and not extractable: a key that can be read out gives none of what an HSM is for.
     public init(token: PKCS11Token, label: String) throws {
         self.token = token
         self.label = label
-        self.handle = try token.object(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label, kind: "secret key")
+        let handle = try token.object(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label, kind: "secret key")
+        let keyType = try token.attribute(CKA_KEY_TYPE, of: handle, "the type of '\(label)'")
+        let length = try token.attribute(CKA_VALUE_LEN, of: handle, "the length of '\(label)'")
+        guard keyType == withUnsafeBytes(of: CK_KEY_TYPE(CKK_AES), Array.init),
+            length == withUnsafeBytes(of: CK_ULONG(32), Array.init)
+        else {
+            throw PKCS11Error(.unsafeKey, "secret key '\(label)' on token '\(token.label)' is not a 256-bit AES key")
+        }
+        try Self.requireUnextractable(token: token, handle: handle, label: label)
+    }
+
+    static func requireUnextractable(token: PKCS11Token, handle: CK_OBJECT_HANDLE, label: String) throws {
+        guard try token.attribute(CKA_SENSITIVE, of: handle, "whether '\(label)' is sensitive") == [1],
+            try token.attribute(CKA_EXTRACTABLE, of: handle, "whether '\(label)' is extractable") == [0]
+        else {
+            throw PKCS11Error(
+                .unsafeKey,
+                "key '\(label)' on token '\(token.label)' can be read out of the token (CKA_SENSITIVE false or CKA_EXTRACTABLE true); create one that cannot (mdrs keys new-master --pkcs11, mdrs keys new --pkcs11)")
+        }
     }
 
     /// Creates an AES-256 key labelled `label` in the token: a token object, private, sensitive and
@@ -46,42 +64,51 @@ public struct PKCS11SecretKey: Sendable {
         return try PKCS11SecretKey(token: token, label: label)
     }
 
-    /// AES-256-GCM with a 16-byte tag: `ciphertext ‖ tag`.
-    public func seal(_ plaintext: [UInt8], nonce: [UInt8], authenticating additionalData: [UInt8]) throws -> [UInt8] {
-        try gcm(plaintext, nonce: nonce, additionalData: additionalData, outputCapacity: plaintext.count + 16, encrypt: true)
+    /// AES-256-GCM with a 16-byte tag: `ciphertext ‖ tag`, and the nonce the token used (a
+    /// module in a mode that chooses its own IV writes it back over the one given).
+    public func seal(_ plaintext: [UInt8], nonce: [UInt8], authenticating additionalData: [UInt8]) throws -> (sealed: [UInt8], nonce: [UInt8]) {
+        let (sealed, used) = try gcm(plaintext, nonce: nonce, additionalData: additionalData, outputCapacity: plaintext.count + 16, encrypt: true)
+        return (sealed, used)
     }
 
     /// Opens what ``seal(_:nonce:authenticating:)`` sealed; throws if the tag does not verify.
     public func open(_ sealed: [UInt8], nonce: [UInt8], authenticating additionalData: [UInt8]) throws -> [UInt8] {
         guard sealed.count >= 16 else { throw PKCS11Error(.operationFailed, "a sealed value is at least its 16-byte tag") }
-        return try gcm(sealed, nonce: nonce, additionalData: additionalData, outputCapacity: sealed.count, encrypt: false)
+        return try gcm(sealed, nonce: nonce, additionalData: additionalData, outputCapacity: sealed.count, encrypt: false).output
     }
 
     /// AES-CMAC of `message` (16 bytes): a pseudo-random function of the key, for deriving
     /// identifiers and keys from it without it leaving the token.
     public func mac(_ message: [UInt8]) throws -> [UInt8] {
-        try token.singlePart(
-            "AES-CMAC with '\(label)'", mechanism: CK_MECHANISM_TYPE(CKM_AES_CMAC), key: handle, input: message,
-            outputCapacity: 16, initialize: { $0.C_SignInit }, run: { $0.C_Sign })
+        try token.withObject(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label, kind: "secret key") { handle in
+            try token.singlePart(
+                "AES-CMAC with '\(label)'", mechanism: CK_MECHANISM_TYPE(CKM_AES_CMAC), key: handle, input: message,
+                outputCapacity: 16, initialize: { $0.C_SignInit }, run: { $0.C_Sign })
+        }
     }
 
-    private func gcm(_ input: [UInt8], nonce: [UInt8], additionalData: [UInt8], outputCapacity: Int, encrypt: Bool) throws -> [UInt8] {
-        var nonce = nonce
-        var additionalData = additionalData
-        return try nonce.withUnsafeMutableBufferPointer { nonceBuffer in
-            try additionalData.withUnsafeMutableBufferPointer { aadBuffer in
-                var parameters = CK_GCM_PARAMS(
-                    pIv: nonceBuffer.baseAddress, ulIvLen: CK_ULONG(nonceBuffer.count), ulIvBits: CK_ULONG(nonceBuffer.count * 8),
-                    pAAD: aadBuffer.baseAddress, ulAADLen: CK_ULONG(aadBuffer.count), ulTagBits: 128)
-                return try withUnsafeMutableBytes(of: &parameters) { parameterBuffer in
-                    try token.singlePart(
-                        encrypt ? "AES-GCM sealing with '\(label)'" : "AES-GCM opening with '\(label)'",
-                        mechanism: CK_MECHANISM_TYPE(CKM_AES_GCM), parameter: parameterBuffer, key: handle, input: input,
-                        outputCapacity: outputCapacity,
-                        initialize: { encrypt ? $0.C_EncryptInit : $0.C_DecryptInit },
-                        run: { encrypt ? $0.C_Encrypt : $0.C_Decrypt })
+    private func gcm(
+        _ input: [UInt8], nonce: [UInt8], additionalData: [UInt8], outputCapacity: Int, encrypt: Bool
+    ) throws -> (output: [UInt8], nonce: [UInt8]) {
+        try token.withObject(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label, kind: "secret key") { handle in
+            var nonce = nonce
+            var additionalData = additionalData
+            let output = try nonce.withUnsafeMutableBufferPointer { nonceBuffer in
+                try additionalData.withUnsafeMutableBufferPointer { aadBuffer in
+                    var parameters = CK_GCM_PARAMS(
+                        pIv: nonceBuffer.baseAddress, ulIvLen: CK_ULONG(nonceBuffer.count), ulIvBits: CK_ULONG(nonceBuffer.count * 8),
+                        pAAD: aadBuffer.baseAddress, ulAADLen: CK_ULONG(aadBuffer.count), ulTagBits: 128)
+                    return try withUnsafeMutableBytes(of: &parameters) { parameterBuffer in
+                        try token.singlePart(
+                            encrypt ? "AES-GCM sealing with '\(label)'" : "AES-GCM opening with '\(label)'",
+                            mechanism: CK_MECHANISM_TYPE(CKM_AES_GCM), parameter: parameterBuffer, key: handle, input: input,
+                            outputCapacity: outputCapacity,
+                            initialize: { encrypt ? $0.C_EncryptInit : $0.C_DecryptInit },
+                            run: { encrypt ? $0.C_Encrypt : $0.C_Decrypt })
+                    }
                 }
             }
+            return (output, nonce)
         }
     }
 }

@@ -10,16 +10,17 @@ public struct PKCS11SigningKey: DigestSigner {
     public let label: String
     public let publicKey: PublicKey
     public let address: Address
-    let privateHandle: CK_OBJECT_HANDLE
 
     /// DER of the named curve secp256k1 (OID 1.3.132.0.10), as CKA_EC_PARAMS holds it.
     static let secp256k1Parameters: [UInt8] = [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x0A]
 
-    /// The key pair labelled `label`.
+    /// The key pair labelled `label`. Refused unless the private key is sensitive and not
+    /// extractable; ``checkPair()`` then proves its halves match.
     public init(token: PKCS11Token, label: String) throws {
         self.token = token
         self.label = label
-        self.privateHandle = try token.object(CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label, kind: "private key")
+        let privateHandle = try token.object(CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label, kind: "private key")
+        try PKCS11SecretKey.requireUnextractable(token: token, handle: privateHandle, label: label)
         let publicHandle = try token.object(CK_OBJECT_CLASS(CKO_PUBLIC_KEY), label: label, kind: "public key")
         let parameters = try token.attribute(CKA_EC_PARAMS, of: publicHandle, "the curve of '\(label)'")
         guard parameters == Self.secp256k1Parameters else {
@@ -28,6 +29,17 @@ public struct PKCS11SigningKey: DigestSigner {
         let point = try token.attribute(CKA_EC_POINT, of: publicHandle, "the public key of '\(label)'")
         self.publicKey = try PublicKey(bytes: try Self.uncompressedPoint(fromECPoint: point))
         self.address = publicKey.address
+    }
+
+    /// Signs once and checks the signature recovers the public key: the private and public
+    /// keys of one label are found apart, and a mismatch would otherwise show only at the first
+    /// transaction.
+    public func checkPair() throws {
+        do {
+            _ = try sign(digest: Keccak256.hash(Array("mdrs/pkcs11/self-test".utf8)))
+        } catch let error as KeyError where error.code == .recoveryFailed {
+            throw PKCS11Error(.unsafeKey, "the private and public keys labelled '\(label)' on token '\(token.label)' are not one pair")
+        }
     }
 
     /// Creates a secp256k1 key pair labelled `label` in the token: the private key sensitive,
@@ -70,9 +82,11 @@ public struct PKCS11SigningKey: DigestSigner {
 
     public func sign(digest: [UInt8]) throws -> Signature {
         guard digest.count == 32 else { throw KeyError(.signingFailed, "digest must be 32 bytes, got \(digest.count)") }
-        let signature = try token.singlePart(
-            "ECDSA signing with '\(label)'", mechanism: CK_MECHANISM_TYPE(CKM_ECDSA), key: privateHandle, input: digest,
-            outputCapacity: 64, initialize: { $0.C_SignInit }, run: { $0.C_Sign })
+        let signature = try token.withObject(CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label, kind: "private key") { handle in
+            try token.singlePart(
+                "ECDSA signing with '\(label)'", mechanism: CK_MECHANISM_TYPE(CKM_ECDSA), key: handle, input: digest,
+                outputCapacity: 64, initialize: { $0.C_SignInit }, run: { $0.C_Sign })
+        }
         guard signature.count == 64 else {
             throw PKCS11Error(.operationFailed, "the token's ECDSA signature has \(signature.count) bytes, not 64")
         }

@@ -19,7 +19,7 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `pkcs11:token=…;object=…[;type=…]`, percent-decoding each value.
     public init(_ text: String) throws {
-        guard Self.isURI(text) else { throw PKCS11Error(.invalidURI, "\(text) is not a pkcs11: URI") }
+        guard Self.isURI(text) else { throw PKCS11Error(.invalidURI, "not a pkcs11: URI") }
         let path = Substring(text.dropFirst("pkcs11:".count))
         if let query = path.firstIndex(of: "?") {
             let attributes = path[path.index(after: query)...].split(separator: "&").map { $0.split(separator: "=").first ?? "" }
@@ -34,16 +34,23 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
         var object: String?
         for part in path.split(separator: ";") {
             let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2 else { throw PKCS11Error(.invalidURI, "pkcs11: URI attribute \(part) has no value") }
-            let value = try Self.percentDecoded(pair[1])
-            switch pair[0] {
+            let name = pair.first ?? ""
+            guard ["token", "object", "type"].contains(name) else {
+                throw PKCS11Error(
+                    .invalidURI,
+                    name == "pin-value"
+                        ? "a PIN does not belong in a pkcs11: URI; give it in a file or the environment"
+                        : "pkcs11: URI attribute \(name.prefix(32)) is not supported (token, object, type)")
+            }
+            guard pair.count == 2 else { throw PKCS11Error(.invalidURI, "pkcs11: URI attribute \(name) has no value") }
+            let value = try Self.percentDecoded(pair[1], attribute: String(name))
+            switch name {
             case "token": token = value
             case "object": object = value
-            case "type":
+            default:
                 guard ["secret-key", "private", "public"].contains(value) else {
-                    throw PKCS11Error(.invalidURI, "pkcs11: URI type \(value) is not secret-key, private or public")
+                    throw PKCS11Error(.invalidURI, "pkcs11: URI type must be secret-key, private or public")
                 }
-            default: throw PKCS11Error(.invalidURI, "pkcs11: URI attribute \(pair[0]) is not supported (token, object, type)")
             }
         }
         guard let token, !token.isEmpty, let object, !object.isEmpty else {
@@ -56,7 +63,8 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
         "pkcs11:token=\(Self.percentEncoded(token));object=\(Self.percentEncoded(object))"
     }
 
-    private static func percentDecoded(_ text: Substring) throws -> String {
+    /// Percent-decodes an attribute's value; errors name the attribute, never the value.
+    private static func percentDecoded(_ text: Substring, attribute: String) throws -> String {
         var bytes: [UInt8] = []
         var utf8 = Array(text.utf8)[...]
         while let byte = utf8.popFirst() {
@@ -64,14 +72,17 @@ public struct PKCS11URI: Sendable, Hashable, CustomStringConvertible {
                 bytes.append(byte)
                 continue
             }
-            guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else {
-                throw PKCS11Error(.invalidURI, "pkcs11: URI has a malformed percent escape in \(text)")
+            let digits = Array(utf8.prefix(2))
+            guard digits.count == 2, digits.allSatisfy({ UInt8(ascii: "0")...UInt8(ascii: "9") ~= $0 || UInt8(ascii: "a")...UInt8(ascii: "f") ~= $0 | 0x20 }),
+                let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 16)
+            else {
+                throw PKCS11Error(.invalidURI, "pkcs11: URI attribute \(attribute) has a malformed percent escape")
             }
             bytes.append(value)
             utf8 = utf8.dropFirst(2)
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw PKCS11Error(.invalidURI, "pkcs11: URI value \(text) is not UTF-8")
+            throw PKCS11Error(.invalidURI, "pkcs11: URI attribute \(attribute) is not UTF-8")
         }
         return decoded
     }

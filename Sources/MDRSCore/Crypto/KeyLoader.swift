@@ -24,6 +24,8 @@ public struct KeyLoader: Sendable {
 
         func pin(environment: [String: String]) throws -> String {
             if let pinFile { return try SecretFile.readText(pinFile) }
+            // Out of the process's environment once read (it shows in /proc/<pid>/environ).
+            defer { unsetenv(Self.pinEnvironmentVariable) }
             guard let pin = environment[Self.pinEnvironmentVariable], !pin.isEmpty else {
                 throw GatewayError(
                     .keyStoreFailure,
@@ -45,7 +47,9 @@ public struct KeyLoader: Sendable {
     public func masterKey(_ reference: String) throws -> MasterKey {
         guard PKCS11URI.isURI(reference) else { return try MasterKey(contentsOfFile: reference) }
         let uri = try parse(reference)
-        return try MasterKey(token: try hardware { try PKCS11SecretKey(token: try token(uri), label: uri.object) })
+        let key = try MasterKey(token: try hardware { try PKCS11SecretKey(token: try token(uri), label: uri.object) })
+        try key.checkRoundTrip()
+        return key
     }
 
     /// The secp256k1 signing key at `reference`: a key file (64 hex digits), or a key pair in a
@@ -61,13 +65,19 @@ public struct KeyLoader: Sendable {
             }
         }
         let uri = try parse(reference)
-        return try hardware { try PKCS11SigningKey(token: try token(uri), label: uri.object) }
+        return try hardware {
+            let key = try PKCS11SigningKey(token: try token(uri), label: uri.object)
+            try key.checkPair()
+            return key
+        }
     }
 
     /// Creates an AES-256 master key in the token `reference` names.
     public func newMasterKey(_ reference: String) throws -> MasterKey {
         let uri = try parse(reference)
-        return try MasterKey(token: try hardware { try PKCS11SecretKey.generate(in: try token(uri), label: uri.object) })
+        let key = try MasterKey(token: try hardware { try PKCS11SecretKey.generate(in: try token(uri), label: uri.object) })
+        try key.checkRoundTrip()
+        return key
     }
 
     /// Creates a secp256k1 key pair in the token `reference` names.

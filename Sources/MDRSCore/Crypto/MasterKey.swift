@@ -66,6 +66,18 @@ public struct MasterKey: Sendable {
         }
     }
 
+    /// Seals a random data key and opens it again. For a key in a token: a module that took
+    /// another IV than it wrote back, or a policy that lets the key seal but not open, would
+    /// lose every record stored from then on; this finds out before serving.
+    public func checkRoundTrip() throws {
+        let probe = SymmetricKey(size: .bits256)
+        let probeRecord = Bytes32.random()
+        let opened = try unwrap(try wrap(probe, recordId: probeRecord), recordId: probeRecord)
+        guard opened == probe else {
+            throw GatewayError(.keyStoreFailure, "master key \(location) does not open what it sealed")
+        }
+    }
+
     /// The id as 16 hex digits, as stored in `records.key_id`.
     public var idHex: String { Hex.encode(id, prefix: false) }
 
@@ -104,9 +116,12 @@ public struct MasterKey: Sendable {
             }
             return Array(combined)
         case .token(let key):
-            let nonce = Array(AES.GCM.Nonce())
             do {
-                return nonce + (try key.seal(plaintext, nonce: nonce, authenticating: wrapContext(recordId)))
+                let (sealed, nonce) = try key.seal(plaintext, nonce: Array(AES.GCM.Nonce()), authenticating: wrapContext(recordId))
+                guard nonce.count == 12 else {
+                    throw PKCS11Error(.operationFailed, "the token used a \(nonce.count)-byte GCM nonce, not 12")
+                }
+                return nonce + sealed
             } catch {
                 throw GatewayError(.keyStoreFailure, "wrapping a data key with \(location): \(error)")
             }
@@ -130,11 +145,18 @@ public struct MasterKey: Sendable {
             do {
                 return SymmetricKey(
                     data: try key.open(Array(wrapped[12...]), nonce: Array(wrapped[..<12]), authenticating: wrapContext(recordId)))
-            } catch {
-                // Modules name a tag that does not verify differently (SoftHSM2: CKR_GENERAL_ERROR),
-                // so ask the token something whose answer is known: if it still answers right, the
-                // wrapped key is at fault, not the token.
-                if let answer = try? key.mac(Self.idLabel), Array(answer.prefix(8)) == id { throw doesNotOpen }
+            } catch let error as PKCS11Error {
+                switch error.returnValue {
+                case 0x40, 0x41:
+                    // CKR_ENCRYPTED_DATA_INVALID, CKR_ENCRYPTED_DATA_LEN_RANGE: the tag did not verify.
+                    throw doesNotOpen
+                case 0x05, 0x06:
+                    // CKR_GENERAL_ERROR, CKR_FUNCTION_FAILED: how some modules (SoftHSM2) say the tag
+                    // did not verify, and how others say they failed. Ask the token something whose
+                    // answer is known: if it still answers right, the wrapped key is at fault.
+                    if let answer = try? key.mac(Self.idLabel), Array(answer.prefix(8)) == id { throw doesNotOpen }
+                default: break
+                }
                 throw GatewayError(.keyStoreFailure, "unwrapping the data key of record \(recordId.hex) with \(location): \(error)")
             }
         }

@@ -93,7 +93,7 @@ struct PKCS11Options: ParsableArguments {
     var pinFile: String?
 
     func loader() -> KeyLoader {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.value.isEmpty }
         let module = module ?? environment["MDRS_PKCS11_MODULE"]
         return KeyLoader(pkcs11: module.map {
             KeyLoader.PKCS11Settings(modulePath: $0, pinFile: pinFile ?? environment["MDRS_PKCS11_PIN_FILE"])

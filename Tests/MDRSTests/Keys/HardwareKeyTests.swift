@@ -43,9 +43,33 @@ struct HardwareKeyTests {
         // The key's value is not readable: sensitive and never extractable.
         let uriParts = try PKCS11URI(uri)
         let key = try PKCS11SecretKey(token: try PKCS11Token.open(modulePath: SoftHSM.modulePath, label: uriParts.token, pin: SoftHSM.pin), label: uriParts.object)
-        #expect(try key.token.attribute(CKA_EXTRACTABLE, of: key.handle, "extractable") == [0])
-        #expect(try key.token.attribute(CKA_SENSITIVE, of: key.handle, "sensitive") == [1])
-        #expect(throws: PKCS11Error.self) { try key.token.attribute(CKA_VALUE, of: key.handle, "the value") }
+        let handle = try key.token.object(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: key.label, kind: "secret key")
+        #expect(try key.token.attribute(CKA_EXTRACTABLE, of: handle, "extractable") == [0])
+        #expect(try key.token.attribute(CKA_SENSITIVE, of: handle, "sensitive") == [1])
+        #expect(throws: PKCS11Error.self) { try key.token.attribute(CKA_VALUE, of: handle, "the value") }
+
+        // A key that can be read out of the token is refused: it gives none of what an HSM is for.
+        let exposed = "exposed-\(UUID().uuidString.prefix(8))"
+        var template = PKCS11Template()
+        template.append(CKA_CLASS, ulong: CK_OBJECT_CLASS(CKO_SECRET_KEY))
+        template.append(CKA_KEY_TYPE, ulong: CK_KEY_TYPE(CKK_AES))
+        template.append(CKA_VALUE_LEN, ulong: 32)
+        template.append(CKA_LABEL, bytes: Array(exposed.utf8))
+        template.append(CKA_TOKEN, bool: true)
+        template.append(CKA_SENSITIVE, bool: false)
+        template.append(CKA_EXTRACTABLE, bool: true)
+        template.append(CKA_ENCRYPT, bool: true)
+        template.append(CKA_DECRYPT, bool: true)
+        template.append(CKA_SIGN, bool: true)
+        try key.token.withSession { session, f in
+            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
+            var created: CK_OBJECT_HANDLE = 0
+            try template.withAttributes { attributes, count in
+                try key.token.check(f.C_GenerateKey!(session, &mechanism, attributes, count, &created), "creating an exposed key")
+            }
+        }
+        let exposedRefusal = #expect(throws: GatewayError.self) { try store.loader.masterKey("pkcs11:token=\(SoftHSM.token);object=\(exposed)") }
+        #expect(exposedRefusal?.message.contains("can be read out of the token") == true, "\(String(describing: exposedRefusal))")
 
         // Another key has another id; a label is never reused.
         let other = try store.loader.newMasterKey(SoftHSM.uri("master"))
@@ -182,6 +206,19 @@ struct HardwareKeyTests {
                 configuration.pkcs11 = .init(modulePath: SoftHSM.modulePath, pinFile: store.wrongPinFile)
             }
             #expect(wrongPin.contains("refused the PIN") && wrongPin.contains("CKR_PIN_INCORRECT"), "\(wrongPin)")
+
+            // A wrong PIN for a token this process is logged in to already (the module itself would
+            // answer "already logged in"), also through another spelling of the module's path.
+            _ = try store.loader.newMasterKey(SoftHSM.uri("master"))
+            let link = store.directory.appendingPathComponent("module-\(UUID().uuidString).so").path
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: SoftHSM.modulePath)
+            for module in [SoftHSM.modulePath, link] {
+                let afterLogin = await startFailure { configuration in
+                    configuration.masterKeyFile = SoftHSM.uri("master")
+                    configuration.pkcs11 = .init(modulePath: module, pinFile: store.wrongPinFile)
+                }
+                #expect(afterLogin.contains("token '\(SoftHSM.token)' refused the PIN"), "\(module): \(afterLogin)")
+            }
 
             let missingKey = await startFailure { configuration in
                 configuration.masterKeyFile = SoftHSM.uri("no-such-master")
