@@ -170,6 +170,7 @@ let package = Package(
                 "MDRSOutbox",
                 "MDRSPostgres",
                 "MDRSProtocol",
+                "PKCS11",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "BigInt", package: "BigInt"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -129,6 +129,18 @@ public final class PKCS11Token: @unchecked Sendable {
         }
     }
 
+    /// Asks the token whether one of its sessions is still open and logged in (opening it again
+    /// if the module lost it): what readiness reports. Cheap: no key is used.
+    public func checkSession() throws {
+        try withSession { session, f in
+            var info = CK_SESSION_INFO()
+            try check(f.C_GetSessionInfo!(session, &info), "reading a session's state")
+            guard info.state == CK_STATE(CKS_RW_USER_FUNCTIONS) || info.state == CK_STATE(CKS_RO_USER_FUNCTIONS) else {
+                throw PKCS11Error(.operationFailed, "the session on token '\(label)' is not logged in", returnValue: CKR_USER_NOT_LOGGED_IN)
+            }
+        }
+    }
+
     func check(_ value: CK_RV, _ what: String) throws {
         guard value == CKR_OK else {
             throw PKCS11Error(.operationFailed, "\(what) failed on token '\(label)'", returnValue: value)

@@ -30,6 +30,12 @@ public struct MasterKey: Sendable {
     /// encrypted addresses sealed under it (anchored on-chain for good) still open.
     public var addressOnly: AddressKey { AddressKey(id: id, key: addressKey) }
 
+    /// The token the key is in; nil for a key from a file.
+    public var token: PKCS11Token? {
+        if case .token(let key) = sealing { return key.token }
+        return nil
+    }
+
     /// Where the key is kept, for messages: a token's key is named by its URI.
     public var location: String {
         switch sealing {

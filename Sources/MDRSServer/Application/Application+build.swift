@@ -12,6 +12,7 @@ import MDRSOutbox
 import MDRSPostgres
 import MDRSProtocol
 import NIOCore
+import PKCS11
 import PostgresNIO
 import ServiceLifecycle
 
@@ -34,6 +35,10 @@ public func buildApplication(
         current: try keys.masterKey(configuration.masterKeyFile),
         previous: try configuration.previousMasterKeyFiles.map(keys.masterKey),
         addressKeys: try configuration.retiredAddressKeyFiles.map(AddressKey.init(contentsOfFile:)))
+    // The tokens readiness asks after: the key store must answer for the gateway to be ready.
+    let keyTokens = ([(signingKey as? PKCS11SigningKey)?.token] + ([keyring.current] + keyring.previous).map(\.token))
+        .compactMap { $0 }
+        .reduce(into: [PKCS11Token]()) { tokens, token in if !tokens.contains(where: { $0 === token }) { tokens.append(token) } }
 
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
     let databaseHealth = DatabaseHealth()
@@ -98,7 +103,8 @@ public func buildApplication(
     let operations = OperationsRoutes(
         operations: OperationsController(
             database: databaseHealth, chain: chain, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound,
-            emergencyReviewWithin: configuration.emergencyReviewWithin, logger: logger, drain: drain),
+            emergencyReviewWithin: configuration.emergencyReviewWithin, logger: logger, drain: drain,
+            tokens: keyTokens),
         metrics: metrics)
     let accessIndex = AccessIndexStore(
         client: database, contract: configuration.chain.contract, custodian: custodian, fromBlock: configuration.auditFromBlock, logger: logger)

@@ -5,6 +5,7 @@ import MDRSChain
 import MDRSCore
 import MDRSProtocol
 import MDRSPostgres
+import PKCS11
 import Synchronization
 
 /// Readiness for the operators: PostgreSQL answers, the chain head is fresh, the outbox flows.
@@ -20,6 +21,9 @@ struct OperationsController: Sendable {
     let logger: Logger
     /// Set while the process shuts down: not ready, whatever else stands.
     var drain: RequestDrain? = nil
+    /// The PKCS#11 tokens the keys are in (none with key files): each must keep a logged-in
+    /// session for the gateway to be ready.
+    var tokens: [PKCS11Token] = []
 
     /// How one part stands.
     enum Health: String, Codable, Sendable {
@@ -32,6 +36,13 @@ struct OperationsController: Sendable {
         case stalled
         /// A released record's log entry was refused and is not yet reviewed.
         case rejected
+    }
+
+    /// How the hardware security module stands.
+    enum KeyStoreHealth: String, Codable, Sendable {
+        case ok
+        /// A token the keys are in does not answer, or its session cannot be logged in again.
+        case unavailable
     }
 
     struct Readiness: Codable, Sendable {
@@ -53,6 +64,8 @@ struct OperationsController: Sendable {
         let emergencyReviewOverdue: Bool
         /// Present (true) while the process shuts down and lets its requests in flight finish.
         var draining: Bool? = nil
+        /// Present when the keys are in a PKCS#11 token.
+        var keyStore: KeyStoreHealth? = nil
     }
 
     /// The last answer, reused for a second: readiness is not rate-limited (load balancers ask
@@ -93,11 +106,24 @@ struct OperationsController: Sendable {
         // Denials never stall anything (see OutboxStatus); served rows and anchors do.
         let outbox: Health =
             status.unreviewedRejections > 0 ? .rejected : !status.isKnown || status.servedAge > bound || status.anchorAge > bound ? .stalled : .ok
+        var keyStore: KeyStoreHealth?
+        if !tokens.isEmpty {
+            keyStore = .ok
+            for token in tokens {
+                do {
+                    try token.checkSession()
+                } catch {
+                    keyStore = .unavailable
+                    logger.warning("readiness: the key store does not answer", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         return Readiness(
-            ready: database == .ok && chainAnswer == .ok && outbox == .ok, postgres: database, chain: chainAnswer, outbox: outbox,
+            ready: database == .ok && chainAnswer == .ok && outbox == .ok && keyStore != .unavailable, postgres: database,
+            chain: chainAnswer, outbox: outbox,
             chainHead: head, outboxDepth: status.depth, outboxOldestSeconds: max(status.servedAge, status.anchorAge),
             outboxOldestDenialSeconds: status.denialAge, unreviewedEmergencies: status.unreviewedEmergencies,
             oldestUnreviewedEmergencySeconds: status.unreviewedEmergencyAge,
-            emergencyReviewOverdue: status.unreviewedEmergencyAge > emergencyReviewWithin.seconds)
+            emergencyReviewOverdue: status.unreviewedEmergencyAge > emergencyReviewWithin.seconds, keyStore: keyStore)
     }
 }

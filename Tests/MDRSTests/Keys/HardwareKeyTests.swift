@@ -117,6 +117,8 @@ struct HardwareKeyTests {
                 configuration.pkcs11 = store.settings
             }
         ) { gateway in
+            let readiness = try await gateway.client.execute(uri: "/health/ready", method: .get, headers: [:], body: nil)
+            #expect(String(buffer: readiness.body).contains("\"keyStore\":\"ok\""), "\(String(buffer: readiness.body))")
             let record = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             let stored = try await gateway.store(record)
             let token = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
