@@ -21,15 +21,19 @@ public final class JSONRPCClient: Sendable {
         /// Extra request headers, e.g. `Authorization: Bearer …` for a node that requires
         /// authentication (Besu's `--rpc-http-authentication-*`, a proxy in front of geth).
         public var headers: [(name: String, value: String)]
+        /// Told the method of every request sent (`batch` for a batch), before it is sent: what
+        /// a gateway counts to know every call it makes of its nodes, its log writer's included.
+        public var onRequest: (@Sendable (String) -> Void)?
 
         public init(
             url: String, timeout: TimeAmount = .seconds(10), maximumResponseBytes: Int = 64 << 20,
-            headers: [(name: String, value: String)] = []
+            headers: [(name: String, value: String)] = [], onRequest: (@Sendable (String) -> Void)? = nil
         ) {
             self.url = url
             self.timeout = timeout
             self.maximumResponseBytes = maximumResponseBytes
             self.headers = headers
+            self.onRequest = onRequest
         }
     }
 
@@ -48,6 +52,7 @@ public final class JSONRPCClient: Sendable {
     public func call(_ method: String, _ params: [JSONValue] = []) async throws -> JSONValue {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         let body = try Self.encoder.encode(Request(id: id, method: method, params: params))
+        configuration.onRequest?(method)
         let data = try await post(body, method: method)
         let response: Response
         do {
@@ -64,6 +69,7 @@ public final class JSONRPCClient: Sendable {
         let firstID = nextID.wrappingAdd(calls.count, ordering: .relaxed).oldValue
         let requests = calls.enumerated().map { Request(id: firstID + $0.offset, method: $0.element.method, params: $0.element.params) }
         let label = "batch(\(calls.map(\.method).joined(separator: ",")))"
+        configuration.onRequest?("batch")
         let data = try await post(try Self.encoder.encode(requests), method: label)
         let responses: [Response]
         do {

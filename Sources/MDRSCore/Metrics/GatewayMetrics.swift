@@ -31,6 +31,12 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "mdrs_chain_calls_total", dimensions: [("method", method)], factory: factory).increment()
     }
 
+    /// Every JSON-RPC request sent to a chain node (the read path's, the watcher's, the log
+    /// writer's and the audit index's), by method.
+    package func rpcRequest(_ method: String) {
+        Counter(label: "mdrs_rpc_requests_total", dimensions: [("method", method)], factory: factory).increment()
+    }
+
     package func logTransaction(_ event: String) {
         Counter(label: "mdrs_log_transactions_total", dimensions: [("event", event)], factory: factory).increment()
     }

@@ -55,15 +55,16 @@ public func buildApplication(
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(5))))
     // The bearer token is the hospital's credential for its own node: witnesses, run by others,
     // never see it.
+    let metrics = GatewayMetrics()
     func node(_ url: String, headers: [(name: String, value: String)] = []) -> MedicalAccessContract {
         let client = EthereumClient(rpc: JSONRPCClient(
             configuration: .init(
-                url: url, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000)), headers: headers),
+                url: url, timeout: .milliseconds(Int64(configuration.chain.requestTimeout.seconds * 1000)), headers: headers,
+                onRequest: { metrics.rpcRequest($0) }),
             httpClient: httpClient, logger: logger))
         return MedicalAccessContract(address: configuration.chain.contract, client: client)
     }
     let contract = node(configuration.chain.rpcURL, headers: rpcHeaders)
-    let metrics = GatewayMetrics()
     let probe = DatabaseProbe(configuration: probeConnection, health: databaseHealth, metrics: metrics, logger: logger)
     let chain = ChainState(
         contract: contract, witnesses: configuration.chain.witnessURLs.map { node($0) },

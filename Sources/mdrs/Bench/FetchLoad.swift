@@ -24,6 +24,9 @@ struct FetchLoad: AsyncParsableCommand {
     @Option(help: "Concurrent keep-alive connections.") var connections = 64
     @Option(help: "Stop after this many seconds even if requests are left.") var seconds = 10.0
     @Option(help: "The metrics URL (default: the gateway's /metrics).") var metrics: String?
+    @Option(
+        help: "Only sign: write the requests to this file, one a line (the path, then each header as `Name: value`, tab-separated), for a load generator such as wrk.")
+    var writeRequests: String?
 
     func run() async throws {
         guard requests > 0, connections > 0, seconds > 0 else { throw ValidationError("requests, connections and seconds must be positive") }
@@ -56,13 +59,25 @@ struct FetchLoad: AsyncParsableCommand {
             signed.append(request)
         }
         FileHandle.standardError.write(Data("signed \(requests) requests in \(signingStarted.duration(to: .now))\n".utf8))
+        if let writeRequests {
+            let path = "/v1/access/" + address
+            let lines = signed.map { request in
+                ([path] + request.headers.map { "\($0.name): \($0.value)" }).joined(separator: "\t")
+            }
+            guard FileManager.default.createFile(atPath: writeRequests, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {
+                throw ValidationError("cannot write \(writeRequests)")
+            }
+            return
+        }
         let metricsURL = metrics ?? gateway + "/metrics"
         let callsBefore = try await Self.series("mdrs_chain_calls_total", httpClient, metricsURL)
+        let requestsBefore = try await Self.metric("mdrs_rpc_requests_total", httpClient, metricsURL)
         let batchesBefore = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"")
 
         let started = ContinuousClock.now
         let run = try await LoadRun.drive(httpClient, requests: signed, connections: connections, seconds: seconds)
         let callsAfter = try await Self.series("mdrs_chain_calls_total", httpClient, metricsURL)
+        let requestsDuringLoad = try await Self.metric("mdrs_rpc_requests_total", httpClient, metricsURL) - requestsBefore
         run.print("fetches")
         let latencies = run.latencies, ok = run.ok
         let callsBySeries = callsAfter.mapValues { $0 }.merging(callsBefore.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value > 0 }
@@ -81,6 +96,11 @@ struct FetchLoad: AsyncParsableCommand {
         let drained = started.duration(to: .now)
         let drainedSeconds = Double(drained.components.seconds) + Double(drained.components.attoseconds) / 1e18
         let batches = try await Self.metric("mdrs_log_transactions_total", httpClient, metricsURL, labels: "event=\"confirmed\"") - batchesBefore
+        let requestsThroughDrain = try await Self.metric("mdrs_rpc_requests_total", httpClient, metricsURL) - requestsBefore
+        let fetches = Double(max(1, ok))
+        print(String(
+            format: "JSON-RPC requests to the node, everything (the log writer's included): %.0f during the load = %.4f per fetch; %.0f through the drain = %.4f per fetch",
+            requestsDuringLoad, requestsDuringLoad / fetches, requestsThroughDrain, requestsThroughDrain / fetches))
         if depth > 0 {
             print(String(format: "on-chain log: %.0f rows still queued %.0f s after the run began", depth, drainedSeconds))
         } else {
