@@ -41,6 +41,8 @@ public struct APIError: Error, Equatable, Sendable {
         case auditLogUnconfirmed = "audit_log_unconfirmed"
         case custodianInactive = "custodian_inactive"
         case databaseUnavailable = "database_unavailable"
+        /// The hardware security module that holds the gateway's keys does not answer.
+        case keyStoreUnavailable = "key_store_unavailable"
         case rateLimited = "rate_limited"
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
@@ -65,7 +67,7 @@ public struct APIError: Error, Equatable, Sendable {
             case .recordTooLarge: .contentTooLarge
             case .rangeNotSatisfiable: .rangeNotSatisfiable
             case .chainUnavailable, .chainDisagreement, .auditLogStalled, .auditLogUnconfirmed, .databaseUnavailable,
-                .custodianInactive, .shuttingDown:
+                .keyStoreUnavailable, .custodianInactive, .shuttingDown:
                 .serviceUnavailable
             case .internalError: .internalServerError
             }

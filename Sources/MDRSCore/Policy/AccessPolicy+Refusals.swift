@@ -5,7 +5,8 @@ extension AccessPolicy {
     /// Refusals that are outages or the gateway's own faults: not decisions about a person, so
     /// never on-chain.
     package static let outageCodes: Set<APIError.Code> = [
-        .chainUnavailable, .chainDisagreement, .auditLogStalled, .databaseUnavailable, .custodianInactive, .internalError,
+        .chainUnavailable, .chainDisagreement, .auditLogStalled, .databaseUnavailable, .keyStoreUnavailable, .custodianInactive,
+        .internalError,
     ]
 
     /// Whether a refused fetch that gets a row is also logged on-chain: only a decision about a

@@ -24,7 +24,7 @@ struct FHIRRefusal: HTTPResponseError {
         case .rateLimited: "throttled"
         case .notFound: "not-found"
         case .methodNotAllowed: "not-supported"
-        case .chainUnavailable, .chainDisagreement, .databaseUnavailable, .auditLogStalled, .auditLogUnconfirmed, .custodianInactive, .shuttingDown: "transient"
+        case .chainUnavailable, .chainDisagreement, .databaseUnavailable, .keyStoreUnavailable, .auditLogStalled, .auditLogUnconfirmed, .custodianInactive, .shuttingDown: "transient"
         default: "exception"
         }
     }

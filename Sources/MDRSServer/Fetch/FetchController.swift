@@ -26,7 +26,7 @@ struct FetchController: Sendable {
             return try await authorizeAndStream(request, encryptedAddress: encryptedAddress, attempt: &attempt, logger: logger)
         } catch {
             var refusal = APIError(error)
-            if refusal.code == .internalError {
+            if refusal.code == .internalError || refusal.code == .keyStoreUnavailable {
                 logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
             }
             if let nonce = attempt.nonce {

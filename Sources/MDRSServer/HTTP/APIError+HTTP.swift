@@ -43,6 +43,8 @@ extension APIError {
                 self.init(.addressInvalid, "the encrypted address is not valid: \(error.message)")
             case .addressWrongCustodian: self.init(.wrongCustodian, "the encrypted address belongs to another custodian")
             case .integrityFailure: self.init(.internalError, "the record failed its integrity check")
+            case .keyStoreFailure:
+                self.init(.keyStoreUnavailable, "the gateway's key store (its hardware security module) does not answer; nothing was released or stored")
             default: self.init(.internalError, "internal error")
             }
         case let error as ChainError where error.code == .unavailable || error.code == .timeout:

@@ -107,7 +107,7 @@ struct GatewayController: Sendable {
             return response
         } catch {
             let refusal = APIError(error)
-            if refusal.code == .internalError, endpoint != .fetch {
+            if refusal.code == .internalError || refusal.code == .keyStoreUnavailable, endpoint != .fetch {
                 // A fetch logs its own, with the request's id.
                 logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(error)"])
             }

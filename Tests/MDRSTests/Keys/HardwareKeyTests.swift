@@ -136,6 +136,20 @@ struct HardwareKeyTests {
             for try await buffer in rows.decode(ByteBuffer.self) { hash = try Bytes32(bytes: Array(buffer.readableBytesView)) }
             let transaction = try await deployment.contract.client.rpc.call("eth_getTransactionByHash", [.string(try #require(hash).hex)])
             #expect(try Address(try #require(transaction["from"]?.stringValue)) == custodian.address)
+
+            // The master key gone from the token (an operator's mistake, a token swapped): the next
+            // fetch is an outage, 503 key_store_unavailable, and nothing is served.
+            let uri = try PKCS11URI(masterURI)
+            let hsm = try PKCS11Token.open(modulePath: SoftHSM.modulePath, label: uri.token, pin: SoftHSM.pin)
+            let handle = try hsm.object(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: uri.object, kind: "secret key", again: true)
+            try hsm.withSession { session, f in try hsm.check(f.C_DestroyObject!(session, handle), "destroying the master key") }
+            let again = try await deployment.grant(try Bytes32(stored.recordId), to: deployment.doctor)
+            let refused = try await gateway.client(deployment.doctor).fetch(
+                token: again, encryptedAddress: stored.encryptedAddress, purpose: .treatment)
+            #expect(refused.status == .serviceUnavailable)
+            let body = String(buffer: try await refused.body.collect(upTo: 1 << 16))
+            #expect(body.contains("\"code\":\"key_store_unavailable\""), "\(body)")
+            #expect(refused.headers.first(name: "Retry-After") == "5")
         }
     }
 

@@ -31,6 +31,7 @@ export const sentences = {
   audit_log_unconfirmed: "The access could not be confirmed on the blockchain in time. Nothing was released; try again.",
   custodian_inactive: "This hospital's gateway is not (or no longer) registered in the consortium.",
   database_unavailable: "The hospital's database cannot be reached right now. Try again in a minute.",
+  key_store_unavailable: "The hospital's key store cannot be reached right now. Try again in a minute.",
   rate_limited: "Too many requests from your computer. Wait a moment and try again.",
   not_found: "The gateway does not know this page.",
   method_not_allowed: "The gateway does not accept this kind of request here.",
