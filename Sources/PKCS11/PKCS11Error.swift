@@ -15,6 +15,9 @@ public struct PKCS11Error: Error, CustomStringConvertible, Sendable {
         case unsafeKey
         /// A key with that label exists already (creating one never replaces it).
         case keyExists
+        /// A sealed value does not open under the key (its tag does not verify): the data's
+        /// fault, not the token's.
+        case dataRejected
         /// A `pkcs11:` URI that cannot be used.
         case invalidURI
         /// The module refused or failed an operation.

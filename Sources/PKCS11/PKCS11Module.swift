@@ -1,4 +1,5 @@
 import CPKCS11
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -74,22 +75,12 @@ public final class PKCS11Module: @unchecked Sendable {
             var info = CK_TOKEN_INFO()
             guard f.C_GetTokenInfo!(slot, &info) == CKR_OK else { return nil }
             let padded = withUnsafeBytes(of: info.label) { Array($0) }
-            let name = String(decoding: padded, as: UTF8.self).trimmingCharacters(inSet: " \0")
+            let name = String(decoding: padded, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
             return name == label ? (slot, info.flags) : nil
         }
     }
 
     func check(_ value: CK_RV, _ what: String, code: PKCS11Error.Code = .operationFailed) throws {
         guard value == CKR_OK else { throw PKCS11Error(code, "\(what) failed in \(path)", returnValue: value) }
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(inSet set: String) -> String {
-        let drop = Set(set)
-        var text = Substring(self)
-        while let last = text.last, drop.contains(last) { text = text.dropLast() }
-        while let first = text.first, drop.contains(first) { text = text.dropFirst() }
-        return String(text)
     }
 }

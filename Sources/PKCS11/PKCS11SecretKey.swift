@@ -1,4 +1,5 @@
 import CPKCS11
+import EthereumCore
 
 /// An AES-256 key that never leaves its token: it seals and opens with AES-GCM, and computes
 /// AES-CMAC, inside the token.
@@ -71,10 +72,29 @@ public struct PKCS11SecretKey: Sendable {
         return (sealed, used)
     }
 
-    /// Opens what ``seal(_:nonce:authenticating:)`` sealed; throws if the tag does not verify.
+    /// Opens what ``seal(_:nonce:authenticating:)`` sealed. A value whose tag does not verify
+    /// throws ``PKCS11Error/Code/dataRejected``; any other failure is the token's.
     public func open(_ sealed: [UInt8], nonce: [UInt8], authenticating additionalData: [UInt8]) throws -> [UInt8] {
-        guard sealed.count >= 16 else { throw PKCS11Error(.operationFailed, "a sealed value is at least its 16-byte tag") }
-        return try gcm(sealed, nonce: nonce, additionalData: additionalData, outputCapacity: sealed.count, encrypt: false).output
+        let rejected = PKCS11Error(.dataRejected, "a sealed value does not open under '\(label)'")
+        guard sealed.count >= 16 else { throw rejected }
+        do {
+            return try gcm(sealed, nonce: nonce, additionalData: additionalData, outputCapacity: sealed.count, encrypt: false).output
+        } catch let error as PKCS11Error where error.returnValue == CKR_ENCRYPTED_DATA_INVALID || error.returnValue == CKR_ENCRYPTED_DATA_LEN_RANGE {
+            throw rejected
+        } catch let error as PKCS11Error where error.returnValue == CKR_GENERAL_ERROR || error.returnValue == CKR_FUNCTION_FAILED {
+            // How some modules (SoftHSM2) say a tag did not verify, and how others say they
+            // failed: if the key still seals and opens a value of its own, the data was at fault.
+            if (try? opensWhatItSeals()) == true { throw rejected }
+            throw error
+        }
+    }
+
+    /// Seals 16 random bytes and opens them again.
+    private func opensWhatItSeals() throws -> Bool {
+        let probe = Bytes32.random().bytes
+        let nonce = Array(Bytes32.random().bytes.prefix(12))
+        let (sealed, used) = try gcm(Array(probe.prefix(16)), nonce: nonce, additionalData: [], outputCapacity: 32, encrypt: true)
+        return try gcm(sealed, nonce: used, additionalData: [], outputCapacity: sealed.count, encrypt: false).output == Array(probe.prefix(16))
     }
 
     /// AES-CMAC of `message` (16 bytes): a pseudo-random function of the key, for deriving

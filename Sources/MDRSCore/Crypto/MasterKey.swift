@@ -147,22 +147,13 @@ public struct MasterKey: Sendable {
                 throw doesNotOpen
             }
         case .token(let key):
-            guard wrapped.count >= 12 + 16 else { throw doesNotOpen }
+            guard wrapped.count >= 12 else { throw doesNotOpen }
             do {
                 return SymmetricKey(
                     data: try key.open(Array(wrapped[12...]), nonce: Array(wrapped[..<12]), authenticating: wrapContext(recordId)))
-            } catch let error as PKCS11Error {
-                switch error.returnValue {
-                case 0x40, 0x41:
-                    // CKR_ENCRYPTED_DATA_INVALID, CKR_ENCRYPTED_DATA_LEN_RANGE: the tag did not verify.
-                    throw doesNotOpen
-                case 0x05, 0x06:
-                    // CKR_GENERAL_ERROR, CKR_FUNCTION_FAILED: how some modules (SoftHSM2) say the tag
-                    // did not verify, and how others say they failed. Ask the token something whose
-                    // answer is known: if it still answers right, the wrapped key is at fault.
-                    if let answer = try? key.mac(Self.idLabel), Array(answer.prefix(8)) == id { throw doesNotOpen }
-                default: break
-                }
+            } catch let error as PKCS11Error where error.code == .dataRejected {
+                throw doesNotOpen
+            } catch {
                 throw GatewayError(.keyStoreFailure, "unwrapping the data key of record \(recordId.hex) with \(location): \(error)")
             }
         }

@@ -283,6 +283,16 @@ public struct OutboxStore: Sendable {
     /// `emergencies` false leaves the break-glass counts out (nil): they are only reported, and
     /// an idle writer asks for the backlog several times a second.
     package func backlog(emergencies: Bool = true) async throws -> OutboxStatus.Backlog {
+        // SQL text, not a bind parameter: a parameter would give this, the writer's most frequent
+        // query, a generic plan that runs the subqueries either way.
+        let emergencyColumns = emergencies
+            ? """
+            (SELECT count(DISTINCT e.emergency) FROM emergency_accesses e
+                WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)),
+            (SELECT min(a.created_at) FROM emergency_accesses e JOIN access_log a USING (request_id)
+                WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency))
+            """
+            : "NULL::bigint, NULL::timestamptz"
         let rows = try await client.query(
             """
             SELECT
@@ -292,10 +302,7 @@ public struct OutboxStore: Sendable {
                 (SELECT min(created_at) FROM access_log WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql)) AND outcome NOT IN (1, 20)),
                 (SELECT min(created_at) FROM record_anchors WHERE chain_state IN (\(unescaped: LogState.pending.sql), \(unescaped: LogState.submitted.sql))),
                 (SELECT count(*) FROM access_log WHERE \(unescaped: Self.incident) AND reviewed_at IS NULL),
-                CASE WHEN \(unescaped: emergencies ? "true" : "false") THEN (SELECT count(DISTINCT e.emergency) FROM emergency_accesses e
-                    WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)) END,
-                CASE WHEN \(unescaped: emergencies ? "true" : "false") THEN (SELECT min(a.created_at) FROM emergency_accesses e JOIN access_log a USING (request_id)
-                    WHERE NOT EXISTS (SELECT 1 FROM emergency_reviews r WHERE r.emergency = e.emergency)) END
+                \(unescaped: emergencyColumns)
             """, logger: logger)
         for try await (count, served, denial, anchor, unreviewed, unreviewedEmergencies, oldestEmergency) in rows.decode(
             (Int64, Date?, Date?, Date?, Int64, Int64?, Date?).self)

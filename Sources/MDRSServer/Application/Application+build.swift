@@ -36,9 +36,10 @@ public func buildApplication(
         previous: try configuration.previousMasterKeyFiles.map(keys.masterKey),
         addressKeys: try configuration.retiredAddressKeyFiles.map(AddressKey.init(contentsOfFile:)))
     // The tokens readiness asks after: the key store must answer for the gateway to be ready.
-    let keyTokens = ([(signingKey as? PKCS11SigningKey)?.token] + ([keyring.current] + keyring.previous).map(\.token))
-        .compactMap { $0 }
-        .reduce(into: [PKCS11Token]()) { tokens, token in if !tokens.contains(where: { $0 === token }) { tokens.append(token) } }
+    var keyTokens: [PKCS11Token] = []
+    for token in [(signingKey as? PKCS11SigningKey)?.token] + ([keyring.current] + keyring.previous).map(\.token) {
+        if let token, !keyTokens.contains(where: { $0 === token }) { keyTokens.append(token) }
+    }
 
     let postgres = PostgresClient(configuration: try configuration.postgres.clientConfiguration(), backgroundLogger: logger)
     let databaseHealth = DatabaseHealth()

@@ -93,7 +93,7 @@ struct HardwareKeyTests {
 
         // A transaction signed in the token: the node recovers the token key's address as sender.
         let client = try DevChain.client()
-        _ = try await client.rpc.call("dev_fund", [.string(signer.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+        try await DevChain.fund(signer.address, on: client)
         let submitter = try await TransactionSubmitter(client: client, key: signer)
         let receipt = try await submitter.submit(to: PrivateKey.random().address, data: [], value: 1)
         #expect(receipt.succeeded)

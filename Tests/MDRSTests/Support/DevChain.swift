@@ -22,9 +22,14 @@ enum DevChain {
     /// shared one by default).
     static func fundedKey(on client: EthereumClient? = nil) async throws -> PrivateKey {
         let key = PrivateKey.random()
-        let client = try client ?? self.client()
-        _ = try await client.rpc.call("dev_fund", [.string(key.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
+        try await fund(key.address, on: client)
         return key
+    }
+
+    /// Gives `address` 100 ether (the dev chain's `dev_fund`): for keys made elsewhere, in a token.
+    static func fund(_ address: Address, on client: EthereumClient? = nil) async throws {
+        let client = try client ?? self.client()
+        _ = try await client.rpc.call("dev_fund", [.string(address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
     }
 
     static func submitter(_ key: any DigestSigner, on client: EthereumClient? = nil) async throws -> TransactionSubmitter {

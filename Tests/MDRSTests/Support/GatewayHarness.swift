@@ -49,10 +49,7 @@ struct Deployment: Sendable {
             clerk: clerk, doctor: doctor, doctor2: doctor2, patient: patient, auditor: auditor,
             directory: FileManager.default.temporaryDirectory.appendingPathComponent("mdrs-e2e-\(UUID().uuidString)"))
         let custodian: any DigestSigner = tokenCustodian ?? hospital
-        if tokenCustodian != nil {
-            _ = try await client.rpc.call(
-                "dev_fund", [.string(custodian.address.lowercased), .string(Hex.quantity(BigUInt(10).power(20)))])
-        }
+        if tokenCustodian != nil { try await DevChain.fund(custodian.address, on: client) }
         try await deployment.send(admin, MedicalAccessContract.registerCustodian(custodian.address, name: "St. Elsewhere"))
         for staff in [clerk, doctor, doctor2] {
             try await deployment.send(custodian, MedicalAccessContract.registerStaff(staff.address))

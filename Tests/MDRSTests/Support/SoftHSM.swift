@@ -28,12 +28,7 @@ enum SoftHSM {
     }
 
     /// The prepared store (made once per process).
-    static func store() throws -> Store {
-        switch prepared {
-        case .success(let store): return store
-        case .failure(let error): throw error
-        }
-    }
+    static func store() throws -> Store { try prepared.get() }
 
     private static let prepared: Result<Store, PreparationError> = {
         do { return .success(try prepare()) } catch let error as PreparationError { return .failure(error) } catch {
