@@ -128,6 +128,10 @@ extension GatewayConfiguration {
         localRetention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
         strict = try s.bool("access.strict", default: false)
         strictTimeout = .seconds(try s.int("access.strict_timeout_seconds", default: 60))
+        groupCommitRows = try s.int("access.group_commit_rows", default: groupCommitRows)
+        guard (1...4096).contains(groupCommitRows) else {
+            throw GatewayError(.invalidConfiguration, "access.group_commit_rows must be between 1 and 4096")
+        }
         auditors = try s.list("audit.auditors").map { text in
             do { return try Address(text) } catch {
                 throw GatewayError(.invalidConfiguration, "audit.auditors: \(text) is not an address")

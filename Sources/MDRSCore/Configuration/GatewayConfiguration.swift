@@ -184,6 +184,8 @@ public struct GatewayConfiguration: Sendable {
     /// Refusals logged (as rows, and on-chain if eligible) per signer per minute; more are
     /// only counted.
     public var loggedRefusalsPerMinute = 30
+    /// At most this many concurrent releases share one statement and one commit (1: each its own).
+    public var groupCommitRows = 256
     /// On-chain denials of other hospitals' staff, per such hospital per minute; more stay local.
     public var foreignDenialsPerMinute = 60
     /// Rows of stale and replayed requests are deleted after this long; nil: kept.
@@ -219,7 +221,7 @@ public struct GatewayConfiguration: Sendable {
         "custodian.key_file", "keys.master_file", "keys.previous_master_files", "keys.retired_address_key_files",
         "pkcs11.module", "pkcs11.pin_file",
         "storage.chunk_size", "storage.max_record_bytes",
-        "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "audit.auditors", "audit.from_block", "audit.index_interval_ms",
+        "requests.window_seconds", "requests.signed_url_window_seconds", "access.logged_refusals_per_minute", "access.foreign_denials_per_minute", "access.local_retention_days", "access.strict", "access.strict_timeout_seconds", "access.group_commit_rows", "audit.auditors", "audit.from_block", "audit.index_interval_ms",
         "emergency.review_within_hours",
         "migrations.directory", "log.level",
         "portal.enabled", "portal.directory", "portal.wallet_rpc_url", "portal.chain_name",

@@ -37,6 +37,13 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "mdrs_rpc_requests_total", dimensions: [("method", method)], factory: factory).increment()
     }
 
+    /// One group of releases written by one statement and one commit (rows / groups is the
+    /// mean group size).
+    package func accessGroup(rows: Int) {
+        Counter(label: "mdrs_access_groups_total", factory: factory).increment()
+        Counter(label: "mdrs_access_group_rows_total", factory: factory).increment(by: Int64(rows))
+    }
+
     package func logTransaction(_ event: String) {
         Counter(label: "mdrs_log_transactions_total", dimensions: [("event", event)], factory: factory).increment()
     }

@@ -84,6 +84,45 @@ public struct OutboxStore: Sendable {
         }
     }
 
+    /// Claims the nonces of several releases and writes the served rows of those whose nonce was
+    /// unused, in one statement inside BEGIN ... COMMIT (see ``insert(_:onChain:clientAddress:emergency:claiming:)``
+    /// for why not an implicit transaction). The nonces must be distinct. Returns the request ids
+    /// written, once they are durable; a release whose nonce was used has no row.
+    package func insertServed(_ releases: [(access: AccessRecord, clientAddress: String?, nonce: NonceClaim)]) async throws -> Set<Bytes32> {
+        let a = releases.map(\.access)
+        let now = clock.now()
+        // Arrays cannot hold NULL here: empty bytes, -1 and "" stand for "none".
+        let query: PostgresQuery = """
+            WITH input AS (
+                SELECT * FROM unnest(\(a.map(\.requestId.buffer)), \(a.map(\.token.buffer)), \(a.map(\.recordId.buffer)),
+                    \(a.map(\.staff.buffer)), \(a.map { $0.patient?.buffer ?? ByteBuffer() }), \(a.map { Int16($0.purpose) }),
+                    \(a.map { Int16($0.outcome.rawValue) }), \(a.map(\.reason)), \(a.map { Int64($0.accessedAt) }),
+                    \(a.map { $0.rangeStart ?? -1 }), \(a.map { $0.rangeEnd ?? -1 }), \(a.map(\.signatureHash.buffer)),
+                    \(a.map(\.commitment.buffer)), \(releases.map { $0.clientAddress ?? "" }), \(releases.map(\.nonce.signer.buffer)),
+                    \(releases.map(\.nonce.nonce.buffer)), \(releases.map(\.nonce.expiry)))
+                    AS t(request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start, range_end,
+                        signature_hash, commitment, client_address, signer, nonce, expires_at)
+            ), claimed AS (
+                INSERT INTO request_nonces (signer, nonce, expires_at) SELECT signer, nonce, expires_at FROM input
+                ON CONFLICT DO NOTHING RETURNING signer, nonce
+            )
+            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
+                range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+            SELECT i.request_id, i.token, i.record_id, i.staff, NULLIF(i.patient, ''::bytea), i.purpose, i.outcome, i.reason, i.accessed_at,
+                NULLIF(i.range_start, -1), NULLIF(i.range_end, -1), i.signature_hash, i.commitment, \(unescaped: LogState.pending.sql),
+                \(now), NULLIF(i.client_address, '')
+            FROM input AS i JOIN claimed AS c ON c.signer = i.signer AND c.nonce = i.nonce
+            RETURNING request_id
+            """
+        return try await client.transaction(logger: logger) { connection in
+            var written = Set<Bytes32>()
+            for try await id in try await connection.query(query, logger: self.logger).decode(ByteBuffer.self) {
+                written.insert(try Bytes32(buffer: id))
+            }
+            return written
+        }
+    }
+
     /// Prepared once per connection: a refusal's row, or a fetch whose nonce was claimed apart.
     struct InsertAccess: PostgresPreparedStatement {
         static let sql = """

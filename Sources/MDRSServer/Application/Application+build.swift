@@ -97,8 +97,9 @@ public func buildApplication(
     let gate = ReadinessGate(chain: chain, database: databaseHealth, custodian: custodian, outboxStatus: outboxStatus, stallBound: configuration.outbox.stallBound)
     let vault = RecordVault(store: store, sealer: AddressSealer(keyring: keyring, custodian: custodian), metrics: metrics, clock: clock)
     let policy = AccessPolicy(custodian: custodian)
+    let groupCommit = AccessGroupCommit(store: outboxStore, maximumGroup: configuration.groupCommitRows, metrics: metrics, logger: logger)
     let journal = AccessJournal(
-        outbox: outboxStore, outboxStatus: outboxStatus, refusalBudget: refusalBudget,
+        outbox: outboxStore, groupCommit: groupCommit, outboxStatus: outboxStatus, refusalBudget: refusalBudget,
         configuration: .init(
             denialsOnChain: configuration.outbox.logDenialsOnChain, strict: configuration.strict, strictTimeout: configuration.strictTimeout),
         metrics: metrics)
@@ -167,7 +168,7 @@ public func buildApplication(
     if let portal { PortalController(assets: portal, consortium: consortiumOrigins).addRoutes(to: router) }
 
     var services: [any Service] = [
-        postgres, probe, HTTPClientService(client: httpClient), chain, consortiumOrigins, writer, indexer,
+        postgres, probe, groupCommit, HTTPClientService(client: httpClient), chain, consortiumOrigins, writer, indexer,
         Janitor(
             store: store, nonces: nonces, outbox: outboxStore, refusals: refusalBudget, interval: .seconds(60), abandonAfter: .seconds(600),
             localRetention: configuration.localRetention, nonceSlack: configuration.requestWindow, logger: logger),

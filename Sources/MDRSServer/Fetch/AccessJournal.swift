@@ -16,16 +16,23 @@ struct AccessJournal: Sendable {
     }
 
     let outbox: OutboxStore
+    /// Writes ordinary releases with those arriving beside them (one statement, one commit).
+    let groupCommit: AccessGroupCommit
     let outboxStatus: OutboxStatus
     let refusalBudget: RefusalBudget
     let configuration: Configuration
     let metrics: GatewayMetrics
 
-    /// Claims the request's nonce and writes the served row in one statement (and in strict mode
-    /// waits for the chain to have it). A used nonce writes nothing and refuses the fetch.
+    /// Claims the request's nonce and writes the served row in one statement, an ordinary
+    /// release's in a group with its neighbours' (and in strict mode waits for the chain to have
+    /// it). A used nonce writes nothing and refuses the fetch.
     func logServed(_ access: AccessRecord, claiming nonce: NonceClaim, attempt: inout FetchAttempt) async throws {
-        try attempt.settleNonce(claimed: try await outbox.insert(
-            access, onChain: true, clientAddress: attempt.clientAddress, emergency: attempt.emergency, claiming: nonce))
+        if let emergency = attempt.emergency {
+            try attempt.settleNonce(claimed: try await outbox.insert(
+                access, onChain: true, clientAddress: attempt.clientAddress, emergency: emergency, claiming: nonce))
+        } else {
+            try attempt.settleNonce(claimed: try await groupCommit.logServed(access, clientAddress: attempt.clientAddress, claiming: nonce))
+        }
         attempt.servedRowWritten = true
         outboxStatus.noteInsert(.served)
         if configuration.strict {
@@ -65,7 +72,7 @@ struct AccessJournal: Sendable {
             try await outbox.insert(access, onChain: onChain, clientAddress: attempt.clientAddress)
             if onChain { outboxStatus.noteInsert(.denial) }
         } catch {
-            logger.error("could not log a refused fetch", metadata: ["request": "\(access.requestId)", "error": "\(error)"])
+            logger.error("could not log a refused fetch", metadata: ["request": "\(access.requestId)", "error": "\(DatabaseErrorDescription.text(error))"])
             return false
         }
         logger.notice("fetch refused", metadata: ["request": "\(access.requestId)", "code": "\(refusal.code.rawValue)", "staff": "\(attempt.staff)"])

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MDRSChain
 import MDRSCore
+import MDRSPostgres
 import MDRSProtocol
 
 /// `GET /v1/access/{encryptedAddress}`: a staff member's signed fetch, checked against the
@@ -27,7 +28,7 @@ struct FetchController: Sendable {
         } catch {
             var refusal = APIError(error)
             if refusal.code == .internalError || refusal.code == .keyStoreUnavailable {
-                logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
+                logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(DatabaseErrorDescription.text(error))"])
             }
             if let nonce = attempt.nonce {
                 // Checked in time but refused before the served row claimed the nonce: claim it
@@ -39,7 +40,9 @@ struct FetchController: Sendable {
                 } catch {
                     // Not known to be fresh: answer as the database's failure, not with the
                     // decision (a replayer must not learn it while the nonce cannot be checked).
-                    logger.error("could not claim the nonce of a refused fetch", metadata: ["request": "\(attempt.requestId)", "error": "\(error)"])
+                    logger.error(
+                        "could not claim the nonce of a refused fetch",
+                        metadata: ["request": "\(attempt.requestId)", "error": "\(DatabaseErrorDescription.text(error))"])
                     refusal = APIError(.databaseUnavailable, "the gateway's database could not be reached; try again")
                 }
             }

@@ -109,7 +109,7 @@ struct GatewayController: Sendable {
             let refusal = APIError(error)
             if refusal.code == .internalError || refusal.code == .keyStoreUnavailable, endpoint != .fetch {
                 // A fetch logs its own, with the request's id.
-                logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(error)"])
+                logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
             }
             if let route { metrics.request(route: route.name, outcome: refusal.code.rawValue) }
             if [.fhirAuditEvents, .fhirDocumentReferences, .fhirDocumentReference].contains(endpoint) { throw FHIRRefusal(error: refusal) }
