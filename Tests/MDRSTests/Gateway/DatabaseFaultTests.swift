@@ -192,6 +192,63 @@ extension ProcessFaultSuites {
         }
 
         @Test(
+            "kill -9 of the gateway, then of PostgreSQL, while a group of releases commits: no fetch of the group is served, every acknowledged one is on-chain once",
+            .timeLimit(.minutes(6)))
+        func crashDuringGroupCommit() async throws {
+            let stack = try await Stack.start(gateways: 1, settings: ["outbox.stall_seconds": "120"])
+            // The commit of a group (rows written together share created_at) waits 8 s in a
+            // deferred trigger, which runs at COMMIT before the commit record; a release written
+            // on its own commits at once.
+            try await stack.postgres.sql("""
+                CREATE FUNCTION slow_group_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.request_id = (SELECT request_id FROM access_log WHERE created_at = NEW.created_at ORDER BY request_id LIMIT 1)
+                        AND (SELECT count(*) FROM access_log WHERE created_at = NEW.created_at) > 1 THEN
+                        PERFORM pg_sleep(8);
+                    END IF;
+                    RETURN NULL;
+                END $$
+                """)
+            try await stack.postgres.sql("""
+                CREATE CONSTRAINT TRIGGER slow_group_commit AFTER INSERT ON access_log DEFERRABLE INITIALLY DEFERRED
+                    FOR EACH ROW EXECUTE FUNCTION slow_group_commit();
+                """)
+            let load = stack.load(workers: 8)
+            func groupCommitting(_ what: String) async throws {
+                try await eventually("a group's commit waits in the trigger (\(what))", timeout: .seconds(60)) {
+                    try await stack.postgres.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'") > 0
+                }
+            }
+            do {
+                try await groupCommitting("before kill -9 of the gateway")
+                let before = load.tally.withLock { $0.acknowledged.count }
+                await stack.gateways[0].crash()
+                try await stack.gateways[0].start()
+                try await groupCommitting("before the crash of PostgreSQL")
+                try await stack.postgres.stopImmediately()
+                try await stack.postgres.start()
+                try await stack.postgres.sql("DROP TRIGGER slow_group_commit ON access_log")
+                try await eventually("the gateway serves again after the database's crash", timeout: .seconds(60)) {
+                    load.tally.withLock { $0.acknowledged.count } > before + 30
+                }
+            } catch {
+                stack.printLogs()
+                _ = await load.stop()
+                throw error
+            }
+            let tally = await load.stop()
+            _ = try await Self.drained(stack, before: Date(), what: "the last rows are on-chain")
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: stack.gateways[0].baseURL + "/metrics"), timeout: .seconds(10))
+            let metrics = String(buffer: try await response.body.collect(upTo: 1 << 22)).split(separator: "\n")
+            print("crashes during group commits: answers \(tally.statuses); \(metrics.filter { $0.hasPrefix("mdrs_access_group") })")
+            #expect(tally.acknowledged.count > 20, "too few fetches were served to tell: \(tally.statuses)")
+            let problems = try await stack.verify(acknowledged: tally.acknowledged)
+            #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+            #expect(tally.serverErrors.isEmpty, "\(tally.serverErrors.prefix(10))")
+            #expect(await stack.gateways[0].terminate() == 0, "SIGTERM after the faults")
+        }
+
+        @Test(
             "PostgreSQL crashed and killed under load, twice each, with two gateway processes: the writer resumes by itself every time and every acknowledged fetch is on-chain once",
             .timeLimit(.minutes(10)))
         func writerSurvivesDatabaseCrashes() async throws {
