@@ -19,8 +19,9 @@ import Synchronization
 /// fails for any other reason is written again one request at a time, so each gets its own
 /// answer and one bad row cannot refuse the others.
 ///
-/// A single waiting release is written with the prepared single-row statement. Before the
-/// service runs and after it has stopped, releases are written one at a time by the caller.
+/// A single waiting release is written with the prepared single-row statement. With groups of
+/// at most one, before the service runs and after it has stopped, each release is written on
+/// its own, concurrently with the others.
 public final class AccessGroupCommit: Service, Sendable {
     /// One release waiting for its group.
     struct Waiter: Sendable {
@@ -59,8 +60,9 @@ public final class AccessGroupCommit: Service, Sendable {
     public func logServed(_ access: AccessRecord, clientAddress: String?, claiming nonce: NonceClaim) async throws -> Bool {
         try await withCheckedThrowingContinuation { continuation in
             let waiter = Waiter(access: access, clientAddress: clientAddress, nonce: nonce, continuation: continuation)
+            let grouped = maximumGroup > 1
             let queued = state.withLock { state in
-                guard state.running, !state.closed else { return false }
+                guard grouped, state.running, !state.closed else { return false }
                 state.queue.append(waiter)
                 return true
             }

@@ -9,7 +9,7 @@ import NIOCore
 /// `mdrs bench`: measurements that print figures (never asserted in tests).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks.", subcommands: [Store.self, FetchLoad.self, PlainLoad.self, DiscardedDownload.self, LogGas.self, KeyOperations.self])
+        commandName: "bench", abstract: "Benchmarks.", subcommands: [Store.self, FetchLoad.self, SustainedLoad.self, PlainLoad.self, DiscardedDownload.self, LogGas.self, KeyOperations.self])
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
