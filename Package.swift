@@ -42,6 +42,13 @@ let package = Package(
             ]
         ),
         // The PKCS#11 interface, as Debian's p11-kit header declares it; modules are dlopen'ed.
+        // OpenSSL's libcrypto, for AES-GCM over NIO buffers without the copies swift-crypto's
+        // Data-based API makes (a download opens every chunk of a record).
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .systemLibrary(
             name: "CPKCS11",
             pkgConfig: "p11-kit-1",
@@ -81,6 +88,7 @@ let package = Package(
         .target(
             name: "MDRSCore",
             dependencies: [
+                "CLibCrypto",
                 "EthereumCore",
                 "MDRSProtocol",
                 "PKCS11",
@@ -236,6 +244,7 @@ let package = Package(
                 "MDRSCore",
                 "MDRSProtocol",
                 .product(name: "BigInt", package: "BigInt"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

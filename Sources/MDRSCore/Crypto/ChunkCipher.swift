@@ -19,7 +19,7 @@ package struct ChunkCipher: Sendable {
         self.recordId = recordId
     }
 
-    static let tagSize = 16
+    package static let tagSize = 16
 
     /// Ciphertext ‖ tag of a chunk: the sealed box's own bytes after its 12-byte nonce (which
     /// is derived from the index, so not stored), without copying them.
@@ -51,14 +51,20 @@ package struct ChunkCipher: Sendable {
     }
 
     private func nonce(_ index: Int, _ isLast: Bool) throws -> AES.GCM.Nonce {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(12)
-        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [0, 0, 0, isLast ? 1 : 0])
-        return try AES.GCM.Nonce(data: bytes)
+        try AES.GCM.Nonce(data: nonceBytes(index, isLast))
     }
 
-    private func context(_ index: Int, _ isLast: Bool) -> [UInt8] {
+    /// The chunk's 12-byte nonce: its index (big-endian) and the "last chunk" flag.
+    func nonceBytes(_ index: Int, _ isLast: Bool) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(Self.nonceSize)
+        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [0, 0, 0, isLast ? 1 : 0])
+        return bytes
+    }
+
+    /// The chunk's additional data: the format's label, the record id, the index and the flag.
+    func context(_ index: Int, _ isLast: Bool) -> [UInt8] {
         var bytes = Array("mdrs/chunk/v1".utf8) + recordId.bytes
         withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
         bytes.append(isLast ? 1 : 0)

@@ -19,19 +19,23 @@ extension RecordStore {
         return RecordReader(store: self, record: record, cipher: try cipher(for: record), range: range)
     }
 
-    /// Reads and decrypts chunk `index` of `record`, into a buffer of its own (the one copy
-    /// after decryption; a range is then a slice of it).
+    /// Reads and decrypts chunk `index` of `record`: from the buffer PostgreSQL's answer arrived
+    /// in straight into a buffer of its own, with no copy between (a range is then a slice of it).
     func chunk(_ index: Int, of record: StoredRecord, cipher: ChunkCipher) async throws -> ByteBuffer {
         let rows = try await client.execute(ChunkQuery(recordId: ByteBuffer(bytes: record.id.bytes), index: Int32(index)), logger: logger)
         guard let sealed = try await rows.first(where: { _ in true }) else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) is missing")
         }
-        let plaintext = try cipher.open(sealed.readableBytesView, index: index, isLast: index == record.chunkCount - 1)
-        guard plaintext.count == record.plaintextLength(ofChunk: index) else {
+        let length = record.plaintextLength(ofChunk: index)
+        guard sealed.readableBytes == length + ChunkCipher.tagSize else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) has the wrong length")
         }
-        var buffer = ByteBufferAllocator().buffer(capacity: plaintext.count)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: plaintext.count) { target in plaintext.copyBytes(to: target) }
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        try sealed.withUnsafeReadableBytes { input in
+            _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                try cipher.open(input, into: UnsafeMutableRawBufferPointer(rebasing: target[..<length]), index: index, isLast: index == record.chunkCount - 1)
+            }
+        }
         return buffer
     }
 }
