@@ -16,6 +16,8 @@ public struct GatewayError: Error, Equatable, CustomStringConvertible {
         case contentHashMismatch = "content_hash_mismatch"
         case invalidContentType = "invalid_content_type"
         case integrityFailure = "integrity_failure"
+        /// The cryptographic library failed (not the data): no record is at fault.
+        case cryptoFailure = "crypto_failure"
         case invalidRange = "invalid_range"
         case bodyIncomplete = "body_incomplete"
         // encrypted addresses

@@ -88,7 +88,14 @@ public struct OutboxStore: Sendable {
     /// unused, in one statement inside BEGIN ... COMMIT (see ``insert(_:onChain:clientAddress:emergency:claiming:)``
     /// for why not an implicit transaction). The nonces must be distinct. Returns the request ids
     /// written, once they are durable; a release whose nonce was used has no row.
-    package func insertServed(_ releases: [(access: AccessRecord, clientAddress: String?, nonce: NonceClaim)]) async throws -> Set<Bytes32> {
+    package func insertServed(_ unordered: [(access: AccessRecord, clientAddress: String?, nonce: NonceClaim)]) async throws -> Set<Bytes32> {
+        // In the primary key's order, so that two replicas' groups naming the same nonces take
+        // their locks in the same order instead of deadlocking.
+        let releases = unordered.sorted { first, second in
+            first.nonce.signer == second.nonce.signer
+                ? first.nonce.nonce.bytes.lexicographicallyPrecedes(second.nonce.nonce.bytes)
+                : first.nonce.signer.bytes.lexicographicallyPrecedes(second.nonce.signer.bytes)
+        }
         let a = releases.map(\.access)
         let now = clock.now()
         // Arrays cannot hold NULL here: empty bytes, -1 and "" stand for "none".

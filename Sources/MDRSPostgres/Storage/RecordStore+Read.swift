@@ -26,8 +26,10 @@ extension RecordStore {
         guard let sealed = try await rows.first(where: { _ in true }) else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) is missing")
         }
+        // The length comes from the record's row; a row that disagrees with its chunks is the
+        // record's integrity failure, never a buffer of a negative or absurd size.
         let length = record.plaintextLength(ofChunk: index)
-        guard sealed.readableBytes == length + ChunkCipher.tagSize else {
+        guard (0...record.chunkSize).contains(length), sealed.readableBytes == length + ChunkCipher.tagSize else {
             throw GatewayError(.integrityFailure, "record \(record.id.hex) chunk \(index) has the wrong length")
         }
         var buffer = ByteBufferAllocator().buffer(capacity: length)
