@@ -103,6 +103,15 @@ public struct GatewayClient: Sendable {
     public func fetch(
         token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, justification: String? = nil, range: String? = nil
     ) async throws -> HTTPClientResponse {
+        let request = try fetchRequest(token: token, encryptedAddress: encryptedAddress, purpose: purpose, justification: justification, range: range)
+        return try await httpClient.execute(request, timeout: .minutes(60))
+    }
+
+    /// A signed fetch, not yet sent (its nonce and time are fixed now): for load generators that
+    /// sign ahead of sending.
+    public func fetchRequest(
+        token: Bytes32, encryptedAddress: String, purpose: PurposeOfUse, justification: String? = nil, range: String? = nil
+    ) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: baseURL + "/v1/access/" + encryptedAddress)
         request.headers = try signedHeaders { nonce, issuedAt in
             SignedRequest.fetch(
@@ -117,7 +126,7 @@ public struct GatewayClient: Sendable {
                 value: justification.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
         }
         if let range { request.headers.add(name: "Range", value: range) }
-        return try await httpClient.execute(request, timeout: .minutes(60))
+        return request
     }
 
     /// Fetches and writes the record to `path` (`-` for standard output), hashing as it

@@ -52,7 +52,7 @@ package struct AccessIndexer: Service {
                     } catch is CancellationError {
                         return
                     } catch {
-                        logger.warning("the audit index could not read the chain; trying again", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+                        logger.warning("the audit index could not read the chain; trying again", metadata: ["error": "\(ErrorDescription.text(error))"])
                     }
                     try await Task.sleep(for: interval)
                 }

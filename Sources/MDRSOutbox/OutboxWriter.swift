@@ -136,7 +136,7 @@ public struct OutboxWriter: Service {
                 metrics.outboxWriterRestart()
                 logger.warning(
                     "the outbox writer stopped; it starts over",
-                    metadata: ["error": "\(DatabaseErrorDescription.text(error))", "failures": "\(failures)"])
+                    metadata: ["error": "\(ErrorDescription.text(error))", "failures": "\(failures)"])
                 await refreshStatus()
                 // Soon again: the database or node is usually back within seconds, and the
                 // backlog must drain as soon as it is (at most 2 s after). A process whose lease
@@ -152,7 +152,7 @@ public struct OutboxWriter: Service {
                 try await store.releaseLease()
                 logger.notice("the outbox writer gave its lease up (shutdown)")
             } catch {
-                logger.warning("could not give the outbox writer's lease up; it expires by itself", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+                logger.warning("could not give the outbox writer's lease up; it expires by itself", metadata: ["error": "\(ErrorDescription.text(error))"])
             }
         }
     }
@@ -208,7 +208,7 @@ public struct OutboxWriter: Service {
         do {
             try await unlock(session)
         } catch {
-            logger.warning("could not let the writer's advisory lock go; closing its session", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+            logger.warning("could not let the writer's advisory lock go; closing its session", metadata: ["error": "\(ErrorDescription.text(error))"])
             try? await session.close()
         }
     }
@@ -251,7 +251,7 @@ public struct OutboxWriter: Service {
                 confirmedLast.value = false
                 failures += 1
                 busy = false
-                logger.warning("outbox round failed; retrying", metadata: ["error": "\(DatabaseErrorDescription.text(error))", "failures": "\(failures)"])
+                logger.warning("outbox round failed; retrying", metadata: ["error": "\(ErrorDescription.text(error))", "failures": "\(failures)"])
                 // Too many failures in a row: start over on a new session (the database may
                 // have restarted under this one, leaving it open but without the lock).
                 if failures >= 5 { throw error }

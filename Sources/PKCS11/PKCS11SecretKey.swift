@@ -34,13 +34,19 @@ public struct PKCS11SecretKey: Sendable {
         }
     }
 
-    /// Creates an AES-256 key labelled `label` in the token: a token object, private, sensitive and
-    /// never extractable, allowed to encrypt, decrypt and sign (CMAC) only. Refused if the label
-    /// is taken.
+    /// Creates an AES-256 key labelled `label` in the token, with ``keyTemplate(label:)``'s
+    /// attributes. Refused if the label is taken.
     public static func generate(in token: PKCS11Token, label: String) throws -> PKCS11SecretKey {
         guard try token.find(CK_OBJECT_CLASS(CKO_SECRET_KEY), label: label).isEmpty else {
             throw PKCS11Error(.keyExists, "token '\(token.label)' already holds a secret key labelled '\(label)'")
         }
+        try makeKey(in: token, keyTemplate(label: label), label: label)
+        return try PKCS11SecretKey(token: token, label: label)
+    }
+
+    /// An AES-256 token object, private, sensitive and never extractable, allowed to encrypt,
+    /// decrypt and sign (CMAC) only.
+    static func keyTemplate(label: String) -> PKCS11Template {
         var template = PKCS11Template()
         template.append(CKA_CLASS, ulong: CK_OBJECT_CLASS(CKO_SECRET_KEY))
         template.append(CKA_KEY_TYPE, ulong: CK_KEY_TYPE(CKK_AES))
@@ -55,6 +61,11 @@ public struct PKCS11SecretKey: Sendable {
         template.append(CKA_SIGN, bool: true)
         template.append(CKA_WRAP, bool: false)
         template.append(CKA_UNWRAP, bool: false)
+        return template
+    }
+
+    /// Generates an AES key with `template`'s attributes in the token.
+    static func makeKey(in token: PKCS11Token, _ template: PKCS11Template, label: String) throws {
         try token.withSession { session, f in
             var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
             var handle: CK_OBJECT_HANDLE = 0
@@ -62,7 +73,6 @@ public struct PKCS11SecretKey: Sendable {
                 try token.check(f.C_GenerateKey!(session, &mechanism, attributes, count, &handle), "creating AES key '\(label)'")
             }
         }
-        return try PKCS11SecretKey(token: token, label: label)
     }
 
     /// AES-256-GCM with a 16-byte tag: `ciphertext ‖ tag`, and the nonce the token used (a

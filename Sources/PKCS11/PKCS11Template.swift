@@ -16,6 +16,12 @@ struct PKCS11Template {
         entries.append((type, [value ? 1 : 0]))
     }
 
+    /// Sets a boolean attribute, in place of the value it had.
+    mutating func set(_ type: CK_ATTRIBUTE_TYPE, bool value: Bool) {
+        entries.removeAll { $0.type == type }
+        append(type, bool: value)
+    }
+
     /// Runs `body` with a `CK_ATTRIBUTE` array whose values point into memory alive for its
     /// duration.
     func withAttributes<Result>(_ body: (UnsafeMutablePointer<CK_ATTRIBUTE>, CK_ULONG) throws -> Result) throws -> Result {

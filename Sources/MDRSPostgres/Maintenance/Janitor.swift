@@ -45,7 +45,7 @@ package struct Janitor: Service {
             do {
                 try await outbox.addTallies(tallies, minute: outbox.clock.now())
             } catch {
-                logger.warning("could not write the refusal tallies", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+                logger.warning("could not write the refusal tallies", metadata: ["error": "\(ErrorDescription.text(error))"])
             }
         }
         do {
@@ -58,7 +58,7 @@ package struct Janitor: Service {
                     "janitor", metadata: ["expiredNonces": "\(nonces)", "abandonedUploads": "\(uploads)", "expiredLocalRows": "\(rows)"])
             }
         } catch {
-            self.logger.warning("housekeeping failed", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+            self.logger.warning("housekeeping failed", metadata: ["error": "\(ErrorDescription.text(error))"])
         }
     }
 }

@@ -21,7 +21,7 @@ import Synchronization
 ///
 /// A single waiting release is written with the prepared single-row statement. With groups of
 /// at most one, before the service runs and after it has stopped, each release is written on
-/// its own, concurrently with the others.
+/// its own by its caller, concurrently with the others.
 public final class AccessGroupCommit: Service, Sendable {
     /// One release waiting for its group.
     struct Waiter: Sendable {
@@ -58,11 +58,11 @@ public final class AccessGroupCommit: Service, Sendable {
     /// waiting beside it. Returns false, with nothing written for it, if the nonce was used;
     /// returns true only once the row is durable.
     public func logServed(_ access: AccessRecord, clientAddress: String?, claiming nonce: NonceClaim) async throws -> Bool {
-        try await withCheckedThrowingContinuation { continuation in
+        guard maximumGroup > 1 else { return try await store.insert(access, onChain: true, clientAddress: clientAddress, claiming: nonce) }
+        return try await withCheckedThrowingContinuation { continuation in
             let waiter = Waiter(access: access, clientAddress: clientAddress, nonce: nonce, continuation: continuation)
-            let grouped = maximumGroup > 1
             let queued = state.withLock { state in
-                guard grouped, state.running, !state.closed else { return false }
+                guard state.running, !state.closed else { return false }
                 state.queue.append(waiter)
                 return true
             }
@@ -101,10 +101,12 @@ public final class AccessGroupCommit: Service, Sendable {
     func write(_ group: [Waiter]) async {
         // The first request to name a nonce claims it; a later one in the same group is told it
         // was used once the first's fate is known (if the first fails, so does it).
-        var first = [NonceKey: Int](), claimants = [Waiter]()
-        for waiter in group where first[NonceKey(waiter.nonce)] == nil {
-            first[NonceKey(waiter.nonce)] = claimants.count
+        var claimantOf = [NonceKey: Int](), claimants = [Waiter]()
+        let roles = group.map { waiter -> (claimant: Int, claims: Bool) in
+            if let claimant = claimantOf[NonceKey(waiter.nonce)] { return (claimant, false) }
+            claimantOf[NonceKey(waiter.nonce)] = claimants.count
             claimants.append(waiter)
+            return (claimants.count - 1, true)
         }
         metrics.accessGroup(rows: claimants.count)
         var outcomes: [Result<Bool, any Error>]
@@ -119,19 +121,13 @@ public final class AccessGroupCommit: Service, Sendable {
             } catch {
                 logger.warning(
                     "a group of access rows failed; writing them one at a time",
-                    metadata: ["rows": "\(claimants.count)", "error": "\(DatabaseErrorDescription.text(error))"])
+                    metadata: ["rows": "\(claimants.count)", "error": "\(ErrorDescription.text(error))"])
                 outcomes = []
                 for waiter in claimants { outcomes.append(await single(waiter)) }
             }
         }
-        var answered = Set<Int>()
-        for waiter in group {
-            guard let index = first[NonceKey(waiter.nonce)] else { continue }
-            if answered.insert(index).inserted {
-                waiter.continuation.resume(with: outcomes[index])
-            } else {
-                waiter.continuation.resume(with: outcomes[index].map { _ in false })
-            }
+        for (waiter, role) in zip(group, roles) {
+            waiter.continuation.resume(with: role.claims ? outcomes[role.claimant] : outcomes[role.claimant].map { _ in false })
         }
     }
 

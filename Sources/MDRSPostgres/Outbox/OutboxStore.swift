@@ -113,8 +113,7 @@ public struct OutboxStore: Sendable {
                 INSERT INTO request_nonces (signer, nonce, expires_at) SELECT signer, nonce, expires_at FROM input
                 ON CONFLICT DO NOTHING RETURNING signer, nonce
             )
-            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+            INSERT INTO access_log (\(unescaped: InsertAccess.columns))
             SELECT i.request_id, i.token, i.record_id, i.staff, NULLIF(i.patient, ''::bytea), i.purpose, i.outcome, i.reason, i.accessed_at,
                 NULLIF(i.range_start, -1), NULLIF(i.range_end, -1), i.signature_hash, i.commitment, \(unescaped: LogState.pending.sql),
                 \(now), NULLIF(i.client_address, '')
@@ -133,8 +132,7 @@ public struct OutboxStore: Sendable {
     /// Prepared once per connection: a refusal's row, or a fetch whose nonce was claimed apart.
     struct InsertAccess: PostgresPreparedStatement {
         static let sql = """
-            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+            INSERT INTO access_log (\(InsertAccess.columns))
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             """
         static let bindingDataTypes: [PostgresDataType] = InsertAccess.accessTypes
@@ -152,6 +150,12 @@ public struct OutboxStore: Sendable {
         }
 
         func decodeRow(_ row: PostgresRow) throws {}
+
+        /// The columns $1...$16 fill, in their order (every statement that writes an access row).
+        static let columns = """
+            request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at, range_start, range_end, \
+            signature_hash, commitment, chain_state, created_at, client_address
+            """
 
         static let accessTypes: [PostgresDataType] = [
             .bytea, .bytea, .bytea, .bytea, .bytea, .int2, .int2, .text, .int8, .int8, .int8, .bytea, .bytea, .text, .timestamptz, .text,
@@ -186,8 +190,7 @@ public struct OutboxStore: Sendable {
                 INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($17, $18, $19)
                 ON CONFLICT DO NOTHING RETURNING 1
             )
-            INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+            INSERT INTO access_log (\(InsertAccess.columns))
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed
             RETURNING 1
             """
@@ -221,8 +224,7 @@ public struct OutboxStore: Sendable {
                 INSERT INTO request_nonces (signer, nonce, expires_at) VALUES ($17, $18, $19)
                 ON CONFLICT DO NOTHING RETURNING 1
             ), logged AS (
-                INSERT INTO access_log (request_id, token, record_id, staff, patient, purpose, outcome, reason, accessed_at,
-                    range_start, range_end, signature_hash, commitment, chain_state, created_at, client_address)
+                INSERT INTO access_log (\(InsertAccess.columns))
                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed
                 RETURNING request_id
             )

@@ -184,7 +184,7 @@ private struct ChunkWriter {
     mutating func abandon() async {
         for task in inflight {
             if case .failure(let error) = await task.result {
-                store.logger.debug("a chunk insert of an abandoned upload failed too", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+                store.logger.debug("a chunk insert of an abandoned upload failed too", metadata: ["error": "\(ErrorDescription.text(error))"])
             }
         }
         inflight.removeAll()

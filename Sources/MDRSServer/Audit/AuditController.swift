@@ -140,7 +140,7 @@ struct AuditController: Sendable {
             }
             return try await indexer.catchUp(to: head, hash: hash)
         } catch {
-            logger.warning("the audit index could not catch up; answering from what it holds", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+            logger.warning("the audit index could not catch up; answering from what it holds", metadata: ["error": "\(ErrorDescription.text(error))"])
             return nil
         }
     }

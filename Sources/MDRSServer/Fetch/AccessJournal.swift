@@ -72,7 +72,7 @@ struct AccessJournal: Sendable {
             try await outbox.insert(access, onChain: onChain, clientAddress: attempt.clientAddress)
             if onChain { outboxStatus.noteInsert(.denial) }
         } catch {
-            logger.error("could not log a refused fetch", metadata: ["request": "\(access.requestId)", "error": "\(DatabaseErrorDescription.text(error))"])
+            logger.error("could not log a refused fetch", metadata: ["request": "\(access.requestId)", "error": "\(ErrorDescription.text(error))"])
             return false
         }
         logger.notice("fetch refused", metadata: ["request": "\(access.requestId)", "code": "\(refusal.code.rawValue)", "staff": "\(attempt.staff)"])

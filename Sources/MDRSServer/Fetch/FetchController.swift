@@ -27,8 +27,8 @@ struct FetchController: Sendable {
             return try await authorizeAndStream(request, encryptedAddress: encryptedAddress, attempt: &attempt, logger: logger)
         } catch {
             var refusal = APIError(error)
-            if refusal.code == .internalError || refusal.code == .keyStoreUnavailable {
-                logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(DatabaseErrorDescription.text(error))"])
+            if refusal.isGatewayFault {
+                logger.error("fetch failed", metadata: ["request": "\(attempt.requestId)", "error": "\(ErrorDescription.text(error))"])
             }
             if let nonce = attempt.nonce {
                 // Checked in time but refused before the served row claimed the nonce: claim it
@@ -42,7 +42,7 @@ struct FetchController: Sendable {
                     // decision (a replayer must not learn it while the nonce cannot be checked).
                     logger.error(
                         "could not claim the nonce of a refused fetch",
-                        metadata: ["request": "\(attempt.requestId)", "error": "\(DatabaseErrorDescription.text(error))"])
+                        metadata: ["request": "\(attempt.requestId)", "error": "\(ErrorDescription.text(error))"])
                     refusal = APIError(.databaseUnavailable, "the gateway's database could not be reached; try again")
                 }
             }

@@ -23,6 +23,10 @@ extension APIError: HTTPResponseError {
 }
 
 extension APIError {
+    /// The gateway's own failures (a fault, or its key store failing), logged as errors with
+    /// what caused them; outages and refusals are not.
+    var isGatewayFault: Bool { code == .internalError || code == .keyStoreUnavailable }
+
     /// Maps an internal error to what the client may see: our own error codes translate, the
     /// chain being down is a 503, and anything else is a 500 without details.
     init(_ error: any Error) {

@@ -99,7 +99,7 @@ struct OperationsController: Sendable {
         } catch {
             // Details (the node's URL, its answer) go to the log, not to whoever asks.
             chainAnswer = .unavailable
-            logger.debug("readiness: chain unavailable", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+            logger.debug("readiness: chain unavailable", metadata: ["error": "\(ErrorDescription.text(error))"])
         }
         let status = outboxStatus
         let bound = stallBound.seconds
@@ -114,7 +114,7 @@ struct OperationsController: Sendable {
                     try token.checkSession()
                 } catch {
                     keyStore = .unavailable
-                    logger.warning("readiness: the key store does not answer", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+                    logger.warning("readiness: the key store does not answer", metadata: ["error": "\(ErrorDescription.text(error))"])
                 }
             }
         }

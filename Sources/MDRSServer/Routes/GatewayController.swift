@@ -107,9 +107,9 @@ struct GatewayController: Sendable {
             return response
         } catch {
             let refusal = APIError(error)
-            if refusal.code == .internalError || refusal.code == .keyStoreUnavailable, endpoint != .fetch {
+            if refusal.isGatewayFault, endpoint != .fetch {
                 // A fetch logs its own, with the request's id.
-                logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(DatabaseErrorDescription.text(error))"])
+                logger.error("\(route?.name ?? endpoint.rawValue) failed", metadata: ["error": "\(ErrorDescription.text(error))"])
             }
             if let route { metrics.request(route: route.name, outcome: refusal.code.rawValue) }
             if [.fhirAuditEvents, .fhirDocumentReferences, .fhirDocumentReference].contains(endpoint) { throw FHIRRefusal(error: refusal) }

@@ -31,32 +31,17 @@ struct FetchLoad: AsyncParsableCommand {
     func run() async throws {
         guard requests > 0, connections > 0, seconds > 0 else { throw ValidationError("requests, connections and seconds must be positive") }
         let token = try bytes32(token, "--token")
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            try await drive(httpClient, token: token)
-        } catch {
-            try? await httpClient.shutdown()
-            throw error
-        }
-        try await httpClient.shutdown()
+        try await LoadRun.withHTTPClient(connections: connections) { try await drive($0, token: token) }
     }
 
     private func drive(_ httpClient: HTTPClient, token: Bytes32) async throws {
         let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: httpClient)
-        let address = self.address, purpose = PurposeOfUse.treatment
+        let address = self.address
         let signingStarted = ContinuousClock.now
         var signed = [HTTPClientRequest]()
         signed.reserveCapacity(requests)
         for _ in 0..<requests {
-            var request = HTTPClientRequest(url: gateway + "/v1/access/" + address)
-            request.headers = try client.signedHeaders { nonce, issuedAt in
-                SignedRequest.fetch(token: token, encryptedAddress: address, purpose: purpose, nonce: nonce, issuedAt: issuedAt, domain: client.domain)
-            }
-            request.headers.add(name: SignedRequest.Header.token, value: token.hex)
-            request.headers.add(name: SignedRequest.Header.purpose, value: purpose.code)
-            signed.append(request)
+            signed.append(try client.fetchRequest(token: token, encryptedAddress: address, purpose: .treatment))
         }
         FileHandle.standardError.write(Data("signed \(requests) requests in \(signingStarted.duration(to: .now))\n".utf8))
         if let writeRequests {

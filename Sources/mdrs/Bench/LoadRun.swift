@@ -52,6 +52,23 @@ struct LoadRun: Sendable {
             seconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, connections: connections)
     }
 
+    /// Runs `body` with an HTTP client that keeps up to `connections` connections to a host
+    /// open, and shuts it down after, also when `body` throws.
+    static func withHTTPClient<T>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result: T
+        do {
+            result = try await body(httpClient)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+        return result
+    }
+
     var ok: Int { statuses[200] ?? 0 }
     var rate: Double { Double(latencies.count) / seconds }
 

@@ -14,18 +14,11 @@ struct PlainLoad: AsyncParsableCommand {
 
     func run() async throws {
         guard requests > 0, connections > 0, seconds > 0 else { throw ValidationError("requests, connections and seconds must be positive") }
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
+        try await LoadRun.withHTTPClient(connections: connections) { httpClient in
             let request = HTTPClientRequest(url: url)
             let run = try await LoadRun.drive(
                 httpClient, requests: Array(repeating: request, count: requests), connections: connections, seconds: seconds)
             run.print("gets")
-        } catch {
-            try? await httpClient.shutdown()
-            throw error
         }
-        try await httpClient.shutdown()
     }
 }

@@ -51,22 +51,13 @@ struct SustainedLoad: AsyncParsableCommand {
     func run() async throws {
         guard rate > 0, seconds > 0, connections > 0, sample > 0 else { throw ValidationError("rate, seconds, connections and sample must be positive") }
         let token = try bytes32(token, "--token")
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            try await drive(httpClient, token: token)
-        } catch {
-            try? await httpClient.shutdown()
-            throw error
-        }
-        try await httpClient.shutdown()
+        try await LoadRun.withHTTPClient(connections: connections) { try await drive($0, token: token) }
     }
 
     private func drive(_ httpClient: HTTPClient, token: Bytes32) async throws {
         let client = try await GatewayClient(baseURL: gateway, key: try key.load(), httpClient: httpClient)
         let metricsURL = metrics ?? gateway + "/metrics"
-        let address = self.address, gateway = self.gateway, purpose = PurposeOfUse.treatment
+        let address = self.address
         let counters = Counters()
         let sample = self.sample
         let slots = AsyncSemaphore(connections)
@@ -104,13 +95,7 @@ struct SustainedLoad: AsyncParsableCommand {
                     defer { slots.signal() }
                     var ok = false
                     do {
-                        var request = HTTPClientRequest(url: gateway + "/v1/access/" + address)
-                        request.headers = try client.signedHeaders { nonce, issuedAt in
-                            SignedRequest.fetch(
-                                token: token, encryptedAddress: address, purpose: purpose, nonce: nonce, issuedAt: issuedAt, domain: client.domain)
-                        }
-                        request.headers.add(name: SignedRequest.Header.token, value: token.hex)
-                        request.headers.add(name: SignedRequest.Header.purpose, value: purpose.code)
+                        let request = try client.fetchRequest(token: token, encryptedAddress: address, purpose: .treatment)
                         let response = try await httpClient.execute(request, timeout: .seconds(30))
                         _ = try await response.body.collect(upTo: 1 << 20)
                         ok = response.status == .ok

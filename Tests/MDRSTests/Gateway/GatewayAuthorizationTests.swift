@@ -214,14 +214,13 @@ struct GatewayAuthorizationTests {
     /// failed (the whole suite on two cores) answers from what the index holds and says how far
     /// that goes, and the next one reads on.
     static func check(_ auditor: GatewayClient, until condition: (ConsistencyReport) -> Bool) async throws -> ConsistencyReport {
-        var report = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
-        var attempts = 1
-        while !condition(report), attempts < 20 {
-            try await Task.sleep(for: .milliseconds(250))
-            report = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
-            attempts += 1
+        var report: ConsistencyReport?
+        try await eventually("the audit index has read the entries") {
+            let answer = try JSONDecoder().decode(ConsistencyReport.self, from: try await auditor.audit("/v1/audit/check"))
+            report = answer
+            return condition(answer)
         }
-        return report
+        return try #require(report)
     }
 
     static func confirmation(of requestId: Bytes32, in gateway: LiveGateway) async throws -> Confirmation? {

@@ -50,24 +50,10 @@ struct HardwareKeyTests {
 
         // A key that can be read out of the token is refused: it gives none of what an HSM is for.
         let exposed = "exposed-\(UUID().uuidString.prefix(8))"
-        var template = PKCS11Template()
-        template.append(CKA_CLASS, ulong: CK_OBJECT_CLASS(CKO_SECRET_KEY))
-        template.append(CKA_KEY_TYPE, ulong: CK_KEY_TYPE(CKK_AES))
-        template.append(CKA_VALUE_LEN, ulong: 32)
-        template.append(CKA_LABEL, bytes: Array(exposed.utf8))
-        template.append(CKA_TOKEN, bool: true)
-        template.append(CKA_SENSITIVE, bool: false)
-        template.append(CKA_EXTRACTABLE, bool: true)
-        template.append(CKA_ENCRYPT, bool: true)
-        template.append(CKA_DECRYPT, bool: true)
-        template.append(CKA_SIGN, bool: true)
-        try key.token.withSession { session, f in
-            var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), pParameter: nil, ulParameterLen: 0)
-            var created: CK_OBJECT_HANDLE = 0
-            try template.withAttributes { attributes, count in
-                try key.token.check(f.C_GenerateKey!(session, &mechanism, attributes, count, &created), "creating an exposed key")
-            }
-        }
+        var template = PKCS11SecretKey.keyTemplate(label: exposed)
+        template.set(CKA_SENSITIVE, bool: false)
+        template.set(CKA_EXTRACTABLE, bool: true)
+        try PKCS11SecretKey.makeKey(in: key.token, template, label: exposed)
         let exposedRefusal = #expect(throws: GatewayError.self) { try store.loader.masterKey("pkcs11:token=\(SoftHSM.token);object=\(exposed)") }
         #expect(exposedRefusal?.message.contains("can be read out of the token") == true, "\(String(describing: exposedRefusal))")
 

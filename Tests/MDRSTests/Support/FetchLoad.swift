@@ -46,14 +46,7 @@ final class FetchLoad: Sendable {
     private func one(_ client: GatewayClient, token: Bytes32, encryptedAddress: String, expected: [UInt8]) async {
         let started = ContinuousClock.now
         do {
-            var request = HTTPClientRequest(url: client.baseURL + "/v1/access/" + encryptedAddress)
-            request.headers = try client.signedHeaders { nonce, issuedAt in
-                SignedRequest.fetch(
-                    token: token, encryptedAddress: encryptedAddress, purpose: .treatment, nonce: nonce, issuedAt: issuedAt,
-                    domain: client.domain)
-            }
-            request.headers.add(name: SignedRequest.Header.token, value: token.hex)
-            request.headers.add(name: SignedRequest.Header.purpose, value: PurposeOfUse.treatment.code)
+            let request = try client.fetchRequest(token: token, encryptedAddress: encryptedAddress, purpose: .treatment)
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
             let body = try await response.body.collect(upTo: 1 << 20)
             let elapsed = ContinuousClock.now - started

@@ -1,10 +1,11 @@
 import PostgresNIO
 
-/// A description of a PostgreSQL error fit for a log line: the client's error code, and for a
-/// server error its SQLSTATE and primary message. PSQLError's own description hides all of it,
-/// and its reflection carries the statement's detail (which can quote values); the primary
-/// message names constraints and relations, never a row's values.
-public enum DatabaseErrorDescription {
+/// An error described for a log line. A PostgreSQL error gives the client's error code, and
+/// for a server error its SQLSTATE and primary message: PSQLError's own description hides all
+/// of it, and its reflection carries the statement's detail (which can quote values); the
+/// primary message names constraints and relations, never a row's values. Any other error
+/// describes itself.
+public enum ErrorDescription {
     public static func text(_ error: any Error) -> String {
         switch error {
         case let error as PSQLError:
